@@ -1,0 +1,37 @@
+"""Local delivery channels: files in an outbox folder, written atomically under their key.
+
+The real channels (SMTP, print vendor, carrier) replace these behind the same calls; a file
+named by its key is what makes a retried write land on the same file instead of a second one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+
+
+class Outbox:
+    """A folder per channel: letters/, email/, print/, ship/."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, channel: str, key: str, suffix: str) -> Path:
+        """Where the item with this key lives (keys are opaque ids, checked to be file-safe)."""
+        if not _SAFE.match(key) or not _SAFE.match(channel):
+            raise ValueError("outbox keys must be opaque, file-safe ids")
+        return self.root / channel / f"{key}{suffix}"
+
+    def write(self, channel: str, key: str, suffix: str, content: bytes) -> Path:
+        """Write once, atomically: a reader never sees half a file."""
+        target = self.path_for(channel, key, suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            return target
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, target)
+        return target

@@ -1,0 +1,1 @@
+"""Pure rules of release-of-information work: types, policy tables, validation. No I/O."""

@@ -1,0 +1,84 @@
+"""Staff actions on a request, as sent to its workflow (Temporal Updates) by the CLI and web app.
+
+`actor` is the staff member's opaque user id (never a patient detail).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.authorization import Authorization
+from domain.denial import DenialBasis
+from domain.errors import FieldIssue
+from domain.types import DeliveryMethod
+
+
+class IdentityMethod(StrEnum):
+    """How a specialist verified identity (164.514(h))."""
+
+    PORTAL_ACCOUNT = "portal_account"  # signed in to a verified portal account
+    PHOTO_ID = "photo_id"  # government photo ID checked
+    NOTARIZED_SIGNATURE = "notarized_signature"
+    KNOWN_PROVIDER = "known_provider"  # a verified provider organization
+    CALLBACK = "callback"  # call-back to the number on file
+
+
+class _Action(BaseModel):
+    model_config = {"extra": "forbid", "str_strip_whitespace": True}
+    actor: str = Field(min_length=1, max_length=64)
+
+
+class VerifyIdentity(_Action):
+    method: IdentityMethod
+    authority_confirmed: bool = False  # representative's legal documents checked
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class MarkDeficient(_Action):
+    deficiencies: list[FieldIssue] = Field(min_length=1, max_length=30)
+
+
+class CorrectAuthorization(_Action):
+    authorization: Authorization
+
+
+class RecordPayment(_Action):
+    amount_cents: int = Field(ge=0, le=10_000_00)
+    reference: str = Field(min_length=1, max_length=64)
+
+
+class ChooseDelivery(_Action):
+    method: DeliveryMethod
+
+
+class Deny(_Action):
+    basis: DenialBasis
+    explanation: str = Field(min_length=1, max_length=2000)
+
+
+class Cancel(_Action):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class Extend(_Action):
+    reason: str = Field(min_length=1, max_length=1000)
+    new_due_date: date
+
+
+class Complete(_Action):
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class AddNote(_Action):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ActionResult(BaseModel):
+    """What an accepted action returns: the request's stage afterwards."""
+
+    request_id: str
+    status: str
+    message: str

@@ -1,0 +1,258 @@
+"""A valid authorization under 45 CFR 164.508(c), and the defects of 164.508(b)(2).
+
+`validate_authorization` returns every deficiency at once (so one deficiency letter names
+them all); an empty list means the authorization is valid on the given date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.errors import FieldIssue, issue
+from domain.types import Language
+
+
+class SignerRole(StrEnum):
+    """Who signed; anyone but the patient is a personal representative (164.502(g))."""
+
+    PATIENT = "patient"
+    PARENT_OF_MINOR = "parent_of_minor"
+    LEGAL_GUARDIAN = "legal_guardian"
+    HEALTH_CARE_AGENT = "health_care_agent"  # health care power of attorney
+    EXECUTOR = "executor"  # deceased patient's estate
+    ADMINISTRATOR = "administrator"  # deceased patient's estate
+    OTHER_REPRESENTATIVE = "other_representative"
+
+
+class CombinedDocument(StrEnum):
+    """Another document printed on the same form (the compound-authorization rule)."""
+
+    AUTHORIZATION = "authorization"  # another authorization for non-psychotherapy information
+    PSYCHOTHERAPY_NOTES_AUTHORIZATION = "psychotherapy_notes_authorization"
+    TREATMENT_CONSENT = "treatment_consent"  # or any other non-authorization document
+
+
+class Authorization(BaseModel):
+    """What staff read off a signed third-party authorization form."""
+
+    form_language: Language = Language.EN
+    information_description: str | None = Field(default=None, max_length=2000)
+    disclosing_party: str | None = Field(default=None, max_length=300)
+    recipient: str | None = Field(default=None, max_length=300)
+    purpose: str | None = Field(default=None, max_length=1000)
+    expiration_date: date | None = None
+    expiration_event: str | None = Field(default=None, max_length=500)
+    expiration_event_occurred: bool = False
+    signed: bool = False
+    signature_date: date | None = None
+    signer_role: SignerRole = SignerRole.PATIENT
+    representative_authority: str | None = Field(default=None, max_length=500)
+    authority_documents: list[str] = Field(default_factory=list, max_length=20)
+    statement_right_to_revoke: bool = False
+    statement_conditioning: bool = False
+    statement_redisclosure: bool = False
+    known_revoked: bool = False
+    known_false_information: bool = False
+    covers_psychotherapy_notes: bool = False
+    combined_with: list[CombinedDocument] = Field(default_factory=list, max_length=10)
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def _core_elements(auth: Authorization) -> list[FieldIssue]:
+    found: list[FieldIssue] = []
+    if _blank(auth.information_description):
+        found.append(
+            issue(
+                "authorization.information_description",
+                "description_missing",
+                "Describe the information to be released in a specific and meaningful way "
+                "(for example, the record types and dates of service).",
+            )
+        )
+    if _blank(auth.disclosing_party):
+        found.append(
+            issue(
+                "authorization.disclosing_party",
+                "discloser_missing",
+                "Name the person or organization allowed to release the information.",
+            )
+        )
+    if _blank(auth.recipient):
+        found.append(
+            issue(
+                "authorization.recipient",
+                "recipient_missing",
+                "Name the person or organization who will receive the information.",
+            )
+        )
+    if _blank(auth.purpose):
+        found.append(
+            issue(
+                "authorization.purpose",
+                "purpose_missing",
+                "State the purpose of the release ('at the request of the individual' is enough).",
+            )
+        )
+    if auth.expiration_date is None and _blank(auth.expiration_event):
+        found.append(
+            issue(
+                "authorization.expiration_date",
+                "expiration_missing",
+                "Give an expiration date or an expiration event.",
+            )
+        )
+    return found
+
+
+def _signature(auth: Authorization, as_of: date) -> list[FieldIssue]:
+    found: list[FieldIssue] = []
+    if not auth.signed:
+        found.append(issue("authorization.signed", "signature_missing", "The form must be signed."))
+    if auth.signature_date is None:
+        found.append(
+            issue(
+                "authorization.signature_date",
+                "signature_date_missing",
+                "The signature must be dated.",
+            )
+        )
+    elif auth.signature_date > as_of:
+        found.append(
+            issue(
+                "authorization.signature_date",
+                "signature_date_in_future",
+                "The signature date is later than the date the form was checked.",
+            )
+        )
+    if auth.signer_role != SignerRole.PATIENT:
+        if _blank(auth.representative_authority):
+            found.append(
+                issue(
+                    "authorization.representative_authority",
+                    "authority_description_missing",
+                    "A representative who signs must describe their authority to act for the "
+                    "patient.",
+                )
+            )
+        if not auth.authority_documents:
+            found.append(
+                issue(
+                    "authorization.authority_documents",
+                    "authority_documents_missing",
+                    "Send the legal documents that prove the representative's authority "
+                    "(for example, guardianship papers or letters of administration).",
+                )
+            )
+    return found
+
+
+def _statements(auth: Authorization) -> list[FieldIssue]:
+    found: list[FieldIssue] = []
+    if not auth.statement_right_to_revoke:
+        found.append(
+            issue(
+                "authorization.statement_right_to_revoke",
+                "statement_revocation_missing",
+                "The form must state the right to revoke it in writing and how to do so.",
+            )
+        )
+    if not auth.statement_conditioning:
+        found.append(
+            issue(
+                "authorization.statement_conditioning",
+                "statement_conditioning_missing",
+                "The form must state whether treatment or payment may be conditioned on signing.",
+            )
+        )
+    if not auth.statement_redisclosure:
+        found.append(
+            issue(
+                "authorization.statement_redisclosure",
+                "statement_redisclosure_missing",
+                "The form must state that the recipient may re-disclose the information.",
+            )
+        )
+    return found
+
+
+def _defects(auth: Authorization, as_of: date) -> list[FieldIssue]:
+    found: list[FieldIssue] = []
+    if auth.expiration_date is not None and auth.expiration_date < as_of:
+        found.append(
+            issue(
+                "authorization.expiration_date",
+                "expired",
+                "The authorization has expired; a new signed form is needed.",
+            )
+        )
+    if auth.expiration_event_occurred:
+        found.append(
+            issue(
+                "authorization.expiration_event",
+                "expiration_event_occurred",
+                "The event that ends the authorization has already happened.",
+            )
+        )
+    if auth.known_revoked:
+        found.append(
+            issue("authorization", "revoked", "The authorization has been revoked in writing.")
+        )
+    if auth.known_false_information:
+        found.append(
+            issue(
+                "authorization",
+                "false_information",
+                "The form is known to contain false material information.",
+            )
+        )
+    combined = set(auth.combined_with)
+    if auth.covers_psychotherapy_notes:
+        if combined - {CombinedDocument.PSYCHOTHERAPY_NOTES_AUTHORIZATION}:
+            found.append(
+                issue(
+                    "authorization.combined_with",
+                    "compound_psychotherapy",
+                    "An authorization for psychotherapy notes may only be combined with another "
+                    "psychotherapy-notes authorization; a separate form is needed.",
+                )
+            )
+    elif CombinedDocument.PSYCHOTHERAPY_NOTES_AUTHORIZATION in combined:
+        found.append(
+            issue(
+                "authorization.combined_with",
+                "compound_psychotherapy",
+                "A psychotherapy-notes authorization may not be combined with this form.",
+            )
+        )
+    if CombinedDocument.TREATMENT_CONSENT in combined and not auth.covers_psychotherapy_notes:
+        found.append(
+            issue(
+                "authorization.combined_with",
+                "compound_other_document",
+                "The authorization may not be combined with a consent or other document; "
+                "a stand-alone form is needed.",
+            )
+        )
+    return found
+
+
+def validate_authorization(auth: Authorization | None, as_of: date) -> list[FieldIssue]:
+    """Every reason the authorization cannot be relied on as of `as_of` (empty: valid)."""
+    if auth is None:
+        return [
+            issue(
+                "authorization",
+                "authorization_missing",
+                "A signed Authorization to Release Protected Health Information to a Third "
+                "Party is needed for this request.",
+            )
+        ]
+    return (
+        _core_elements(auth) + _signature(auth, as_of) + _statements(auth) + _defects(auth, as_of)
+    )

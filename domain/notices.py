@@ -1,0 +1,59 @@
+"""What a notice (letter) says, as data: the contract between workflows and `letters/`.
+
+Workflows build a `Notice`; `letters.render_notice` lays it out as a PDF in `language`.
+Deficiencies travel as codes so each language's catalog words them itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.denial import DenialBasis
+from domain.errors import FieldIssue
+from domain.fees import FeeLine
+from domain.types import DeliveryMethod, Language, Site
+
+
+class NoticeKind(StrEnum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+    DEFICIENCY = "deficiency"
+    FEE_QUOTE = "fee_quote"
+    INVOICE = "invoice"
+    EXTENSION = "extension"
+    DENIAL = "denial"
+    COMPLETION = "completion"
+    PACKING_SLIP = "packing_slip"
+    MAILING_LABEL = "mailing_label"
+    CD_INSERT = "cd_insert"
+    AUTHORIZATION_FORM = "authorization_form"
+    CANCELLATION = "cancellation"
+
+
+class Notice(BaseModel):
+    """Everything one letter needs; fields not used by a kind stay empty."""
+
+    kind: NoticeKind
+    language: Language = Language.EN
+    site: Site
+    tracking_number: str = ""
+    issued_on: date
+    recipient_name: str = ""
+    recipient_address: list[str] = Field(default_factory=list)
+    patient_name: str = ""
+    patient_date_of_birth: date | None = None
+    received_on: date | None = None
+    expected_date: date | None = None
+    deficiencies: list[FieldIssue] = Field(default_factory=list)
+    fee_lines: list[FeeLine] = Field(default_factory=list)
+    fee_total_cents: int = 0
+    original_due_date: date | None = None
+    new_due_date: date | None = None
+    extension_reason: str = ""
+    denial_basis: DenialBasis | None = None
+    denial_explanation: str = ""
+    released_items: list[str] = Field(default_factory=list)
+    delivery_method: DeliveryMethod | None = None
+    cancellation_reason: str = ""

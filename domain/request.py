@@ -1,0 +1,293 @@
+"""A records request as submitted, and the intake rules that decide whether it can be queued.
+
+`parse_submission` turns raw JSON-like data into a `RecordRequestSubmission` or a list of
+field-level issues; it never raises for bad input and never echoes submitted values.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from domain.authorization import Authorization
+from domain.errors import FieldIssue, issue
+from domain.types import (
+    RECORD_COPY_KINDS,
+    Channel,
+    DeliveryMethod,
+    DisclosureCategory,
+    Language,
+    RequestKind,
+    Site,
+)
+
+_NAME = Field(min_length=1, max_length=100)
+_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_PHONE = re.compile(r"^\+?[0-9 ().-]{7,25}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
+_PO_BOX = re.compile(r"\bP\.?\s*O\.?\s*BOX\b", re.IGNORECASE)
+
+
+class Relationship(StrEnum):
+    """The requester's relation to the patient."""
+
+    SELF = "self"
+    PARENT = "parent"  # parent or guardian of a minor: a personal representative
+    LEGAL_REPRESENTATIVE = "legal_representative"  # guardian, agent, executor, administrator
+    ATTORNEY = "attorney"
+    INSURER = "insurer"
+    PROVIDER = "provider"
+    EMPLOYER = "employer"
+    FAMILY_OR_FRIEND = "family_or_friend"
+    OTHER = "other"
+
+
+#: Requesters who act under the patient's own right of access (164.524, 164.502(g)).
+ACCESS_RELATIONSHIPS = frozenset(
+    {Relationship.SELF, Relationship.PARENT, Relationship.LEGAL_REPRESENTATIVE}
+)
+
+
+class _Strict(BaseModel):
+    model_config = {"extra": "forbid", "str_strip_whitespace": True}
+
+
+class Address(_Strict):
+    line1: str = Field(min_length=1, max_length=100)
+    line2: str | None = Field(default=None, max_length=100)
+    city: str = Field(min_length=1, max_length=60)
+    state: str = Field(min_length=2, max_length=2)
+    postal_code: str
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        if not value.isalpha():
+            raise ValueError("use the two-letter state code")
+        return value.upper()
+
+    @field_validator("postal_code")
+    @classmethod
+    def _zip(cls, value: str) -> str:
+        if not _ZIP.match(value):
+            raise ValueError("use a 5-digit ZIP code or ZIP+4")
+        return value
+
+    def lines(self) -> list[str]:
+        """The address as printed on an envelope."""
+        out = [self.line1]
+        if self.line2:
+            out.append(self.line2)
+        out.append(f"{self.city}, {self.state} {self.postal_code}")
+        return out
+
+
+class Contact(_Strict):
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=25)
+    address: Address | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("enter a valid email address")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is not None and not _PHONE.match(value):
+            raise ValueError("enter a valid phone number")
+        return value
+
+
+class Patient(_Strict):
+    first_name: str = _NAME
+    middle_name: str | None = Field(default=None, max_length=100)
+    last_name: str = _NAME
+    date_of_birth: date
+    mrn: str | None = Field(default=None, max_length=20, pattern=r"^[A-Za-z0-9-]+$")
+
+    def display_name(self) -> str:
+        """Name as printed on letters (never logged)."""
+        parts = [self.first_name, self.middle_name, self.last_name]
+        return " ".join(p for p in parts if p)
+
+
+class Requester(_Strict):
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    organization: str | None = Field(default=None, max_length=200)
+    relationship: Relationship = Relationship.SELF
+    contact: Contact = Field(default_factory=Contact)
+
+    def display_name(self) -> str:
+        """Person's name, else the organization's."""
+        person = " ".join(p for p in [self.first_name, self.last_name] if p)
+        return person or (self.organization or "")
+
+
+class Recipient(_Strict):
+    """Where the records go, when not to the requester."""
+
+    name: str = Field(min_length=1, max_length=200)
+    contact: Contact = Field(default_factory=Contact)
+
+
+class RecordsWanted(_Strict):
+    description: str = Field(min_length=1, max_length=2000)
+    date_from: date | None = None
+    date_to: date | None = None
+    record_types: list[str] = Field(default_factory=list, max_length=30)
+
+
+class RecordRequestSubmission(_Strict):
+    """A request for copies of records (own, third-party or imaging)."""
+
+    kind: RequestKind
+    site: Site
+    channel: Channel
+    received_at: datetime
+    language: Language = Language.EN
+    patient: Patient
+    requester: Requester
+    recipient: Recipient | None = None
+    records: RecordsWanted
+    delivery_method: DeliveryMethod
+    authorization: Authorization | None = None
+
+    @property
+    def under_right_of_access(self) -> bool:
+        """The patient or their personal representative asking under 164.524."""
+        return (
+            self.kind in (RequestKind.ACCESS_OWN, RequestKind.IMAGING)
+            and self.requester.relationship in ACCESS_RELATIONSHIPS
+        )
+
+    @property
+    def needs_authorization(self) -> bool:
+        """A 164.508 authorization is needed unless this is the patient's right of access."""
+        return not self.under_right_of_access
+
+    @property
+    def disclosure_category(self) -> DisclosureCategory:
+        """How a release of this request is classed for the accounting of disclosures."""
+        if self.under_right_of_access:
+            return DisclosureCategory.PATIENT_ACCESS
+        return DisclosureCategory.AUTHORIZATION
+
+    def delivery_contact(self) -> Contact:
+        """The contact the records are sent to."""
+        return self.recipient.contact if self.recipient else self.requester.contact
+
+    def recipient_name(self) -> str:
+        """Who receives the records."""
+        return self.recipient.name if self.recipient else self.requester.display_name()
+
+
+def _loc_to_field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def issues_from_validation_error(error: ValidationError) -> list[FieldIssue]:
+    """Pydantic errors as field issues, without the submitted input in the message."""
+    return [
+        issue(_loc_to_field(err["loc"]), err["type"], err["msg"])
+        for err in error.errors(include_input=False, include_url=False)
+    ]
+
+
+def business_rules(sub: RecordRequestSubmission, now: datetime) -> list[FieldIssue]:
+    """Rules across fields that the types alone cannot express."""
+    found: list[FieldIssue] = []
+    if sub.kind not in RECORD_COPY_KINDS:
+        found.append(
+            issue("kind", "kind_not_supported_here", "This form is for copies of records.")
+        )
+    if sub.received_at.tzinfo is None:
+        found.append(
+            issue("received_at", "timezone_required", "Give the time zone of the receipt time.")
+        )
+    elif sub.received_at > now:
+        found.append(issue("received_at", "in_future", "The receipt time cannot be in the future."))
+    if sub.patient.date_of_birth > now.date():
+        found.append(
+            issue(
+                "patient.date_of_birth", "in_future", "The date of birth cannot be in the future."
+            )
+        )
+    req = sub.requester
+    if not req.display_name():
+        found.append(
+            issue("requester.last_name", "missing", "Give the requester's name or organization.")
+        )
+    if sub.kind == RequestKind.ACCESS_OWN and req.relationship not in ACCESS_RELATIONSHIPS:
+        found.append(
+            issue(
+                "requester.relationship",
+                "not_a_right_of_access_requester",
+                "Only the patient or their personal representative can request their own records; "
+                "other requesters need the third-party authorization (kind third_party).",
+            )
+        )
+    directed = sub.under_right_of_access and sub.recipient is not None
+    if directed and sub.delivery_method != DeliveryMethod.EMAIL_LINK:
+        found.append(
+            issue(
+                "delivery_method",
+                "directed_copy_must_be_electronic",
+                "A patient may direct an electronic copy to another person; a paper copy for "
+                "someone else needs the third-party authorization.",
+            )
+        )
+    if sub.delivery_method == DeliveryMethod.CD_MAIL and sub.kind != RequestKind.IMAGING:
+        found.append(
+            issue(
+                "delivery_method", "cd_for_imaging_only", "An encrypted CD is offered for imaging."
+            )
+        )
+    contact = sub.delivery_contact()
+    where = "recipient.contact" if sub.recipient else "requester.contact"
+    if sub.delivery_method == DeliveryMethod.EMAIL_LINK and not contact.email:
+        found.append(
+            issue(f"{where}.email", "missing", "An email address is needed for a secure link.")
+        )
+    if sub.delivery_method != DeliveryMethod.EMAIL_LINK and contact.address is None:
+        found.append(
+            issue(f"{where}.address", "missing", "A mailing address is needed for this delivery.")
+        )
+    if (
+        sub.delivery_method == DeliveryMethod.FEDEX
+        and contact.address is not None
+        and _PO_BOX.search(" ".join(contact.address.lines()))
+    ):
+        found.append(
+            issue(
+                f"{where}.address.line1",
+                "po_box_not_allowed",
+                "FedEx cannot deliver to a P.O. box.",
+            )
+        )
+    wanted = sub.records
+    if wanted.date_from and wanted.date_to and wanted.date_to < wanted.date_from:
+        found.append(
+            issue("records.date_to", "before_start", "The end date is before the start date.")
+        )
+    return found
+
+
+def parse_submission(
+    data: Any, now: datetime
+) -> tuple[RecordRequestSubmission | None, list[FieldIssue]]:
+    """Validate raw input: the submission, or None with every field issue found."""
+    try:
+        sub = RecordRequestSubmission.model_validate(data)
+    except ValidationError as error:
+        return None, issues_from_validation_error(error)
+    problems = business_rules(sub, now)
+    return (None, problems) if problems else (sub, [])

@@ -1,0 +1,1 @@
+"""Process-level plumbing: settings, logging, and the local services the demo starts."""

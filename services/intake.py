@@ -1,0 +1,273 @@
+"""Intake: store every submission first, validate it, then start its workflow exactly once.
+
+Order matters: the raw submission and its receipt time are committed to PostgreSQL before
+validation or Temporal can fail, so nothing received is ever lost. A rejected submission is
+kept with its field errors for staff to see. The same idempotency key always yields the same
+request (and the same workflow id, so Temporal refuses a second start).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, or_, select
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from ulid import ULID
+
+from domain.effects import StartRequest
+from domain.errors import FieldIssue, issue
+from domain.request import RecordRequestSubmission, parse_submission
+from services.temporal import workflow_id_for
+from store import repository
+from store.db import session_scope
+from store.models import IntakeSubmission, RecordRequest
+from workflows import search
+
+log = structlog.get_logger(__name__)
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_tracking_number() -> str:
+    """Short, unguessable, easy to read aloud on the phone: ROI-XXXXX-XXXXX."""
+    chars = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    return f"ROI-{chars[:5]}-{chars[5:]}"
+
+
+@dataclass
+class IntakeResult:
+    """What the submitter gets back."""
+
+    submission_id: str
+    accepted: bool
+    request_id: str | None = None
+    tracking_number: str | None = None
+    workflow_id: str | None = None
+    errors: list[FieldIssue] = field(default_factory=list)
+    duplicate: bool = False
+
+
+def _decode(raw: bytes | str | dict[str, Any]) -> tuple[Any, list[FieldIssue]]:
+    if isinstance(raw, dict):
+        return raw, []
+    try:
+        return json.loads(raw), []
+    except (ValueError, UnicodeDecodeError):
+        return None, [issue("body", "malformed_json", "The submission is not valid JSON.")]
+
+
+def _received_at(data: Any, now: datetime) -> datetime:
+    """The claimed receipt time when it parses, else the moment it reached us."""
+    if isinstance(data, dict) and isinstance(data.get("received_at"), str):
+        try:
+            parsed = datetime.fromisoformat(data["received_at"])
+            if parsed.tzinfo is not None and parsed <= now:
+                return parsed
+        except ValueError:
+            pass
+    return now
+
+
+async def start_workflow(client: Client, task_queue: str, start: StartRequest) -> str:
+    """Start the request's workflow; a second start of the same id is a no-op."""
+    sub = start.submission
+    from workflows.record_request import RecordRequestWorkflow  # workflow class, no side effects
+
+    handle = await client.start_workflow(
+        RecordRequestWorkflow.run,
+        start,
+        id=workflow_id_for(start.request_id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(search.SITE, sub.site.value),
+                SearchAttributePair(search.KIND, sub.kind.value),
+                SearchAttributePair(search.STATUS, "received"),
+            ]
+        ),
+    )
+    return handle.id
+
+
+async def submit(
+    raw: bytes | str | dict[str, Any],
+    *,
+    database_url: str,
+    client: Client,
+    task_queue: str,
+    source: str,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> IntakeResult:
+    """Store, validate and start a records request."""
+    now = now or datetime.now(UTC)
+    data, errors = _decode(raw)
+    if data is not None and not isinstance(data, dict):
+        errors = [issue("body", "not_an_object", "The submission must be a JSON object.")]
+    if isinstance(data, dict) and "received_at" not in data:
+        data = {**data, "received_at": now.isoformat()}
+
+    with session_scope(database_url) as session:
+        if idempotency_key:
+            existing = repository.find_submission_by_key(session, idempotency_key)
+            if existing is not None:
+                return await _replay(existing, database_url, client, task_queue)
+        submission_id = str(ULID())
+        channel = data.get("channel") if isinstance(data, dict) else None
+        session.add(
+            IntakeSubmission(
+                id=submission_id,
+                received_at=_received_at(data, now),
+                channel=str(channel)[:16] if channel else "unknown",
+                source=source,
+                idempotency_key=idempotency_key,
+                payload=data
+                if data is not None
+                else {"unparsed": raw if isinstance(raw, str) else raw.decode("utf-8", "replace")},
+            )
+        )
+    log.info("intake.stored", submission_id=submission_id, source=source)
+
+    return await _validate_and_start(
+        submission_id,
+        data,
+        errors,
+        database_url=database_url,
+        client=client,
+        task_queue=task_queue,
+        now=now,
+    )
+
+
+async def _validate_and_start(
+    submission_id: str,
+    data: Any,
+    errors: list[FieldIssue],
+    *,
+    database_url: str,
+    client: Client,
+    task_queue: str,
+    now: datetime,
+) -> IntakeResult:
+    """Validate a stored submission; accept and start it, or keep it with its errors."""
+    sub: RecordRequestSubmission | None = None
+    if not errors:
+        sub, errors = parse_submission(data, now)
+    if errors or sub is None:
+        with session_scope(database_url) as session:
+            repository.mark_submission(
+                session, submission_id, outcome="rejected", errors=[e.model_dump() for e in errors]
+            )
+        log.info("intake.rejected", submission_id=submission_id, codes=[e.code for e in errors])
+        return IntakeResult(submission_id=submission_id, accepted=False, errors=errors)
+
+    request_id = str(ULID()).lower()
+    tracking = new_tracking_number()
+    with session_scope(database_url) as session:
+        repository.mark_submission(
+            session,
+            submission_id,
+            outcome="accepted",
+            request_id=request_id,
+            tracking_number=tracking,
+        )
+    start = StartRequest(request_id=request_id, tracking_number=tracking, submission=sub)
+    workflow_id = await start_workflow(client, task_queue, start)
+    log.info(
+        "intake.accepted",
+        submission_id=submission_id,
+        request_id=request_id,
+        workflow_id=workflow_id,
+    )
+    return IntakeResult(
+        submission_id=submission_id,
+        accepted=True,
+        request_id=request_id,
+        tracking_number=tracking,
+        workflow_id=workflow_id,
+    )
+
+
+async def _replay(
+    existing: IntakeSubmission, database_url: str, client: Client, task_queue: str
+) -> IntakeResult:
+    """A retried submission: the same answer as the first time (and its workflow, started)."""
+    if existing.outcome == "received":  # stored, then interrupted before validation
+        return await _validate_and_start(
+            existing.id,
+            existing.payload,
+            [],
+            database_url=database_url,
+            client=client,
+            task_queue=task_queue,
+            now=datetime.now(UTC),
+        )
+    if existing.outcome != "accepted" or not existing.request_id:
+        errors = [FieldIssue(**e) for e in existing.errors or []]
+        return IntakeResult(
+            submission_id=existing.id, accepted=False, errors=errors, duplicate=True
+        )
+    tracking = existing.tracking_number or ""
+    sub = RecordRequestSubmission.model_validate(existing.payload)
+    start = StartRequest(request_id=existing.request_id, tracking_number=tracking, submission=sub)
+    workflow_id = await start_workflow(client, task_queue, start)
+    return IntakeResult(
+        submission_id=existing.id,
+        accepted=True,
+        request_id=existing.request_id,
+        tracking_number=tracking,
+        workflow_id=workflow_id,
+        duplicate=True,
+    )
+
+
+async def reconcile(
+    database_url: str,
+    client: Client,
+    task_queue: str,
+    *,
+    stale_after: timedelta = timedelta(minutes=5),
+) -> int:
+    """Finish intake of every submission that was stored but never started (crash recovery).
+
+    Accepted submissions whose workflow has not projected a row are started again (a no-op if
+    it runs); submissions left unvalidated for `stale_after` are validated now.
+    """
+    cutoff = datetime.now(UTC) - stale_after
+    with session_scope(database_url) as session:
+        orphans = (
+            session.execute(
+                select(IntakeSubmission).where(
+                    or_(
+                        and_(
+                            IntakeSubmission.outcome == "accepted",
+                            IntakeSubmission.request_id.not_in(select(RecordRequest.id)),  # type: ignore[union-attr]
+                        ),
+                        and_(
+                            IntakeSubmission.outcome == "received",
+                            IntakeSubmission.stored_at < cutoff,
+                        ),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    for row in orphans:
+        await _replay(row, database_url, client, task_queue)
+    if orphans:
+        log.info("intake.reconciled", started=len(orphans))
+    return len(orphans)

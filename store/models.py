@@ -1,0 +1,160 @@
+"""The read model, queue, disclosures and audit trail the staff app reads (PostgreSQL).
+
+The workflow is the source of truth for a request; activities project its state here.
+Columns holding PHI are marked; nothing else (ids, codes, timestamps) is PHI.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _ts(nullable: bool = True, **kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, **kw))
+
+
+class IntakeSubmission(SQLModel, table=True):
+    """Every submission exactly as received, stored before validation so none is ever lost."""
+
+    __tablename__ = "intake_submissions"
+
+    id: str = Field(primary_key=True, max_length=32)
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    stored_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    channel: str = Field(max_length=16)
+    source: str = Field(max_length=16)  # cli, api, portal, demo
+    idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+    payload: Any = Field(sa_column=Column(JSONB, nullable=False))  # PHI
+    outcome: str = Field(default="received", max_length=16)  # received, accepted, rejected
+    errors: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    request_id: str | None = Field(default=None, max_length=32, index=True)
+    tracking_number: str | None = Field(default=None, max_length=16)
+
+
+class RecordRequest(SQLModel, table=True):
+    """One row per request: what the queue and the supervisors' board read."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_open_due", "site", "status", "due_at"),
+        Index(
+            "ix_requests_queue",
+            "due_at",
+            "target_due_at",
+            postgresql_where=text("status NOT IN ('completed','denied','cancelled')"),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    workflow_id: str = Field(max_length=40, unique=True)
+    tracking_number: str = Field(max_length=16, unique=True)
+    kind: str = Field(max_length=32, index=True)
+    site: str = Field(max_length=16)
+    channel: str = Field(max_length=16)
+    language: str = Field(max_length=8)
+    status: str = Field(max_length=32)
+    delivery_method: str | None = Field(default=None, max_length=16)
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    target_due_at: datetime | None = _ts()
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    original_due_date: date
+    due_date: date
+    extended: bool = False
+    at_risk: bool = False
+    legal_risk: bool = False
+    breached: bool = False
+    fee_cents: int = 0
+    paid_cents: int = 0
+    verified: bool = False
+    assignee: str | None = Field(default=None, max_length=64, index=True)
+    claimed_at: datetime | None = _ts()
+    patient_name: str = Field(max_length=320)  # PHI
+    patient_dob: date  # PHI
+    patient_mrn: str | None = Field(default=None, max_length=20)  # PHI
+    requester_name: str = Field(max_length=320)  # PHI
+    recipient_name: str = Field(max_length=320)  # PHI
+    summary: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    closed_at: datetime | None = _ts()
+    updated_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    state_version: int = 0  # workflow's event counter: older projections never overwrite newer
+
+
+class RequestEvent(SQLModel, table=True):
+    """Append-only audit trail: every state change and staff action (UPDATE/DELETE refused)."""
+
+    __tablename__ = "request_events"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    event_key: str = Field(max_length=200, unique=True)  # request id + step: retries add nothing
+    request_id: str = Field(max_length=32, index=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    actor: str = Field(max_length=64)  # staff user id, or "system"
+    action: str = Field(max_length=64)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+    detail: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+
+
+class Disclosure(SQLModel, table=True):
+    """One row per release: who, what, to whom, why, when (and the accounting category)."""
+
+    __tablename__ = "disclosures"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    disclosure_key: str = Field(max_length=200, unique=True)
+    request_id: str = Field(max_length=32, index=True)
+    disclosed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    disclosed_by: str = Field(max_length=64)
+    recipient_name: str = Field(max_length=320)  # PHI
+    recipient_address: str | None = Field(default=None, max_length=1000)  # PHI
+    description: str = Field(max_length=2000)  # PHI
+    purpose: str = Field(max_length=1000)
+    method: str = Field(max_length=16)
+    category: str = Field(max_length=32)
+    authorization_ref: str | None = Field(default=None, max_length=64)
+
+
+class Notification(SQLModel, table=True):
+    """Messages to staff (assignee reminders, supervisor escalations)."""
+
+    __tablename__ = "notifications"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    notification_key: str = Field(max_length=200, unique=True)
+    request_id: str = Field(max_length=32, index=True)
+    audience: str = Field(max_length=64)  # e.g. supervisor:arizona, assignee
+    kind: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    read_at: datetime | None = _ts()
+
+
+class OutboundItem(SQLModel, table=True):
+    """Everything sent out (letters, emails, print and ship jobs), once per key."""
+
+    __tablename__ = "outbound_items"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    item_key: str = Field(max_length=200, unique=True)
+    request_id: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=16)  # letter, email, print, ship
+    kind: str = Field(max_length=32)
+    path: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    detail: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))

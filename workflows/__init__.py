@@ -1,0 +1,1 @@
+"""Deterministic orchestration: one durable workflow per request."""

@@ -1,0 +1,542 @@
+"""RecordRequestWorkflow: one durable workflow per request for copies of records.
+
+Intake is already stored when this starts. The workflow validates the authorization, waits for
+staff (Updates with validators), quotes and collects fees, releases by the chosen method,
+records the disclosure and closes; alongside, its clock loop fires the reminder, the 14-day
+escalation, the legal-risk escalation and the breach at the right moments. It is the source of
+truth; every change is projected to PostgreSQL by an activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import names
+    from domain import actions
+    from domain.authorization import validate_authorization
+    from domain.calendar import local_date
+    from domain.correspondence import compose_notice, release_description, release_purpose
+    from domain.denial import denial_ground
+    from domain.effects import (
+        AuditEvent,
+        Delivery,
+        DeliveryReceipt,
+        DisclosureRecord,
+        NoticeToSend,
+        Projection,
+        RequestOutcome,
+        StaffNotification,
+        StartRequest,
+    )
+    from domain.errors import FieldIssue
+    from domain.fees import quote_fee
+    from domain.notices import NoticeKind
+    from domain.request import Relationship, business_rules
+    from domain.sla import apply_extension, check_extension, mark_key, next_sla_mark, start_clock
+    from domain.state import (
+        RequestState,
+        guard_complete,
+        guard_correct_authorization,
+        guard_open,
+        guard_payment,
+        guard_verify,
+        waiting_status,
+    )
+    from domain.types import SlaEvent, Status
+    from workflows import search
+
+SHORT = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+    ),
+)
+DELIVERY = dict(
+    start_to_close_timeout=timedelta(minutes=10),
+    heartbeat_timeout=timedelta(seconds=10),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2)
+    ),
+)
+
+
+def refuse(problems: list[FieldIssue]) -> None:
+    """Reject an Update: the message is the first reason; details carry every field issue."""
+    if problems:
+        raise ApplicationError(
+            problems[0].message,
+            *[p.model_dump() for p in problems],
+            type="ActionRefused",
+            non_retryable=True,
+        )
+
+
+@workflow.defn
+class RecordRequestWorkflow:
+    """Access, third-party and imaging requests, from intake to closure."""
+
+    @workflow.init
+    def __init__(self, start: StartRequest) -> None:
+        sub = start.submission
+        self.state = RequestState(
+            request_id=start.request_id,
+            tracking_number=start.tracking_number,
+            submission=sub,
+            clock=start_clock(sub.kind, sub.site, sub.received_at),
+        )
+        self.version = 0
+        self.clock_version = 0
+        self.steps: dict[str, int] = {}
+        self.disclosures = 0
+        # Judge the authorization and quote the fee before any Update can be validated.
+        if sub.needs_authorization:
+            self.state.deficiencies = validate_authorization(sub.authorization, self._today())
+            self.state.authorization_valid = not self.state.deficiencies
+        self._requote()
+
+    # ---- queries -------------------------------------------------------------------------
+
+    @workflow.query
+    def status(self) -> RequestState:
+        """The full current state (stage, clocks, deficiencies, fee, flags)."""
+        return self.state
+
+    # ---- main flow -----------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: StartRequest) -> RequestOutcome:
+        await self._record("request.received", "system")
+        await self._notify_requester(NoticeKind.ACKNOWLEDGEMENT)
+        sla = asyncio.create_task(self._clock_loop())
+
+        if self.state.submission.needs_authorization:
+            await self._report_authorization("system")
+        if self.state.fee.total_cents:
+            await self._notify_requester(
+                NoticeKind.FEE_QUOTE,
+                fee_lines=self.state.fee.lines,
+                fee_total_cents=self.state.fee.total_cents,
+            )
+        await self._move_to(waiting_status(self.state), "request.triaged", "system")
+
+        await workflow.wait_condition(
+            lambda: self.state.status in (Status.FULFILLING, Status.DENIED, Status.CANCELLED)
+        )
+        if self.state.status == Status.FULFILLING:
+            await self._fulfil()
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        sla.cancel()
+        return RequestOutcome(
+            request_id=self.state.request_id,
+            status=self.state.status.value,
+            disclosures=self.disclosures,
+            breached=self.state.breached,
+        )
+
+    async def _fulfil(self) -> None:
+        sub = self.state.submission
+        actor = self.state.completion_requested_by or "system"
+        contact = sub.delivery_contact()
+        address = contact.address.lines() if contact.address else []
+        receipt: DeliveryReceipt = await workflow.execute_activity(
+            names.DELIVER,
+            Delivery(
+                key=f"{self.state.request_id}-deliver",
+                request_id=self.state.request_id,
+                tracking_number=self.state.tracking_number,
+                method=sub.delivery_method,
+                recipient_name=sub.recipient_name(),
+                email=contact.email,
+                address_lines=address,
+                description=release_description(sub),
+            ),
+            result_type=DeliveryReceipt,
+            **DELIVERY,
+        )
+        await workflow.execute_activity(
+            names.RECORD_DISCLOSURE,
+            DisclosureRecord(
+                key=f"{self.state.request_id}-disclosure",
+                request_id=self.state.request_id,
+                disclosed_at=workflow.now(),
+                disclosed_by=actor,
+                recipient_name=sub.recipient_name(),
+                recipient_address="\n".join(address) or contact.email,
+                description=release_description(sub),
+                purpose=release_purpose(sub),
+                method=sub.delivery_method,
+                category=sub.disclosure_category,
+                authorization_ref=(
+                    f"{self.state.request_id}-authorization" if sub.needs_authorization else None
+                ),
+            ),
+            **SHORT,
+        )
+        self.disclosures += 1
+        await self._notify_requester(
+            NoticeKind.COMPLETION, released_items=[release_description(sub)]
+        )
+        self.state.closed_at = workflow.now()
+        await self._move_to(
+            Status.COMPLETED, "request.completed", actor, delivery_reference=receipt.reference
+        )
+
+    # ---- clocks --------------------------------------------------------------------------
+
+    async def _clock_loop(self) -> None:
+        """Fire each scheduled clock event once, rescheduling when the clock is extended."""
+        while self.state.is_open:
+            mark = next_sla_mark(self.state.clock, set(self.state.sla_fired))
+            version = self.clock_version
+            if mark is None:
+                await workflow.wait_condition(
+                    lambda version=version: not self.state.is_open or self.clock_version != version
+                )
+                continue
+            event, at = mark
+            delay = at - workflow.now()
+            if delay > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        lambda version=version: (
+                            not self.state.is_open or self.clock_version != version
+                        ),
+                        timeout=delay,
+                    )
+                    continue  # closed or extended: look again
+                except TimeoutError:
+                    pass
+            if not self.state.is_open:
+                return
+            await self._fire(event, mark_key(event, at))
+
+    async def _fire(self, event: SlaEvent, key: str) -> None:
+        self.state.sla_fired.append(key)
+        audience = f"supervisor:{self.state.submission.site.value}"
+        if event == SlaEvent.REMINDER:
+            audience = "assignee"
+        elif event == SlaEvent.TARGET_MISSED:
+            self.state.at_risk = True
+        elif event == SlaEvent.LEGAL_RISK:
+            self.state.legal_risk = True
+        elif event == SlaEvent.BREACH:
+            self.state.breached = True
+        await self._record(
+            f"sla.{event.value}", "system", due_date=self.state.clock.due_date.isoformat()
+        )
+        await workflow.execute_activity(
+            names.NOTIFY_STAFF,
+            StaffNotification(
+                key=f"{self.state.request_id}-{key}",
+                request_id=self.state.request_id,
+                audience=audience,
+                kind=event.value,
+                at=workflow.now(),
+            ),
+            **SHORT,
+        )
+        if event == SlaEvent.BREACH:
+            self._upsert_search()
+
+    # ---- staff actions (Updates) ---------------------------------------------------------
+
+    @workflow.update
+    async def verify(self, action: actions.VerifyIdentity) -> actions.ActionResult:
+        """A specialist verified identity (and a representative's authority)."""
+        self.state.verified = True
+        self.state.verified_by = action.actor
+        await self._move_to(
+            waiting_status(self.state),
+            "identity.verified",
+            action.actor,
+            method=action.method.value,
+            authority_confirmed=action.authority_confirmed,
+        )
+        return self._result("Identity verified.")
+
+    @verify.validator
+    def _validate_verify(self, action: actions.VerifyIdentity) -> None:
+        refuse(guard_verify(self.state))
+        sub = self.state.submission
+        representative = sub.requester.relationship != Relationship.SELF
+        if sub.under_right_of_access and representative and not action.authority_confirmed:
+            refuse(
+                [
+                    FieldIssue(
+                        field="authority_confirmed",
+                        code="authority_not_confirmed",
+                        message="A personal representative's legal authority must be checked.",
+                    )
+                ]
+            )
+
+    @workflow.update
+    async def mark_deficient(self, action: actions.MarkDeficient) -> actions.ActionResult:
+        """A specialist found the authorization deficient for reasons the rules cannot see."""
+        self.state.authorization_valid = False
+        self.state.deficiencies = action.deficiencies
+        await self._notify_requester(NoticeKind.DEFICIENCY, deficiencies=self.state.deficiencies)
+        await self._move_to(
+            Status.DEFICIENT,
+            "authorization.marked_deficient",
+            action.actor,
+            codes=[d.code for d in action.deficiencies],
+        )
+        return self._result("Marked deficient; the requester is sent a deficiency notice.")
+
+    @mark_deficient.validator
+    def _validate_mark_deficient(self, action: actions.MarkDeficient) -> None:
+        refuse(guard_correct_authorization(self.state))
+
+    @workflow.update
+    async def correct_authorization(
+        self, action: actions.CorrectAuthorization
+    ) -> actions.ActionResult:
+        """A corrected authorization arrived; validate it again."""
+        self.state.submission = self.state.submission.model_copy(
+            update={"authorization": action.authorization}
+        )
+        await self._check_authorization(action.actor)
+        await self._move_to(waiting_status(self.state), "authorization.corrected", action.actor)
+        if self.state.authorization_valid:
+            return self._result("The corrected authorization is valid.")
+        return self._result(
+            "The corrected authorization is still deficient; a new notice was sent."
+        )
+
+    @correct_authorization.validator
+    def _validate_correct_authorization(self, action: actions.CorrectAuthorization) -> None:
+        refuse(guard_correct_authorization(self.state))
+
+    @workflow.update
+    async def record_payment(self, action: actions.RecordPayment) -> actions.ActionResult:
+        """The quoted fee was paid."""
+        self.state.paid_cents += action.amount_cents
+        await self._move_to(
+            waiting_status(self.state),
+            "payment.recorded",
+            action.actor,
+            amount_cents=action.amount_cents,
+            reference=action.reference,
+        )
+        return self._result("Payment recorded.")
+
+    @record_payment.validator
+    def _validate_payment(self, action: actions.RecordPayment) -> None:
+        refuse(guard_payment(self.state, action.amount_cents))
+
+    @workflow.update
+    async def choose_delivery(self, action: actions.ChooseDelivery) -> actions.ActionResult:
+        """Change how the records will be sent (the fee is quoted again)."""
+        previous = self.state.fee.total_cents
+        self.state.submission = self.state.submission.model_copy(
+            update={"delivery_method": action.method}
+        )
+        self._requote()
+        if self.state.fee.total_cents and self.state.fee.total_cents != previous:
+            await self._notify_requester(
+                NoticeKind.FEE_QUOTE,
+                fee_lines=self.state.fee.lines,
+                fee_total_cents=self.state.fee.total_cents,
+            )
+        await self._move_to(
+            waiting_status(self.state), "delivery.changed", action.actor, method=action.method.value
+        )
+        return self._result("Delivery method changed.")
+
+    @choose_delivery.validator
+    def _validate_choose_delivery(self, action: actions.ChooseDelivery) -> None:
+        refuse(guard_open(self.state))
+        if self.state.paid_cents:
+            refuse(
+                [
+                    FieldIssue(
+                        field="method",
+                        code="already_paid",
+                        message="A fee was already paid; refund it before changing delivery.",
+                    )
+                ]
+            )
+        changed = self.state.submission.model_copy(update={"delivery_method": action.method})
+        refuse(
+            [
+                p
+                for p in business_rules(changed, workflow.now())
+                if "delivery" in p.field or "contact" in p.field
+            ]
+        )
+
+    @workflow.update
+    async def deny(self, action: actions.Deny) -> actions.ActionResult:
+        """Deny the request, with the basis (164.524(a)) the letter explains."""
+        ground = denial_ground(action.basis)
+        self.state.outcome_note = action.basis.value
+        self.state.closed_at = workflow.now()
+        await self._notify_requester(
+            NoticeKind.DENIAL, denial_basis=action.basis, denial_explanation=action.explanation
+        )
+        await self._move_to(
+            Status.DENIED,
+            "request.denied",
+            action.actor,
+            basis=action.basis.value,
+            reviewable=ground.reviewable,
+        )
+        return self._result("Denied; the denial letter was sent.")
+
+    @deny.validator
+    def _validate_deny(self, action: actions.Deny) -> None:
+        refuse(guard_open(self.state))
+
+    @workflow.update
+    async def cancel(self, action: actions.Cancel) -> actions.ActionResult:
+        """The requester withdrew the request."""
+        self.state.outcome_note = "withdrawn"
+        self.state.closed_at = workflow.now()
+        await self._notify_requester(NoticeKind.CANCELLATION, cancellation_reason=action.reason)
+        await self._move_to(Status.CANCELLED, "request.cancelled", action.actor)
+        return self._result("Cancelled at the requester's request.")
+
+    @cancel.validator
+    def _validate_cancel(self, action: actions.Cancel) -> None:
+        refuse(guard_open(self.state))
+
+    @workflow.update
+    async def extend(self, action: actions.Extend) -> actions.ActionResult:
+        """The one extension: written reason and new date, sent before the original due date."""
+        original = self.state.clock.due_date
+        self.state.clock = apply_extension(
+            self.state.clock, action.new_due_date, action.reason, workflow.now()
+        )
+        self.state.legal_risk = False
+        self.clock_version += 1
+        await self._notify_requester(
+            NoticeKind.EXTENSION,
+            original_due_date=original,
+            new_due_date=action.new_due_date,
+            extension_reason=action.reason,
+        )
+        await self._record(
+            "clock.extended", action.actor, new_due_date=action.new_due_date.isoformat()
+        )
+        self._upsert_search()
+        return self._result(
+            f"Extended to {action.new_due_date.isoformat()}; the requester is told why."
+        )
+
+    @extend.validator
+    def _validate_extend(self, action: actions.Extend) -> None:
+        refuse(guard_open(self.state))
+        refuse(
+            check_extension(self.state.clock, workflow.now(), action.new_due_date, action.reason)
+        )
+
+    @workflow.update
+    async def complete(self, action: actions.Complete) -> actions.ActionResult:
+        """Release the records by the chosen method and close the request."""
+        self.state.completion_requested_by = action.actor
+        await self._move_to(Status.FULFILLING, "release.approved", action.actor)
+        return self._result("Release started.")
+
+    @complete.validator
+    def _validate_complete(self, action: actions.Complete) -> None:
+        refuse(guard_complete(self.state))
+
+    @workflow.update
+    async def add_note(self, action: actions.AddNote) -> actions.ActionResult:
+        """A free-text note on the request's timeline."""
+        self.state.notes += 1
+        await self._record("note.added", action.actor, text=action.text)
+        return self._result("Note added.")
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _step(self, name: str) -> str:
+        """A key unique to this request and step (the n-th time the step happens)."""
+        n = self.steps.get(name, 0) + 1
+        self.steps[name] = n
+        return f"{self.state.request_id}-{name}-{n}"
+
+    def _result(self, message: str) -> actions.ActionResult:
+        return actions.ActionResult(
+            request_id=self.state.request_id, status=self.state.status.value, message=message
+        )
+
+    def _today(self) -> date:
+        return local_date(self.state.submission.site, workflow.now())
+
+    def _requote(self) -> None:
+        sub = self.state.submission
+        self.state.fee = quote_fee(
+            site=sub.site,
+            delivery=sub.delivery_method,
+            under_right_of_access=sub.under_right_of_access,
+        )
+
+    async def _check_authorization(self, actor: str) -> None:
+        problems = validate_authorization(self.state.submission.authorization, self._today())
+        self.state.deficiencies = problems
+        self.state.authorization_valid = not problems
+        await self._report_authorization(actor)
+
+    async def _report_authorization(self, actor: str) -> None:
+        problems = self.state.deficiencies
+        await self._record(
+            "authorization.checked", actor, valid=not problems, codes=[p.code for p in problems]
+        )
+        if problems:
+            await self._notify_requester(NoticeKind.DEFICIENCY, deficiencies=problems)
+
+    async def _move_to(self, status: Status, action: str, actor: str, **detail: Any) -> None:
+        previous = self.state.status
+        self.state.status = status
+        await self._record(action, actor, previous=previous, **detail)
+        if previous != status:
+            self._upsert_search()
+
+    async def _record(
+        self, action: str, actor: str, previous: Status | None = None, **detail: Any
+    ) -> None:
+        """Project the state to the read model with one audit event."""
+        self.version += 1
+        event = AuditEvent(
+            key=self._step(action),
+            at=workflow.now(),
+            actor=actor,
+            action=action,
+            from_status=(previous or self.state.status).value,
+            to_status=self.state.status.value,
+            detail=detail,
+        )
+        await workflow.execute_activity(
+            names.PROJECT, Projection(state=self.state, version=self.version, event=event), **SHORT
+        )
+
+    async def _notify_requester(self, kind: NoticeKind, **fields: Any) -> None:
+        notice = compose_notice(self.state, kind, self._today(), **fields)
+        await workflow.execute_activity(
+            names.SEND_NOTICE,
+            NoticeToSend(
+                key=self._step(f"notice-{kind.value}"),
+                request_id=self.state.request_id,
+                notice=notice,
+            ),
+            **SHORT,
+        )
+
+    def _upsert_search(self) -> None:
+        workflow.upsert_search_attributes(
+            [
+                search.STATUS.value_set(self.state.status.value),
+                search.LEGAL_DUE.value_set(self.state.clock.due_at),
+                search.BREACHED.value_set(self.state.breached),
+            ]
+        )
