@@ -197,7 +197,7 @@ def _loc_to_field(loc: tuple[Any, ...]) -> str:
 def issues_from_validation_error(error: ValidationError) -> list[FieldIssue]:
     """Pydantic errors as field issues, without the submitted input in the message."""
     return [
-        issue(_loc_to_field(err["loc"]), err["type"], err["msg"])
+        issue(_loc_to_field(err["loc"]), err["type"], err["msg"].removeprefix("Value error, "))
         for err in error.errors(include_input=False, include_url=False)
     ]
 

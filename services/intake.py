@@ -8,6 +8,7 @@ request (and the same workflow id, so Temporal refuses a second start).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from ulid import ULID
 
 from domain.effects import StartRequest
@@ -33,6 +35,7 @@ from store import repository
 from store.db import session_scope
 from store.models import IntakeSubmission, RecordRequest
 from workflows import search
+from workflows.record_request import RecordRequestWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -82,24 +85,24 @@ def _received_at(data: Any, now: datetime) -> datetime:
 async def start_workflow(client: Client, task_queue: str, start: StartRequest) -> str:
     """Start the request's workflow; a second start of the same id is a no-op."""
     sub = start.submission
-    from workflows.record_request import RecordRequestWorkflow  # workflow class, no side effects
-
-    handle = await client.start_workflow(
-        RecordRequestWorkflow.run,
-        start,
-        id=workflow_id_for(start.request_id),
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(search.SITE, sub.site.value),
-                SearchAttributePair(search.KIND, sub.kind.value),
-                SearchAttributePair(search.STATUS, "received"),
-            ]
-        ),
-    )
-    return handle.id
+    # started before and already closed: it is the same request
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            RecordRequestWorkflow.run,
+            start,
+            id=workflow_id_for(start.request_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search.SITE, sub.site.value),
+                    SearchAttributePair(search.KIND, sub.kind.value),
+                    SearchAttributePair(search.STATUS, "received"),
+                ]
+            ),
+        )
+    return workflow_id_for(start.request_id)
 
 
 async def submit(
@@ -120,11 +123,13 @@ async def submit(
     if isinstance(data, dict) and "received_at" not in data:
         data = {**data, "received_at": now.isoformat()}
 
-    with session_scope(database_url) as session:
-        if idempotency_key:
+    existing = None
+    if idempotency_key:
+        with session_scope(database_url) as session:
             existing = repository.find_submission_by_key(session, idempotency_key)
-            if existing is not None:
-                return await _replay(existing, database_url, client, task_queue)
+    if existing is not None:
+        return await _replay(existing, database_url, client, task_queue)
+    with session_scope(database_url) as session:
         submission_id = str(ULID())
         channel = data.get("channel") if isinstance(data, dict) else None
         session.add(

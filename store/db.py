@@ -27,7 +27,7 @@ def engine_for(url: str) -> Engine:
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A session committed on success and rolled back on error."""
-    with Session(engine_for(url)) as session:
+    with Session(engine_for(url), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

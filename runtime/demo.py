@@ -1,0 +1,187 @@
+"""The whole system on one machine, with demo data: `python -m runtime.demo`.
+
+Starts PostgreSQL (ROI_DATABASE_URL, else embedded under .data/pg), migrates it, starts the
+Temporal dev server (SQLite under .data/temporal, Web UI on 8233), the worker and the web app,
+seeds the demo requests (idempotent), prints where to look, and stops it all on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from runtime.devserver import port_open, start_dev_server
+from runtime.logging import configure_logging
+from runtime.postgres import embedded_postgres_url
+from runtime.seed import seed
+from runtime.settings import PROJECT_ROOT, get_settings
+from services.temporal import connect
+from store.db import session_scope
+from store.migrate import upgrade
+from store.models import RecordRequest
+
+console = Console()
+
+
+def _spawn(args: list[str], env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
+    log = open(log_file, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+    return subprocess.Popen(args, env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stop(process: subprocess.Popen[bytes] | None, name: str) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    console.print(f"  stopped {name}")
+
+
+async def _wait_until_projected(database_url: str, expected: int) -> dict[str, int]:
+    for _ in range(150):
+        with session_scope(database_url) as session:
+            statuses = session.execute(select(RecordRequest.status)).scalars().all()
+        if len(statuses) >= expected:
+            break
+        await asyncio.sleep(0.2)
+    return dict(Counter(statuses))
+
+
+async def run_demo(stop: asyncio.Event) -> None:
+    settings = get_settings()
+    configure_logging("WARNING", "console")  # the demo prints a summary; services log to .data/logs
+    data_dir = settings.data_dir
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+    try:
+        database_url = settings.database_url or embedded_postgres_url(data_dir)
+        where = "ROI_DATABASE_URL" if settings.database_url else f"embedded, {data_dir / 'pg'}"
+        console.print(f"[bold]PostgreSQL[/] ready ({where}); migrating…")
+        upgrade(database_url)
+
+        host, _, port = settings.temporal_address.rpartition(":")
+        if port_open(host or "127.0.0.1", int(port)):
+            console.print(f"[bold]Temporal[/] already running at {settings.temporal_address}")
+        else:
+            console.print("[bold]Temporal[/] dev server starting (state in .data/temporal)…")
+            processes.append(
+                (
+                    "temporal",
+                    start_dev_server(
+                        data_dir / "temporal" / "temporal.db",
+                        port=int(port),
+                        ui_port=settings.temporal_ui_port,
+                        log_file=logs / "temporal.log",
+                    ),
+                )
+            )
+
+        env = {**os.environ, "ROI_DATABASE_URL": database_url, "ROI_LOG_FORMAT": "json"}
+        processes.append(
+            ("worker", _spawn([sys.executable, "worker.py"], env, logs / "worker.log"))
+        )
+        web = (PROJECT_ROOT / "app" / "main.py").exists()
+        if web:
+            processes.append(
+                (
+                    "web",
+                    _spawn(
+                        [
+                            sys.executable,
+                            "-m",
+                            "uvicorn",
+                            "app.main:app",
+                            "--host",
+                            settings.web_host,
+                            "--port",
+                            str(settings.web_port),
+                        ],
+                        env,
+                        logs / "web.log",
+                    ),
+                )
+            )
+
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        console.print("Seeding demo requests…")
+        counts = await seed(database_url, client, settings.task_queue)
+        total = counts["submitted"] + counts["already_there"]
+        statuses = await _wait_until_projected(database_url, total)
+        _summary(settings, counts, statuses, web, database_url)
+
+        while not stop.is_set():
+            for name, process in processes:
+                if process.poll() is not None:
+                    console.print(
+                        f"[red]{name} exited ({process.returncode}); see {logs}/{name}.log[/]"
+                    )
+                    stop.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1)
+    finally:
+        console.print("Stopping…")
+        for name, process in reversed(processes):
+            _stop(process, name)
+
+
+def _summary(settings, counts, statuses, web: bool, database_url: str) -> None:
+    table = Table(title="Demo requests by stage")
+    table.add_column("stage")
+    table.add_column("requests", justify="right")
+    for status, n in sorted(statuses.items()):
+        table.add_row(status, str(n))
+    console.print(table)
+    console.print(
+        f"seeded {counts['submitted']} new, {counts['already_there']} already there, "
+        f"{counts['actions']} staff actions applied"
+    )
+    console.print(f"[bold]Temporal Web UI[/]   http://localhost:{settings.temporal_ui_port}")
+    if web:
+        console.print(f"[bold]Staff web app[/]     http://{settings.web_host}:{settings.web_port}")
+        _print_accounts(database_url)
+    console.print(f"[bold]Outbox[/] (letters, emails, print and ship jobs)  {settings.outbox_path}")
+    console.print("[bold]CLI[/]               .venv/bin/roi --help   (e.g. .venv/bin/roi list)")
+    console.print("Press Ctrl-C to stop everything.")
+
+
+def _print_accounts(database_url: str) -> None:
+    try:
+        from app.accounts import seed_demo_accounts
+    except ImportError:
+        return
+    table = Table(title="Demo staff accounts (local demo only)")
+    for column in ("username", "role", "password"):
+        table.add_column(column)
+    for username, role, password in seed_demo_accounts(database_url):
+        table.add_row(username, role, password)
+    console.print(table)
+
+
+def main() -> None:
+    stop = asyncio.Event()
+
+    async def runner() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_demo(stop)
+
+    asyncio.run(runner())
+
+
+if __name__ == "__main__":
+    main()

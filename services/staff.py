@@ -1,0 +1,86 @@
+"""Staff actions and reads shared by the CLI and the web app.
+
+Actions go to the request's workflow as Temporal Updates; a refusal comes back as
+`ActionRefused` carrying the same field issues the workflow's validator produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from domain import actions
+from domain.errors import FieldIssue
+from domain.state import RequestState
+from services.temporal import workflow_id_for
+from store.db import session_scope
+from store.models import RecordRequest
+from workflows.record_request import RecordRequestWorkflow
+
+#: Update name for each action type (the workflow's update methods).
+UPDATES: dict[type[Any], Any] = {
+    actions.VerifyIdentity: RecordRequestWorkflow.verify,
+    actions.MarkDeficient: RecordRequestWorkflow.mark_deficient,
+    actions.CorrectAuthorization: RecordRequestWorkflow.correct_authorization,
+    actions.RecordPayment: RecordRequestWorkflow.record_payment,
+    actions.ChooseDelivery: RecordRequestWorkflow.choose_delivery,
+    actions.Deny: RecordRequestWorkflow.deny,
+    actions.Cancel: RecordRequestWorkflow.cancel,
+    actions.Extend: RecordRequestWorkflow.extend,
+    actions.Complete: RecordRequestWorkflow.complete,
+    actions.AddNote: RecordRequestWorkflow.add_note,
+}
+
+
+@dataclass
+class ActionRefused(Exception):
+    """The workflow refused the action; `issues` say which field and why."""
+
+    message: str
+    issues: list[FieldIssue]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RequestNotFound(LookupError):
+    """No request with that id or tracking number."""
+
+
+def resolve_request_id(database_url: str, reference: str) -> str:
+    """A request id from either its id or its tracking number (case-insensitive)."""
+    ref = reference.strip()
+    with session_scope(database_url) as session:
+        found = session.execute(
+            select(RecordRequest.id).where(
+                or_(RecordRequest.id == ref.lower(), RecordRequest.tracking_number == ref.upper())
+            )
+        ).scalar_one_or_none()
+    if found is None:
+        raise RequestNotFound("No request with that reference.")
+    return found
+
+
+async def perform(client: Client, request_id: str, action: Any) -> actions.ActionResult:
+    """Send a staff action to the request's workflow and wait for its answer."""
+    handle = client.get_workflow_handle(workflow_id_for(request_id))
+    try:
+        return await handle.execute_update(
+            UPDATES[type(action)], action, result_type=actions.ActionResult
+        )
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type == "ActionRefused":
+            issues = [FieldIssue.model_validate(d) for d in cause.details]
+            raise ActionRefused(cause.message, issues) from None
+        raise
+
+
+async def current_state(client: Client, request_id: str) -> RequestState:
+    """The workflow's own view of the request (source of truth)."""
+    handle = client.get_workflow_handle(workflow_id_for(request_id))
+    return await handle.query(RecordRequestWorkflow.status, result_type=RequestState)

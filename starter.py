@@ -1,0 +1,405 @@
+"""`roi`: the command line for ROI staff and operators.
+
+Submit a request from a JSON file, see a request's stage and clocks, list open requests, and
+perform staff actions (sent to the request's workflow as Temporal Updates). Configuration comes
+from the ROI_* environment (see README); with nothing set it talks to the local demo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from temporalio.client import Client
+
+from domain import actions
+from domain.authorization import Authorization
+from domain.calendar import business_days_between, local_date, local_datetime
+from domain.denial import DenialBasis
+from domain.errors import FieldIssue
+from domain.fees import format_usd
+from domain.request import issues_from_validation_error
+from domain.sites import site_profile
+from domain.types import TERMINAL_STATUSES, DeliveryMethod, RequestKind, Site, Status
+from runtime.logging import configure_logging
+from runtime.postgres import resolve_database_url
+from runtime.settings import get_settings
+from services import intake, staff
+from services.temporal import connect
+from store.db import session_scope
+from store.migrate import upgrade
+from store.models import RecordRequest
+
+app = typer.Typer(
+    help="Release-of-information engine: submit, inspect and work records requests.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+console = Console()
+err = Console(stderr=True)
+
+Actor = Annotated[
+    str, typer.Option("--actor", envvar="ROI_ACTOR", help="Your staff user id (audit trail).")
+]
+Ref = Annotated[str, typer.Argument(help="Tracking number (ROI-XXXXX-XXXXX) or request id.")]
+
+
+def _db() -> str:
+    settings = get_settings()
+    return resolve_database_url(settings.database_url, settings.data_dir)
+
+
+async def _client() -> Client:
+    settings = get_settings()
+    return await connect(settings.temporal_address, settings.temporal_namespace)
+
+
+def _print_issues(title: str, issues: list[FieldIssue]) -> None:
+    table = Table(title=title, title_style="bold red")
+    table.add_column("field")
+    table.add_column("problem")
+    table.add_column("code", style="dim")
+    for item in issues:
+        table.add_row(item.field, item.message, item.code)
+    err.print(table)
+
+
+def _run(coro: Any) -> Any:
+    configure_logging("WARNING", "console")
+    return asyncio.run(coro)
+
+
+def _act(reference: str, action: Any) -> None:
+    async def go() -> None:
+        database_url = _db()
+        try:
+            request_id = staff.resolve_request_id(database_url, reference)
+        except staff.RequestNotFound as missing:
+            err.print(f"[red]{missing}[/]")
+            raise typer.Exit(2) from None
+        client = await _client()
+        try:
+            result = await staff.perform(client, request_id, action)
+        except staff.ActionRefused as refused:
+            _print_issues(f"Refused: {refused.message}", refused.issues)
+            raise typer.Exit(1) from None
+        console.print(f"[green]{result.message}[/] Stage: [bold]{result.status}[/]")
+
+    _run(go())
+
+
+def _build(model: type[Any], **fields: Any) -> Any:
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        _print_issues("Invalid input", issues_from_validation_error(error))
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="JSON file with the request (see examples/).")],
+    idempotency_key: Annotated[
+        str | None, typer.Option("--key", help="Same key twice = the same request, never two.")
+    ] = None,
+) -> None:
+    """Submit a records request; prints its tracking number, or every field error."""
+    try:
+        raw = file.read_bytes()
+    except OSError:
+        err.print("[red]Cannot read that file.[/]")
+        raise typer.Exit(2) from None
+
+    async def go() -> intake.IntakeResult:
+        settings = get_settings()
+        return await intake.submit(
+            raw,
+            database_url=_db(),
+            client=await _client(),
+            task_queue=settings.task_queue,
+            source="cli",
+            idempotency_key=idempotency_key,
+        )
+
+    result = _run(go())
+    if not result.accepted:
+        _print_issues("The request was stored but not accepted", result.errors)
+        err.print(f"Submission {result.submission_id} is kept for staff review.")
+        raise typer.Exit(1)
+    note = " (already received earlier)" if result.duplicate else ""
+    console.print(f"[green]Accepted{note}.[/] Tracking number: [bold]{result.tracking_number}[/]")
+    console.print(f"Request id: {result.request_id}")
+
+
+@app.command()
+def status(reference: Ref) -> None:
+    """Show a request's stage and both clocks (site-local time, business days left)."""
+
+    async def go() -> None:
+        database_url = _db()
+        try:
+            request_id = staff.resolve_request_id(database_url, reference)
+        except staff.RequestNotFound as missing:
+            err.print(f"[red]{missing}[/]")
+            raise typer.Exit(2) from None
+        state = await staff.current_state(await _client(), request_id)
+        sub, clock = state.submission, state.clock
+        site = sub.site
+        zone = site_profile(site).time_zone_label
+        today = local_date(site, datetime.now(UTC))
+        table = Table(show_header=False, title=f"{state.tracking_number}  ({state.request_id})")
+        table.add_row("Stage", f"[bold]{state.status.value}[/]")
+        table.add_row("Kind / site", f"{sub.kind.value} / {site_profile(site).display_name}")
+        table.add_row(
+            "Received", f"{local_datetime(site, clock.received_at):%Y-%m-%d %H:%M} {zone}"
+        )
+        if clock.target_due_date:
+            left = business_days_between(site, today, clock.target_due_date)
+            table.add_row("Site target", f"{clock.target_due_date} ({left} business days left)")
+        left = business_days_between(site, today, clock.due_date)
+        extended = f", extended from {clock.original_due_date}" if clock.extended else ""
+        table.add_row("Legal due", f"{clock.due_date} ({left} business days left{extended})")
+        flags = [
+            n
+            for n, on in (
+                ("at risk", state.at_risk),
+                ("legal risk", state.legal_risk),
+                ("BREACHED", state.breached),
+            )
+            if on
+        ]
+        table.add_row("Flags", ", ".join(flags) or "none")
+        table.add_row("Delivery", sub.delivery_method.value)
+        table.add_row(
+            "Fee", f"{format_usd(state.fee.total_cents)} (paid {format_usd(state.paid_cents)})"
+        )
+        table.add_row("Verified", "yes" if state.verified else "no")
+        for item in state.deficiencies:
+            table.add_row("Deficiency", f"{item.message} [dim]({item.code})[/]")
+        console.print(table)
+
+    _run(go())
+
+
+@app.command("list")
+def list_requests(
+    site: Annotated[Site | None, typer.Option(help="Only this site.")] = None,
+    stage: Annotated[Status | None, typer.Option("--status", help="Only this stage.")] = None,
+    kind: Annotated[RequestKind | None, typer.Option(help="Only this kind.")] = None,
+    include_closed: Annotated[
+        bool, typer.Option(help="Include completed/denied/cancelled.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """Open requests, most urgent legal due date first."""
+    query = select(RecordRequest).order_by(RecordRequest.due_at, RecordRequest.target_due_at)
+    if site:
+        query = query.where(RecordRequest.site == site.value)
+    if stage:
+        query = query.where(RecordRequest.status == stage.value)
+    if kind:
+        query = query.where(RecordRequest.kind == kind.value)
+    if not include_closed and not stage:
+        query = query.where(RecordRequest.status.not_in([s.value for s in TERMINAL_STATUSES]))  # type: ignore[attr-defined]
+    configure_logging("WARNING", "console")
+    with session_scope(_db()) as session:
+        rows = session.execute(query.limit(limit)).scalars().all()
+    table = Table(title=f"{len(rows)} request(s)")
+    for column in ("tracking", "kind", "site", "stage", "legal due", "flags", "assignee"):
+        table.add_column(column, no_wrap=column in ("tracking", "stage", "legal due"))
+    for row in rows:
+        flags = " ".join(
+            f
+            for f, on in (
+                ("risk", row.at_risk),
+                ("legal", row.legal_risk),
+                ("[red]BREACH[/]", row.breached),
+            )
+            if on
+        )
+        table.add_row(
+            row.tracking_number,
+            row.kind,
+            row.site,
+            row.status,
+            str(row.due_date),
+            flags,
+            row.assignee or "",
+        )
+    console.print(table)
+
+
+@app.command()
+def verify(
+    reference: Ref,
+    actor: Actor,
+    method: Annotated[actions.IdentityMethod, typer.Option(help="How identity was checked.")],
+    authority_confirmed: Annotated[
+        bool, typer.Option(help="A representative's legal documents were checked.")
+    ] = False,
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Record identity (and a representative's authority) as verified."""
+    _act(
+        reference,
+        _build(
+            actions.VerifyIdentity,
+            actor=actor,
+            method=method,
+            authority_confirmed=authority_confirmed,
+            note=note,
+        ),
+    )
+
+
+@app.command("mark-deficient")
+def mark_deficient(
+    reference: Ref,
+    actor: Actor,
+    reason: Annotated[list[str], typer.Option(help="A deficiency, in plain words (repeatable).")],
+) -> None:
+    """Mark the authorization deficient; the requester is sent a deficiency notice."""
+    issues = [
+        FieldIssue(field="authorization", code="specialist_finding", message=r) for r in reason
+    ]
+    _act(reference, _build(actions.MarkDeficient, actor=actor, deficiencies=issues))
+
+
+@app.command("correct-authorization")
+def correct_authorization(
+    reference: Ref,
+    actor: Actor,
+    file: Annotated[Path, typer.Argument(help="JSON file with the corrected authorization.")],
+) -> None:
+    """Record a corrected authorization; it is validated again."""
+    try:
+        data = json.loads(file.read_text())
+        authorization = Authorization.model_validate(data)
+    except (OSError, ValueError) as error:
+        issues = (
+            issues_from_validation_error(error)
+            if isinstance(error, ValidationError)
+            else [FieldIssue(field="file", code="unreadable", message="Not a readable JSON file.")]
+        )
+        _print_issues("Invalid authorization", issues)
+        raise typer.Exit(1) from None
+    _act(reference, actions.CorrectAuthorization(actor=actor, authorization=authorization))
+
+
+@app.command()
+def pay(
+    reference: Ref,
+    actor: Actor,
+    amount: Annotated[str, typer.Option(help="Amount in US dollars, e.g. 45.00.")],
+    payment_reference: Annotated[
+        str, typer.Option("--reference", help="Receipt or card reference.")
+    ],
+) -> None:
+    """Record payment of the quoted fee."""
+    try:
+        cents = int((Decimal(amount) * 100).to_integral_exact())
+    except (InvalidOperation, ValueError):
+        _print_issues(
+            "Invalid input",
+            [FieldIssue(field="amount", code="not_money", message="Give an amount like 45.00.")],
+        )
+        raise typer.Exit(1) from None
+    _act(
+        reference,
+        _build(actions.RecordPayment, actor=actor, amount_cents=cents, reference=payment_reference),
+    )
+
+
+@app.command()
+def delivery(
+    reference: Ref,
+    actor: Actor,
+    method: Annotated[DeliveryMethod, typer.Argument(help="New delivery method.")],
+) -> None:
+    """Change how the records will be sent (the fee is quoted again)."""
+    _act(reference, _build(actions.ChooseDelivery, actor=actor, method=method))
+
+
+@app.command()
+def deny(
+    reference: Ref,
+    actor: Actor,
+    basis: Annotated[DenialBasis, typer.Option(help="Ground for denial (45 CFR 164.524(a)).")],
+    explanation: Annotated[str, typer.Option(help="Plain-language explanation for the letter.")],
+) -> None:
+    """Deny the request; the denial letter states the basis and the review/complaint rights."""
+    _act(reference, _build(actions.Deny, actor=actor, basis=basis, explanation=explanation))
+
+
+@app.command()
+def cancel(
+    reference: Ref,
+    actor: Actor,
+    reason: Annotated[str, typer.Option(help="Why (e.g. the requester withdrew it).")],
+) -> None:
+    """Cancel on the requester's withdrawal."""
+    _act(reference, _build(actions.Cancel, actor=actor, reason=reason))
+
+
+@app.command()
+def extend(
+    reference: Ref,
+    actor: Actor,
+    reason: Annotated[str, typer.Option(help="Reason for the delay (told to the requester).")],
+    new_due: Annotated[str, typer.Option(help="New due date, YYYY-MM-DD (at most +30 days).")],
+) -> None:
+    """Take the one allowed extension, before the original due date."""
+    try:
+        new_date = date.fromisoformat(new_due)
+    except ValueError:
+        _print_issues(
+            "Invalid input",
+            [FieldIssue(field="new_due", code="not_a_date", message="Use the form YYYY-MM-DD.")],
+        )
+        raise typer.Exit(1) from None
+    _act(reference, _build(actions.Extend, actor=actor, reason=reason, new_due_date=new_date))
+
+
+@app.command()
+def complete(
+    reference: Ref, actor: Actor, note: Annotated[str | None, typer.Option()] = None
+) -> None:
+    """Release the records by the chosen method and close the request."""
+    _act(reference, _build(actions.Complete, actor=actor, note=note))
+
+
+@app.command()
+def note(reference: Ref, actor: Actor, text: Annotated[str, typer.Argument()]) -> None:
+    """Add a note to the request's timeline."""
+    _act(reference, _build(actions.AddNote, actor=actor, text=text))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (Alembic) to the configured database."""
+    configure_logging("WARNING", "console")
+    upgrade(_db())
+    console.print("[green]Database is up to date.[/]")
+
+
+@app.command()
+def reconcile() -> None:
+    """Start the workflow of any stored submission that never got one (after a crash)."""
+
+    async def go() -> int:
+        return await intake.reconcile(_db(), await _client(), get_settings().task_queue)
+
+    console.print(f"Started {_run(go())} workflow(s).")
+
+
+if __name__ == "__main__":
+    app()
