@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -90,3 +91,16 @@ async def registered_env(time_env: WorkflowEnvironment) -> WorkflowEnvironment:
 
     await ensure_search_attributes(time_env.client)
     return time_env
+
+
+@pytest.fixture
+async def harness(
+    registered_env: WorkflowEnvironment, database_url: str, tmp_path: Path
+) -> AsyncIterator[Any]:
+    """A worker with the real activities on a fresh task queue (see tests/harness.py)."""
+    from tests.harness import running_worker
+
+    async with running_worker(
+        registered_env.client, database_url, tmp_path / "outbox", registered_env
+    ) as h:
+        yield h

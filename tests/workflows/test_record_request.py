@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -13,20 +11,15 @@ from domain import actions
 from domain.calendar import add_business_days, end_of_local_day, opening_time
 from domain.types import Site, Status
 from tests import factories
-from tests.harness import Harness, running_worker
+from tests.harness import Harness
 from workflows.record_request import RecordRequestWorkflow as W
 
 STAFF = "spec.jlee"
 
 
 @pytest.fixture
-async def h(
-    registered_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[Harness]:
-    async with running_worker(
-        registered_env.client, database_url, tmp_path / "outbox", registered_env
-    ) as harness:
-        yield harness
+def h(harness: Harness) -> Harness:
+    return harness
 
 
 async def now(env: WorkflowEnvironment) -> datetime:
