@@ -119,18 +119,24 @@ def submit(
         err.print("[red]Cannot read that file.[/]")
         raise typer.Exit(2) from None
 
-    async def go() -> intake.IntakeResult:
+    async def go() -> tuple[intake.IntakeResult, bool]:
         settings = get_settings()
-        return await intake.submit(
+        database_url = _db()  # the submission is stored even if Temporal is unreachable
+        try:
+            client: Client | None = await _client()
+        except RuntimeError:
+            client = None
+        result = await intake.submit(
             raw,
-            database_url=_db(),
-            client=await _client(),
+            database_url=database_url,
+            client=client,
             task_queue=settings.task_queue,
             source="cli",
             idempotency_key=idempotency_key,
         )
+        return result, client is not None
 
-    result = _run(go())
+    result, connected = _run(go())
     if not result.accepted:
         _print_issues("The request was stored but not accepted", result.errors)
         err.print(f"Submission {result.submission_id} is kept for staff review.")
@@ -138,6 +144,11 @@ def submit(
     note = " (already received earlier)" if result.duplicate else ""
     console.print(f"[green]Accepted{note}.[/] Tracking number: [bold]{result.tracking_number}[/]")
     console.print(f"Request id: {result.request_id}")
+    if not connected:
+        err.print(
+            "[yellow]Temporal is unreachable: the request is stored and will start when it is "
+            "back (the worker runs `roi reconcile` at start, or run it yourself).[/]"
+        )
 
 
 @app.command()

@@ -82,9 +82,16 @@ def _received_at(data: Any, now: datetime) -> datetime:
     return now
 
 
-async def start_workflow(client: Client, task_queue: str, start: StartRequest) -> str:
-    """Start the request's workflow; a second start of the same id is a no-op."""
+async def start_workflow(client: Client | None, task_queue: str, start: StartRequest) -> str:
+    """Start the request's workflow; a second start of the same id is a no-op.
+
+    Without a client (Temporal unreachable) the accepted submission waits in PostgreSQL and
+    `reconcile` starts it later; the workflow id is the same either way.
+    """
     sub = start.submission
+    if client is None:
+        log.warning("intake.start_deferred", request_id=start.request_id)
+        return workflow_id_for(start.request_id)
     # started before and already closed: it is the same request
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
@@ -109,7 +116,7 @@ async def submit(
     raw: bytes | str | dict[str, Any],
     *,
     database_url: str,
-    client: Client,
+    client: Client | None,
     task_queue: str,
     source: str,
     idempotency_key: str | None = None,
@@ -163,7 +170,7 @@ async def _validate_and_start(
     errors: list[FieldIssue],
     *,
     database_url: str,
-    client: Client,
+    client: Client | None,
     task_queue: str,
     now: datetime,
 ) -> IntakeResult:
@@ -207,7 +214,7 @@ async def _validate_and_start(
 
 
 async def _replay(
-    existing: IntakeSubmission, database_url: str, client: Client, task_queue: str
+    existing: IntakeSubmission, database_url: str, client: Client | None, task_queue: str
 ) -> IntakeResult:
     """A retried submission: the same answer as the first time (and its workflow, started)."""
     if existing.outcome == "received":  # stored, then interrupted before validation

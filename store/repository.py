@@ -93,8 +93,9 @@ def project(session: Session, state: RequestState, version: int, event: AuditEve
             detail=event.detail,
         )
         .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(RequestEvent.id)
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def append_event(
@@ -135,8 +136,9 @@ def record_disclosure(session: Session, record: DisclosureRecord) -> bool:
             authorization_ref=record.authorization_ref,
         )
         .on_conflict_do_nothing(index_elements=["disclosure_key"])
+        .returning(Disclosure.id)
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def record_notification(session: Session, note: StaffNotification) -> bool:
@@ -151,8 +153,9 @@ def record_notification(session: Session, note: StaffNotification) -> bool:
             created_at=note.at,
         )
         .on_conflict_do_nothing(index_elements=["notification_key"])
+        .returning(Notification.id)
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def outbound_item(session: Session, key: str) -> OutboundItem | None:
@@ -186,8 +189,9 @@ def record_outbound(
             detail=detail,
         )
         .on_conflict_do_nothing(index_elements=["item_key"])
+        .returning(OutboundItem.id)
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def find_submission_by_key(session: Session, idempotency_key: str) -> IntakeSubmission | None:
