@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.case_activities import CaseActivities
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
 from domain.calendar import warm_calendars
@@ -21,16 +24,20 @@ from runtime.postgres import resolve_database_url
 from runtime.settings import Settings, get_settings
 from services import intake
 from services.temporal import connect
+from workflows.cases import CASE_WORKFLOWS
 from workflows.record_request import RecordRequestWorkflow
 from workflows.runner import workflow_runner
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [RecordRequestWorkflow]
+WORKFLOWS = [RecordRequestWorkflow, *sorted(set(CASE_WORKFLOWS.values()), key=lambda w: w.__name__)]
 
 
 def build_worker(
-    client: Client, task_queue: str, activities: RequestActivities, executor: ThreadPoolExecutor
+    client: Client,
+    task_queue: str,
+    activities: list[Callable[..., Any]],
+    executor: ThreadPoolExecutor,
 ) -> Worker:
     """A worker with every workflow and activity of the engine registered."""
     warm_calendars()
@@ -39,20 +46,22 @@ def build_worker(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         workflow_runner=workflow_runner(),
-        activities=activities.all(),
+        activities=activities,
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
     )
 
 
-def make_activities(settings: Settings, database_url: str) -> RequestActivities:
-    """Activities wired to this process's database and outbox."""
-    return RequestActivities(
+def make_activities(settings: Settings, database_url: str) -> list[Callable[..., Any]]:
+    """Every activity, wired to this process's database and outbox."""
+    outbox = Outbox(settings.outbox_path)
+    requests = RequestActivities(
         database_url,
-        Outbox(settings.outbox_path),
+        outbox,
         download_base_url=f"http://{settings.web_host}:{settings.web_port}/download",
         latency_ms=settings.outbox_latency_ms,
     )
+    return [*requests.all(), *CaseActivities(database_url, outbox).all()]
 
 
 async def main() -> None:

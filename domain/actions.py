@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from domain.authorization import Authorization
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue
+from domain.kinds.amendment import AmendmentDenialBasis, PersonToNotify
 from domain.types import DeliveryMethod
 
 
@@ -82,3 +83,44 @@ class ActionResult(BaseModel):
     request_id: str
     status: str
     message: str
+
+
+# ---- later request kinds ------------------------------------------------------------------
+
+
+class AcceptAmendment(_Action):
+    amendment_text: str = Field(min_length=1, max_length=4000)
+    known_holders: list[PersonToNotify] = Field(default_factory=list, max_length=20)
+
+
+class DenyAmendment(_Action):
+    basis: AmendmentDenialBasis
+    explanation: str = Field(min_length=1, max_length=2000)
+
+
+class FileStatement(_Action):
+    """A statement of disagreement (patient) or a rebuttal (hospital)."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ProxyDecision(_Action):
+    approve: bool
+    documents_verified: bool = False
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class Answer(_Action):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ConfirmUpdate(_Action):
+    """Data Integrity confirms the notification (and, for adoption, that the copy is complete)."""
+
+    complete_copy: bool = True
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class FeeResponse(_Action):
+    accept: bool
+    payment_reference: str | None = Field(default=None, max_length=64)

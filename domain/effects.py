@@ -6,7 +6,7 @@ activity safe: the same key never sends, ships, charges or discloses twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -23,6 +23,7 @@ class StartRequest(BaseModel):
     request_id: str
     tracking_number: str
     submission: RecordRequestSubmission
+    patient_deceased_on: date | None = None  # from Data Integrity's records at intake
 
 
 class AuditEvent(BaseModel):
@@ -82,6 +83,7 @@ class DisclosureRecord(BaseModel):
     method: DeliveryMethod
     category: DisclosureCategory
     authorization_ref: str | None
+    patient_key: str | None = None
 
 
 class StaffNotification(BaseModel):
@@ -99,3 +101,100 @@ class RequestOutcome(BaseModel):
     status: str
     disclosures: int
     breached: bool
+
+
+class BatchFulfilled(BaseModel):
+    """Signal from a site's batch run to one request's workflow: what was sent, and how.
+
+    Sent exactly once per request per batch; the request workflow ignores a repeat of the
+    same `batch_id` (a re-run batch never makes a request release twice).
+    """
+
+    batch_id: str
+    request_id: str
+    method: DeliveryMethod
+    reference: str  # batch PDF page range, ISO image id, or carrier tracking number (no PHI)
+    sent_at: datetime
+    carrier_tracking_number: str | None = None
+    pages: int | None = None
+
+
+class CaseProjection(BaseModel):
+    """A case's state for the read model, plus the event that produced it."""
+
+    state: (
+        Any  # domain.kinds.case.CaseState (Any avoids an import cycle; validated by the activity)
+    )
+    version: int
+    event: AuditEvent
+
+
+class ReleaseStart(BaseModel):
+    """Claim the right to release under an authorization (refused once it is revoked)."""
+
+    request_id: str
+    authorization_ref: str
+    at: datetime
+
+
+class RevocationApply(BaseModel):
+    revocation_request_id: str
+    patient_key: str
+    tracking_numbers: list[str]
+    at: datetime
+
+
+class RevokedAuthorization(BaseModel):
+    """What a revocation did to one authorization."""
+
+    tracking_number: str
+    request_id: str | None  # None: no such request for this patient
+    released_before: bool  # a release had already started: it stands (done in reliance)
+
+
+class RegistryUpdate(BaseModel):
+    key: str
+    request_id: str
+    patient_key: str
+    deceased_on: date | None = None
+    adoption: bool = False
+    at: datetime
+
+
+class AmendmentOutcome(BaseModel):
+    request_id: str
+    patient_key: str
+    outcome: str
+    record_description: str
+    amendment_text: str | None = None
+    denial_basis: str | None = None
+    disagreement: str | None = None
+    rebuttal: str | None = None
+    at: datetime
+
+
+class ProxyChange(BaseModel):
+    key: str
+    request_id: str
+    patient_key: str
+    proxy_name: str
+    basis: str
+    grant: bool  # True: grant access; False: end it
+    expires_on: date | None = None
+    reason: str | None = None
+    at: datetime
+
+
+class HandOff(BaseModel):
+    """Routing a case to another office (billing) through its interface."""
+
+    key: str
+    request_id: str
+    office: str
+    summary: str
+
+
+class AccountingQuery(BaseModel):
+    patient_key: str
+    request_id: str
+    received_at: datetime

@@ -30,6 +30,23 @@ class NoticeKind(StrEnum):
     CD_INSERT = "cd_insert"
     AUTHORIZATION_FORM = "authorization_form"
     CANCELLATION = "cancellation"
+    # later request kinds (issue 6)
+    AMENDMENT_ACCEPTED = "amendment_accepted"  # to the patient
+    AMENDMENT_DENIED = "amendment_denied"  # basis, disagreement right, complaint routes
+    AMENDMENT_NOTIFICATION = "amendment_notification"  # to a person who must be told
+    REVOCATION_CONFIRMED = "revocation_confirmed"
+    RELEASE_STOPPED = "release_stopped"  # a pending request stopped by a revocation
+    PROXY_GRANTED = "proxy_granted"
+    PROXY_DENIED = "proxy_denied"
+    PROXY_ENDED = "proxy_ended"
+    BILLING_ANSWER = "billing_answer"
+    DECEASED_RECORDED = "deceased_recorded"
+    ADOPTION_ACCEPTED = "adoption_accepted"
+    ADOPTION_REJECTED = "adoption_rejected"  # lists the documents that would be accepted
+    ACCOUNTING_FEE_NOTICE = "accounting_fee_notice"  # told in advance; may withdraw
+    ACCOUNTING_REPORT = "accounting_report"
+    OUTSIDE_RECORDS_REDIRECT = "outside_records_redirect"
+    CUSTODIAN_CERTIFICATION = "custodian_certification"
 
 
 class Notice(BaseModel):
@@ -57,3 +74,18 @@ class Notice(BaseModel):
     released_items: list[str] = Field(default_factory=list)
     delivery_method: DeliveryMethod | None = None
     cancellation_reason: str = ""
+    # later request kinds
+    amendment_summary: str = ""
+    amendment_denial_basis: str = ""  # an AmendmentDenialBasis value
+    notified_names: list[str] = Field(default_factory=list)
+    revoked_references: list[str] = Field(default_factory=list)
+    proxy_name: str = ""
+    access_expires_on: date | None = None
+    answer_text: str = ""
+    document_name: str = ""
+    rejection_reason: str = ""
+    accepted_documents: list[str] = Field(default_factory=list)
+    period_start: date | None = None
+    period_end: date | None = None
+    accounting_entries: list[dict[str, str]] = Field(default_factory=list)  # date, recipient, ...
+    certified_pages: int | None = None

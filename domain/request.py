@@ -146,8 +146,22 @@ class RecordsWanted(_Strict):
     record_types: list[str] = Field(default_factory=list, max_length=30)
 
 
+class LegalDocument(_Strict):
+    """A subpoena or court order (164.512(e)), as read by the specialist."""
+
+    court: str = Field(min_length=1, max_length=200)
+    case_number: str = Field(min_length=1, max_length=64)
+    issued_on: date
+    signed_by_judge: bool = False  # a court order is signed by a judge or magistrate
+    #: Subpoena only: written satisfactory assurance that the patient was notified and the time
+    #: to object passed with no objection (164.512(e)(1)(ii)(A), (iii)) ...
+    assurance_patient_notified: bool = False
+    #: ... or that a qualified protective order was sought or obtained ((ii)(B), (v)).
+    assurance_protective_order: bool = False
+
+
 class RecordRequestSubmission(_Strict):
-    """A request for copies of records (own, third-party or imaging)."""
+    """A request for copies of records (own, third-party, imaging, provider, legal, SSA)."""
 
     kind: RequestKind
     site: Site
@@ -160,6 +174,9 @@ class RecordRequestSubmission(_Strict):
     records: RecordsWanted
     delivery_method: DeliveryMethod
     authorization: Authorization | None = None
+    legal_document: LegalDocument | None = None
+    provider_npi: str | None = Field(default=None, pattern=r"^\d{10}$")
+    certified_copy: bool = False  # add a records custodian's certification page
 
     @property
     def under_right_of_access(self) -> bool:
@@ -171,7 +188,8 @@ class RecordRequestSubmission(_Strict):
 
     @property
     def needs_authorization(self) -> bool:
-        """A 164.508 authorization is needed unless this is the patient's right of access."""
+        """Anything but the patient's right of access needs a basis to release: an authorization,
+        a court order, or a subpoena with its assurances (see domain.release_basis)."""
         return not self.under_right_of_access
 
     @property
@@ -179,6 +197,12 @@ class RecordRequestSubmission(_Strict):
         """How a release of this request is classed for the accounting of disclosures."""
         if self.under_right_of_access:
             return DisclosureCategory.PATIENT_ACCESS
+        if self.kind == RequestKind.CONTINUITY_OF_CARE:
+            return DisclosureCategory.TREATMENT
+        if self.kind == RequestKind.COURT_ORDER:
+            return DisclosureCategory.COURT_ORDER
+        if self.kind == RequestKind.SUBPOENA and self.authorization is None:
+            return DisclosureCategory.SUBPOENA
         return DisclosureCategory.AUTHORIZATION
 
     def delivery_contact(self) -> Contact:
@@ -271,6 +295,31 @@ def business_rules(sub: RecordRequestSubmission, now: datetime) -> list[FieldIss
                 f"{where}.address.line1",
                 "po_box_not_allowed",
                 "FedEx cannot deliver to a P.O. box.",
+            )
+        )
+    if sub.kind == RequestKind.CONTINUITY_OF_CARE:
+        if req.relationship != Relationship.PROVIDER or not req.organization:
+            found.append(
+                issue(
+                    "requester.organization",
+                    "provider_required",
+                    "A continuity-of-care request comes from a provider organization.",
+                )
+            )
+        if not sub.provider_npi:
+            found.append(
+                issue(
+                    "provider_npi",
+                    "missing",
+                    "Give the requesting provider's 10-digit NPI so the provider can be verified.",
+                )
+            )
+    if sub.kind in (RequestKind.SUBPOENA, RequestKind.COURT_ORDER) and sub.legal_document is None:
+        found.append(
+            issue(
+                "legal_document",
+                "missing",
+                "Describe the subpoena or court order (court, case number, date).",
             )
         )
     wanted = sub.records

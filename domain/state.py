@@ -46,6 +46,13 @@ class RequestState(BaseModel):
         return self.status not in TERMINAL_STATUSES
 
     @property
+    def release_blocked(self) -> bool:
+        """No valid basis to release yet (authorization, order, representative...)."""
+        if self.deficiencies:
+            return True
+        return self.submission.needs_authorization and not self.authorization_valid
+
+    @property
     def fee_due_cents(self) -> int:
         """What is still owed."""
         return max(self.fee.total_cents - self.paid_cents, 0)
@@ -114,7 +121,7 @@ def guard_complete(state: RequestState) -> list[FieldIssue]:
     problems = _closed(state)
     if problems:
         return problems
-    if state.submission.needs_authorization and not state.authorization_valid:
+    if state.release_blocked:
         problems.append(
             issue("authorization", "authorization_not_valid", "The authorization is not valid yet.")
         )
@@ -129,7 +136,7 @@ def guard_complete(state: RequestState) -> list[FieldIssue]:
 
 def waiting_status(state: RequestState) -> Status:
     """The stage an open request is in, from what it still waits for."""
-    if state.submission.needs_authorization and not state.authorization_valid:
+    if state.release_blocked:
         return Status.DEFICIENT
     if not state.verified:
         return Status.AWAITING_VERIFICATION

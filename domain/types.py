@@ -23,11 +23,23 @@ class RequestKind(StrEnum):
     ADOPTION_NOTICE = "adoption_notice"  # to HIMS Data Integrity
     OUTSIDE_RECORDS = "outside_records"  # not an ROI request: redirected to the care team
     ACCOUNTING = "accounting"  # accounting of disclosures, 164.528
+    CONTINUITY_OF_CARE = "continuity_of_care"  # another provider, for treatment (164.506)
+    SSA_DISABILITY = "ssa_disability"  # Social Security disability (DDS) on the SSA-827
+    SUBPOENA = "subpoena"  # 164.512(e): needs authorization or satisfactory assurances
+    COURT_ORDER = "court_order"  # 164.512(e): the order itself suffices
 
 
 #: Kinds the records-copy workflow (RecordRequestWorkflow) fulfils.
 RECORD_COPY_KINDS: frozenset[RequestKind] = frozenset(
-    {RequestKind.ACCESS_OWN, RequestKind.THIRD_PARTY, RequestKind.IMAGING}
+    {
+        RequestKind.ACCESS_OWN,
+        RequestKind.THIRD_PARTY,
+        RequestKind.IMAGING,
+        RequestKind.CONTINUITY_OF_CARE,
+        RequestKind.SSA_DISABILITY,
+        RequestKind.SUBPOENA,
+        RequestKind.COURT_ORDER,
+    }
 )
 
 
@@ -78,13 +90,21 @@ class Status(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"  # a fee was quoted and is unpaid
     READY_TO_RELEASE = "ready_to_release"  # verified and paid: a specialist completes it
     FULFILLING = "fulfilling"  # delivery under way
+    QUEUED_FOR_BATCH = "queued_for_batch"  # approved; the site's next mail/CD/FedEx batch sends it
     COMPLETED = "completed"
     DENIED = "denied"
     CANCELLED = "cancelled"
+    UNDER_REVIEW = "under_review"  # with the owning team (amendment, data integrity, billing)
+    AWAITING_REQUESTER = "awaiting_requester"  # e.g. deciding whether to accept a quoted fee
+    NOTIFYING = "notifying"  # accepted amendment: telling the people who must know
+    AWAITING_DISAGREEMENT = "awaiting_disagreement"  # denied amendment: statement may be filed
+    ACTIVE = "active"  # proxy access granted, until it expires or is revoked
+    EXPIRED = "expired"  # proxy access ended
+    REJECTED = "rejected"  # e.g. an adoption document that cannot be accepted
 
 
 TERMINAL_STATUSES: frozenset[Status] = frozenset(
-    {Status.COMPLETED, Status.DENIED, Status.CANCELLED}
+    {Status.COMPLETED, Status.DENIED, Status.CANCELLED, Status.EXPIRED, Status.REJECTED}
 )
 
 #: Stages where the hospital is waiting on the requester, not on its own staff.
@@ -103,6 +123,17 @@ class DisclosureCategory(StrEnum):
     SUBPOENA = "subpoena"
     PUBLIC_HEALTH = "public_health"
     LAW_ENFORCEMENT = "law_enforcement"
+    HEALTH_OVERSIGHT = "health_oversight"
+    ABUSE_REPORTING = "abuse_reporting"
+    CORONER_OR_FUNERAL = "coroner_or_funeral"
+    RESEARCH_WAIVER = "research_waiver"  # research under an IRB waiver, not an authorization
+    WORKERS_COMPENSATION = "workers_compensation"
+    INVOLVED_IN_CARE = "involved_in_care"
+    FACILITY_DIRECTORY = "facility_directory"
+    NATIONAL_SECURITY = "national_security"
+    CORRECTIONAL = "correctional"
+    LIMITED_DATA_SET = "limited_data_set"
+    INCIDENTAL = "incidental"
 
 
 class SlaEvent(StrEnum):

@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -29,12 +31,18 @@ from ulid import ULID
 
 from domain.effects import StartRequest
 from domain.errors import FieldIssue, issue
-from domain.request import RecordRequestSubmission, parse_submission
+from domain.kinds.case import CaseStart
+from domain.kinds.intake import CASE_KINDS, case_start, parse_case
+from domain.kinds.outside_records import REDIRECT_MESSAGE, OutsideRecordsNotice
+from domain.patients import patient_key
+from domain.request import RecordRequestSubmission, issues_from_validation_error, parse_submission
+from domain.types import RequestKind
 from services.temporal import workflow_id_for
-from store import repository
+from store import cases, repository
 from store.db import session_scope
-from store.models import IntakeSubmission, RecordRequest
+from store.models import IntakeSubmission, OutsideRecordsRedirect, RecordRequest
 from workflows import search
+from workflows.cases import CASE_WORKFLOWS
 from workflows.record_request import RecordRequestWorkflow
 
 log = structlog.get_logger(__name__)
@@ -59,6 +67,8 @@ class IntakeResult:
     workflow_id: str | None = None
     errors: list[FieldIssue] = field(default_factory=list)
     duplicate: bool = False
+    redirected: bool = False  # outside records: not an ROI request
+    message: str | None = None
 
 
 def _decode(raw: bytes | str | dict[str, Any]) -> tuple[Any, list[FieldIssue]]:
@@ -110,6 +120,31 @@ async def start_workflow(client: Client | None, task_queue: str, start: StartReq
             ),
         )
     return workflow_id_for(start.request_id)
+
+
+async def start_case_workflow(client: Client | None, task_queue: str, start: CaseStart) -> str:
+    """Start the workflow of a non-copy kind; a second start of the same id is a no-op."""
+    workflow_id = workflow_id_for(start.request_id)
+    if client is None:
+        log.warning("intake.start_deferred", request_id=start.request_id)
+        return workflow_id
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            CASE_WORKFLOWS[start.kind].run,
+            start,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search.SITE, start.site.value),
+                    SearchAttributePair(search.KIND, start.kind.value),
+                    SearchAttributePair(search.STATUS, "received"),
+                ]
+            ),
+        )
+    return workflow_id
 
 
 async def submit(
@@ -164,6 +199,28 @@ async def submit(
     )
 
 
+def _parse(
+    data: Any, now: datetime
+) -> tuple[RequestKind | None, BaseModel | None, list[FieldIssue]]:
+    """Dispatch on `kind` to the right model and rules."""
+    raw_kind = data.get("kind") if isinstance(data, dict) else None
+    try:
+        kind = RequestKind(raw_kind)
+    except ValueError:
+        kind = None
+    if kind in CASE_KINDS:
+        sub, errors = parse_case(kind, data, now)
+        return kind, sub, errors
+    if kind == RequestKind.OUTSIDE_RECORDS:
+        try:
+            notice = OutsideRecordsNotice.model_validate(data)
+        except ValidationError as error:
+            return kind, None, issues_from_validation_error(error)
+        return kind, notice, []
+    sub, errors = parse_submission(data, now)
+    return kind, sub, errors
+
+
 async def _validate_and_start(
     submission_id: str,
     data: Any,
@@ -175,9 +232,9 @@ async def _validate_and_start(
     now: datetime,
 ) -> IntakeResult:
     """Validate a stored submission; accept and start it, or keep it with its errors."""
-    sub: RecordRequestSubmission | None = None
+    kind, sub = None, None
     if not errors:
-        sub, errors = parse_submission(data, now)
+        kind, sub, errors = _parse(data, now)
     if errors or sub is None:
         with session_scope(database_url) as session:
             repository.mark_submission(
@@ -185,6 +242,8 @@ async def _validate_and_start(
             )
         log.info("intake.rejected", submission_id=submission_id, codes=[e.code for e in errors])
         return IntakeResult(submission_id=submission_id, accepted=False, errors=errors)
+    if isinstance(sub, OutsideRecordsNotice):
+        return _redirect_outside_records(submission_id, sub, database_url)
 
     request_id = str(ULID()).lower()
     tracking = new_tracking_number()
@@ -196,13 +255,13 @@ async def _validate_and_start(
             request_id=request_id,
             tracking_number=tracking,
         )
-    start = StartRequest(request_id=request_id, tracking_number=tracking, submission=sub)
-    workflow_id = await start_workflow(client, task_queue, start)
+    workflow_id = await _start(kind, sub, request_id, tracking, client, task_queue, database_url)
     log.info(
         "intake.accepted",
         submission_id=submission_id,
         request_id=request_id,
         workflow_id=workflow_id,
+        kind=kind.value if kind else None,
     )
     return IntakeResult(
         submission_id=submission_id,
@@ -210,6 +269,51 @@ async def _validate_and_start(
         request_id=request_id,
         tracking_number=tracking,
         workflow_id=workflow_id,
+    )
+
+
+async def _start(
+    kind: RequestKind | None,
+    sub: BaseModel,
+    request_id: str,
+    tracking: str,
+    client: Client | None,
+    task_queue: str,
+    database_url: str,
+) -> str:
+    """Start the workflow that owns this kind."""
+    if kind in CASE_KINDS:
+        start = case_start(kind, sub, request_id, tracking)
+        return await start_case_workflow(client, task_queue, start)
+    assert isinstance(sub, RecordRequestSubmission)
+    key = patient_key(sub.patient.first_name, sub.patient.last_name, sub.patient.date_of_birth)
+    with session_scope(database_url) as session:
+        died = cases.deceased_on(session, key)
+    start_request = StartRequest(
+        request_id=request_id, tracking_number=tracking, submission=sub, patient_deceased_on=died
+    )
+    return await start_workflow(client, task_queue, start_request)
+
+
+def _redirect_outside_records(
+    submission_id: str, notice: OutsideRecordsNotice, database_url: str
+) -> IntakeResult:
+    """Not an ROI request: counted, answered with where to send them, never queued."""
+    with session_scope(database_url) as session:
+        repository.mark_submission(session, submission_id, outcome="redirected")
+        session.execute(
+            insert(OutsideRecordsRedirect)
+            .values(
+                submission_id=submission_id,
+                site=notice.site.value,
+                channel=notice.channel.value,
+                received_at=notice.received_at,
+            )
+            .on_conflict_do_nothing(index_elements=["submission_id"])
+        )
+    log.info("intake.redirected_outside_records", submission_id=submission_id)
+    return IntakeResult(
+        submission_id=submission_id, accepted=False, redirected=True, message=REDIRECT_MESSAGE
     )
 
 
@@ -227,15 +331,26 @@ async def _replay(
             task_queue=task_queue,
             now=datetime.now(UTC),
         )
+    if existing.outcome == "redirected":
+        return IntakeResult(
+            submission_id=existing.id,
+            accepted=False,
+            redirected=True,
+            message=REDIRECT_MESSAGE,
+            duplicate=True,
+        )
     if existing.outcome != "accepted" or not existing.request_id:
         errors = [FieldIssue(**e) for e in existing.errors or []]
         return IntakeResult(
             submission_id=existing.id, accepted=False, errors=errors, duplicate=True
         )
     tracking = existing.tracking_number or ""
-    sub = RecordRequestSubmission.model_validate(existing.payload)
-    start = StartRequest(request_id=existing.request_id, tracking_number=tracking, submission=sub)
-    workflow_id = await start_workflow(client, task_queue, start)
+    kind = RequestKind(existing.payload.get("kind"))
+    model = CASE_KINDS[kind][0] if kind in CASE_KINDS else RecordRequestSubmission
+    sub = model.model_validate(existing.payload)
+    workflow_id = await _start(
+        kind, sub, existing.request_id, tracking, client, task_queue, database_url
+    )
     return IntakeResult(
         submission_id=existing.id,
         accepted=True,

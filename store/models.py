@@ -56,11 +56,13 @@ class RecordRequest(SQLModel, table=True):
     workflow_id: str = Field(max_length=40, unique=True)
     tracking_number: str = Field(max_length=16, unique=True)
     kind: str = Field(max_length=32, index=True)
+    team: str = Field(default="roi", max_length=32, index=True)
     site: str = Field(max_length=16)
     channel: str = Field(max_length=16)
     language: str = Field(max_length=8)
     status: str = Field(max_length=32)
     delivery_method: str | None = Field(default=None, max_length=16)
+    patient_key: str | None = Field(default=None, max_length=64, index=True)
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     target_due_at: datetime | None = _ts()
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -125,6 +127,8 @@ class Disclosure(SQLModel, table=True):
     method: str = Field(max_length=16)
     category: str = Field(max_length=32)
     authorization_ref: str | None = Field(default=None, max_length=64)
+    patient_key: str | None = Field(default=None, max_length=64, index=True)
+    source: str = Field(default="engine", max_length=16)  # engine, or staff (recorded by hand)
 
 
 class Notification(SQLModel, table=True):
@@ -158,3 +162,74 @@ class OutboundItem(SQLModel, table=True):
     path: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     detail: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+
+
+class AuthorizationRecord(SQLModel, table=True):
+    """One row per authorization relied on; the row lock serializes release and revocation."""
+
+    __tablename__ = "authorizations"
+
+    authorization_ref: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(max_length=32, index=True)
+    patient_key: str | None = Field(default=None, max_length=64, index=True)
+    status: str = Field(default="active", max_length=16)  # active, revoked
+    release_started_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+    revocation_request_id: str | None = Field(default=None, max_length=32)
+
+
+class PatientRegistry(SQLModel, table=True):
+    """What HIMS Data Integrity has recorded about a patient (deceased, adoption)."""
+
+    __tablename__ = "patient_registry"
+
+    patient_key: str = Field(primary_key=True, max_length=64)
+    deceased_on: date | None = None
+    deceased_recorded_at: datetime | None = _ts()
+    deceased_request_id: str | None = Field(default=None, max_length=32)
+    adoption_recorded_at: datetime | None = _ts()
+    adoption_request_id: str | None = Field(default=None, max_length=32)
+
+
+class AmendmentRecord(SQLModel, table=True):
+    """An amendment outcome linked to the record; it travels with later disclosures."""
+
+    __tablename__ = "amendments"
+
+    request_id: str = Field(primary_key=True, max_length=32)
+    patient_key: str = Field(max_length=64, index=True)
+    outcome: str = Field(max_length=16)  # accepted, denied
+    record_description: str = Field(max_length=1000)  # PHI
+    amendment_text: str | None = Field(default=None, max_length=4000)  # PHI
+    denial_basis: str | None = Field(default=None, max_length=64)
+    disagreement: str | None = Field(default=None, max_length=4000)  # PHI
+    rebuttal: str | None = Field(default=None, max_length=4000)  # PHI
+    include_with_disclosures: bool = True
+    decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ProxyGrant(SQLModel, table=True):
+    """Proxy access granted (or ended) for a patient's records and portal."""
+
+    __tablename__ = "proxy_grants"
+
+    request_id: str = Field(primary_key=True, max_length=32)
+    patient_key: str = Field(max_length=64, index=True)
+    proxy_name: str = Field(max_length=320)  # PHI
+    basis: str = Field(max_length=32)
+    status: str = Field(max_length=16)  # active, ended
+    granted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_on: date | None = None
+    ended_at: datetime | None = _ts()
+    end_reason: str | None = Field(default=None, max_length=64)
+
+
+class OutsideRecordsRedirect(SQLModel, table=True):
+    """Outside records sent to ROI by mistake: counted, never queued."""
+
+    __tablename__ = "outside_records_redirects"
+
+    submission_id: str = Field(primary_key=True, max_length=32)
+    site: str = Field(max_length=16, index=True)
+    channel: str = Field(max_length=16)
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

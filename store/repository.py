@@ -10,7 +10,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from domain.effects import AuditEvent, DisclosureRecord, StaffNotification
+from domain.patients import patient_key
 from domain.state import RequestState
+from store.cases import register_authorization
 from store.models import (
     Disclosure,
     IntakeSubmission,
@@ -30,6 +32,10 @@ def request_row(state: RequestState, version: int) -> dict[str, Any]:
         "workflow_id": f"roi-{state.request_id}",
         "tracking_number": state.tracking_number,
         "kind": sub.kind.value,
+        "team": "roi",
+        "patient_key": patient_key(
+            sub.patient.first_name, sub.patient.last_name, sub.patient.date_of_birth
+        ),
         "site": sub.site.value,
         "channel": sub.channel.value,
         "language": sub.language.value,
@@ -95,6 +101,8 @@ def project(session: Session, state: RequestState, version: int, event: AuditEve
         .on_conflict_do_nothing(index_elements=["event_key"])
         .returning(RequestEvent.id)
     )
+    if state.submission.needs_authorization:
+        register_authorization(session, state.request_id, row["patient_key"])
     return result.first() is not None
 
 
@@ -134,6 +142,7 @@ def record_disclosure(session: Session, record: DisclosureRecord) -> bool:
             method=record.method.value,
             category=record.category.value,
             authorization_ref=record.authorization_ref,
+            patient_key=record.patient_key,
         )
         .on_conflict_do_nothing(index_elements=["disclosure_key"])
         .returning(Disclosure.id)

@@ -21,6 +21,7 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
+from activities.case_activities import CaseActivities
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
 from domain.state import RequestState
@@ -163,7 +164,10 @@ async def running_worker(
 ) -> AsyncIterator[Harness]:
     """A worker on a fresh task queue with the real activities."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
-    activities = RequestActivities(database_url, Outbox(outbox))
+    activities = [
+        *RequestActivities(database_url, Outbox(outbox)).all(),
+        *CaseActivities(database_url, Outbox(outbox)).all(),
+    ]
     with ThreadPoolExecutor(max_workers=8) as executor:
         async with build_worker(client, task_queue, activities, executor):
             harness = Harness(

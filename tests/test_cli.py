@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,7 +62,7 @@ async def test_bad_input_lists_every_field_and_exits_non_zero(
 
 
 async def test_submit_status_verify_complete(cli_env: Harness, tmp_path: Path) -> None:
-    now = await cli_env.env.get_current_time()  # type: ignore[union-attr]
+    now = datetime.now(UTC)  # the CLI stamps with the wall clock
     code, out = await roi(
         "submit", write(tmp_path, "ok.json", factories.own_records(received_at=now.isoformat()))
     )
@@ -98,7 +99,7 @@ async def test_unknown_reference(cli_env: Harness) -> None:
 async def test_submission_is_stored_when_temporal_is_down(
     cli_env: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = await cli_env.env.get_current_time()  # type: ignore[union-attr]
+    now = datetime.now(UTC)  # the CLI stamps with the wall clock
     monkeypatch.setenv("ROI_TEMPORAL_ADDRESS", "127.0.0.1:1")
     get_settings.cache_clear()
     code, out = await roi(

@@ -15,12 +15,11 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import names
     from domain import actions
-    from domain.authorization import validate_authorization
     from domain.calendar import local_date
     from domain.correspondence import compose_notice, release_description, release_purpose
     from domain.denial import denial_ground
@@ -31,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DisclosureRecord,
         NoticeToSend,
         Projection,
+        ReleaseStart,
         RequestOutcome,
         StaffNotification,
         StartRequest,
@@ -38,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import FieldIssue
     from domain.fees import quote_fee
     from domain.notices import NoticeKind
+    from domain.patients import patient_key
+    from domain.release_basis import release_basis_issues
     from domain.request import Relationship, business_rules
     from domain.sla import apply_extension, check_extension, mark_key, next_sla_mark, start_clock
     from domain.state import (
@@ -96,8 +98,10 @@ class RecordRequestWorkflow:
         self.steps: dict[str, int] = {}
         self.disclosures = 0
         # Judge the authorization and quote the fee before any Update can be validated.
-        if sub.needs_authorization:
-            self.state.deficiencies = validate_authorization(sub.authorization, self._today())
+        self.deceased_on = start.patient_deceased_on
+        self.revoked_by: str | None = None
+        if sub.needs_authorization or self.deceased_on:
+            self.state.deficiencies = release_basis_issues(sub, self._today(), self.deceased_on)
             self.state.authorization_valid = not self.state.deficiencies
         self._requote()
 
@@ -116,7 +120,7 @@ class RecordRequestWorkflow:
         await self._notify_requester(NoticeKind.ACKNOWLEDGEMENT)
         sla = asyncio.create_task(self._clock_loop())
 
-        if self.state.submission.needs_authorization:
+        if self.state.submission.needs_authorization or self.deceased_on:
             await self._report_authorization("system")
         if self.state.fee.total_cents:
             await self._notify_requester(
@@ -146,6 +150,24 @@ class RecordRequestWorkflow:
         actor = self.state.completion_requested_by or "system"
         contact = sub.delivery_contact()
         address = contact.address.lines() if contact.address else []
+        if sub.needs_authorization and workflow.patched("release-lock-v1"):
+            try:
+                await workflow.execute_activity(
+                    names.BEGIN_RELEASE,
+                    ReleaseStart(
+                        request_id=self.state.request_id,
+                        authorization_ref=f"{self.state.request_id}-authorization",
+                        at=workflow.now(),
+                    ),
+                    **SHORT,
+                )
+            except ActivityError as error:
+                cause = error.cause
+                if isinstance(cause, ApplicationError) and cause.type == "AuthorizationRevoked":
+                    self.revoked_by = self.revoked_by or "recorded-before-release"
+                    await self._stop_for_revocation()
+                    return
+                raise
         receipt: DeliveryReceipt = await workflow.execute_activity(
             names.DELIVER,
             Delivery(
@@ -176,6 +198,9 @@ class RecordRequestWorkflow:
                 category=sub.disclosure_category,
                 authorization_ref=(
                     f"{self.state.request_id}-authorization" if sub.needs_authorization else None
+                ),
+                patient_key=patient_key(
+                    sub.patient.first_name, sub.patient.last_name, sub.patient.date_of_birth
                 ),
             ),
             **SHORT,
@@ -245,6 +270,26 @@ class RecordRequestWorkflow:
         )
         if event == SlaEvent.BREACH:
             self._upsert_search()
+
+    # ---- revocation (Signal from a RevocationWorkflow) ------------------------------------
+
+    @workflow.signal
+    async def authorization_revoked(self, revocation_request_id: str) -> None:
+        """The authorization was revoked in writing: nothing more is released under it."""
+        if self.revoked_by is not None:
+            return
+        self.revoked_by = revocation_request_id
+        if self.state.is_open and self.state.status != Status.FULFILLING:
+            await self._stop_for_revocation()
+        # mid-release: the release lock decides (a release that already started stands)
+
+    async def _stop_for_revocation(self) -> None:
+        self.state.outcome_note = "authorization_revoked"
+        self.state.closed_at = workflow.now()
+        await self._notify_requester(NoticeKind.RELEASE_STOPPED)
+        await self._move_to(
+            Status.CANCELLED, "release.stopped_revoked", "system", revocation=self.revoked_by
+        )
 
     # ---- staff actions (Updates) ---------------------------------------------------------
 
@@ -449,6 +494,16 @@ class RecordRequestWorkflow:
     @complete.validator
     def _validate_complete(self, action: actions.Complete) -> None:
         refuse(guard_complete(self.state))
+        if self.revoked_by:
+            refuse(
+                [
+                    FieldIssue(
+                        field="authorization",
+                        code="authorization_revoked",
+                        message="The authorization was revoked; nothing can be released.",
+                    )
+                ]
+            )
 
     @workflow.update
     async def add_note(self, action: actions.AddNote) -> actions.ActionResult:
@@ -482,7 +537,7 @@ class RecordRequestWorkflow:
         )
 
     async def _check_authorization(self, actor: str) -> None:
-        problems = validate_authorization(self.state.submission.authorization, self._today())
+        problems = release_basis_issues(self.state.submission, self._today(), self.deceased_on)
         self.state.deficiencies = problems
         self.state.authorization_valid = not problems
         await self._report_authorization(actor)

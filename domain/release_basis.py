@@ -1,0 +1,99 @@
+"""Whether the hospital may release a request's records to its recipient, and if not, why.
+
+Right of access: nothing to check here (identity is verified by a specialist). Otherwise the
+basis depends on the kind: a valid 164.508 authorization; a continuity-of-care request needs
+none (164.506) unless the site's state law requires the patient's consent (Minnesota Health
+Records Act); a court order suffices if signed by a judge; a subpoena needs a valid
+authorization or the satisfactory assurances of 164.512(e). A deceased patient's records are
+released only to the personal representative (executor or administrator) while protected.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.authorization import SignerRole, validate_authorization
+from domain.errors import FieldIssue, issue
+from domain.kinds.deceased import still_protected
+from domain.request import RecordRequestSubmission, Relationship
+from domain.types import RequestKind, Site
+
+#: Sites whose state law requires the patient's consent even for a treatment disclosure.
+TREATMENT_NEEDS_CONSENT: frozenset[Site] = frozenset({Site.MINNESOTA})
+
+ESTATE_ROLES = frozenset({SignerRole.EXECUTOR, SignerRole.ADMINISTRATOR})
+
+
+def _deceased_issues(
+    sub: RecordRequestSubmission, deceased_on: date | None, today: date
+) -> list[FieldIssue]:
+    if deceased_on is None or not still_protected(deceased_on, today):
+        return []
+    if (
+        sub.under_right_of_access
+        and sub.requester.relationship != Relationship.LEGAL_REPRESENTATIVE
+    ):
+        return [
+            issue(
+                "requester.relationship",
+                "personal_representative_required",
+                "The patient has died. Records can be released to the executor or administrator "
+                "of the estate, with the court papers that appoint them.",
+            )
+        ]
+    auth = sub.authorization
+    if auth is not None and not sub.under_right_of_access and auth.signer_role not in ESTATE_ROLES:
+        return [
+            issue(
+                "authorization.signer_role",
+                "estate_signature_required",
+                "The patient has died: the authorization must be signed by the executor or "
+                "administrator of the estate.",
+            )
+        ]
+    return []
+
+
+def _legal_issues(sub: RecordRequestSubmission, today: date) -> list[FieldIssue]:
+    doc = sub.legal_document
+    if doc is None:
+        return [issue("legal_document", "missing", "The subpoena or court order is missing.")]
+    if sub.kind == RequestKind.COURT_ORDER:
+        if not doc.signed_by_judge:
+            return [
+                issue(
+                    "legal_document.signed_by_judge",
+                    "not_a_court_order",
+                    "A court order must be signed by a judge or magistrate; a subpoena signed by "
+                    "a clerk or an attorney is not a court order.",
+                )
+            ]
+        return []
+    # a subpoena: a valid authorization, or satisfactory assurances
+    if sub.authorization is not None:
+        return validate_authorization(sub.authorization, today)
+    if doc.assurance_patient_notified or doc.assurance_protective_order:
+        return []
+    return [
+        issue(
+            "legal_document",
+            "subpoena_without_assurances",
+            "A subpoena alone is not enough: send the patient's signed authorization, or written "
+            "assurance that the patient was notified and did not object in time, or that a "
+            "qualified protective order was sought.",
+        )
+    ]
+
+
+def release_basis_issues(
+    sub: RecordRequestSubmission, today: date, deceased_on: date | None = None
+) -> list[FieldIssue]:
+    """Every reason the records cannot be released yet (empty: the basis is sound)."""
+    found = _deceased_issues(sub, deceased_on, today)
+    if sub.under_right_of_access:
+        return found
+    if sub.kind in (RequestKind.SUBPOENA, RequestKind.COURT_ORDER):
+        return found + _legal_issues(sub, today)
+    if sub.kind == RequestKind.CONTINUITY_OF_CARE and sub.site not in TREATMENT_NEEDS_CONSENT:
+        return found
+    return found + validate_authorization(sub.authorization, today)
