@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain import actions
 from domain.errors import FieldIssue
@@ -65,12 +66,18 @@ def resolve_request_id(database_url: str, reference: str) -> str:
     return found
 
 
-async def perform(client: Client, request_id: str, action: Any) -> actions.ActionResult:
-    """Send a staff action to the request's workflow and wait for its answer."""
+async def perform(
+    client: Client, request_id: str, action: Any, *, update: str | None = None
+) -> actions.ActionResult:
+    """Send a staff action to the request's workflow and wait for its answer.
+
+    The update is the records workflow's for the action's type, unless `update` names one
+    (case workflows: accept, deny, decide, answer, confirm, respond_to_fee, ...).
+    """
     handle = client.get_workflow_handle(workflow_id_for(request_id))
     try:
         return await handle.execute_update(
-            UPDATES[type(action)], action, result_type=actions.ActionResult
+            update or UPDATES[type(action)], action, result_type=actions.ActionResult
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
@@ -78,6 +85,20 @@ async def perform(client: Client, request_id: str, action: Any) -> actions.Actio
             issues = [FieldIssue.model_validate(d) for d in cause.details]
             raise ActionRefused(cause.message, issues) from None
         raise
+    except RPCError as error:
+        if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            message = "The request is closed; no further action is possible."
+            raise ActionRefused(
+                message, [FieldIssue(field="status", code="request_closed", message=message)]
+            ) from None
+        raise
+
+
+async def perform_on_case(
+    client: Client, request_id: str, update: str, action: Any
+) -> actions.ActionResult:
+    """Send a staff action to a case workflow (amendment, proxy, ...) by update name."""
+    return await perform(client, request_id, action, update=update)
 
 
 async def current_state(client: Client, request_id: str) -> RequestState:

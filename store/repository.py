@@ -126,7 +126,7 @@ def append_event(
     )
 
 
-def record_disclosure(session: Session, record: DisclosureRecord) -> bool:
+def record_disclosure(session: Session, record: DisclosureRecord, source: str = "engine") -> bool:
     """One row per release; False when this release was already recorded."""
     result = session.execute(
         insert(Disclosure)
@@ -143,6 +143,7 @@ def record_disclosure(session: Session, record: DisclosureRecord) -> bool:
             category=record.category.value,
             authorization_ref=record.authorization_ref,
             patient_key=record.patient_key,
+            source=source,
         )
         .on_conflict_do_nothing(index_elements=["disclosure_key"])
         .returning(Disclosure.id)

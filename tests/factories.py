@@ -13,7 +13,7 @@ def valid_authorization(**overrides: Any) -> dict[str, Any]:
         "disclosing_party": "Mayo Clinic",
         "recipient": "Harbor Law Group LLP",
         "purpose": "Personal injury claim",
-        "expiration_date": "2027-12-31",
+        "expiration_date": "2040-12-31",
         "signed": True,
         "signature_date": "2026-10-01",
         "signer_role": "patient",
@@ -106,3 +106,121 @@ def received(days_before: float, now: datetime | None = None) -> str:
 
 
 DOB = date(1984, 3, 9)
+
+
+# ---- later request kinds ------------------------------------------------------------------
+
+
+def _patient_and_requester(**overrides: Any) -> dict[str, Any]:
+    base = own_records()
+    data = {
+        "site": "minnesota",
+        "channel": "portal",
+        "received_at": base["received_at"],
+        "language": "en",
+        "patient": base["patient"],
+        "requester": base["requester"],
+    }
+    data.update(overrides)
+    return data
+
+
+def amendment(**overrides: Any) -> dict[str, Any]:
+    data = _patient_and_requester(
+        kind="amendment",
+        record_description="Allergy list, visit of 2025-03-04",
+        date_of_service="2025-03-04",
+        requested_change="Remove the penicillin allergy; I have never been allergic to penicillin.",
+        reason="The allergy was entered for a different patient.",
+        notify=[
+            {
+                "name": "Dr. Example Pharmacy",
+                "address_lines": ["1 Pharmacy Way", "Rochester, MN 55902"],
+            }
+        ],
+    )
+    data.update(overrides)
+    return data
+
+
+def accounting(**overrides: Any) -> dict[str, Any]:
+    data = _patient_and_requester(kind="accounting")
+    data.update(overrides)
+    return data
+
+
+def billing(**overrides: Any) -> dict[str, Any]:
+    data = _patient_and_requester(kind="billing", question="Itemized bill for my March 2025 visit")
+    data.update(overrides)
+    return data
+
+
+def revocation(tracking_numbers: list[str], **overrides: Any) -> dict[str, Any]:
+    data = _patient_and_requester(kind="revocation", authorizations=tracking_numbers, signed=True)
+    data.update(overrides)
+    return data
+
+
+def proxy_for_minor(**overrides: Any) -> dict[str, Any]:
+    data = _patient_and_requester(
+        kind="proxy_access",
+        basis="parent_of_minor",
+        documents=[{"kind": "birth certificate"}],
+        patient={"first_name": "Kai", "last_name": "Testchild", "date_of_birth": "2015-06-01"},
+    )
+    data["requester"] = {**data["requester"], "relationship": "parent"}
+    data.update(overrides)
+    return data
+
+
+def deceased_notice(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": "deceased_notice",
+        "site": "minnesota",
+        "channel": "email",
+        "received_at": own_records()["received_at"],
+        "patient": {
+            "first_name": "Avery",
+            "middle_name": "Q",
+            "last_name": "Testpatient",
+            "date_of_birth": "1984-03-09",
+            "date_of_death": "2026-10-20",
+        },
+        "reporter": {
+            "first_name": "Jordan",
+            "last_name": "Testpatient",
+            "relationship": "spouse",
+            "phone": "507-555-0199",
+        },
+    }
+    data.update(overrides)
+    return data
+
+
+def adoption_notice(document_type: str = "adoption_decree", **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": "adoption_notice",
+        "site": "florida",
+        "channel": "mail",
+        "received_at": own_records()["received_at"],
+        "patient": {"first_name": "Rowan", "last_name": "Testchild", "date_of_birth": "2021-02-14"},
+        "parents": [
+            {
+                "first_name": "Casey",
+                "last_name": "Adoptive",
+                "contact": {
+                    "email": "casey.adoptive@example.org",
+                    "address": {
+                        "line1": "9 Example Ln",
+                        "city": "Jacksonville",
+                        "state": "FL",
+                        "postal_code": "32224",
+                    },
+                },
+            }
+        ],
+        "document_type": document_type,
+        "pages_received": 4,
+    }
+    data.update(overrides)
+    return data

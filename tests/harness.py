@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.case_activities import CaseActivities
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
+from domain.kinds.case import CaseState
 from domain.state import RequestState
 from domain.types import Status
 from services import intake
@@ -70,6 +71,34 @@ class Harness:
         return self.client.get_workflow_handle_for(
             RecordRequestWorkflow.run, result.workflow_id or ""
         )
+
+    async def skip(self, duration: timedelta) -> None:
+        """Let simulated time pass, in steps short enough for each test-server call."""
+        assert self.env is not None
+        while duration > timedelta(0):
+            step = min(duration, timedelta(days=30))
+            await self.env.sleep(step)
+            duration -= step
+
+    async def start_case(self, data: dict[str, Any]) -> WorkflowHandle:
+        result = await self.submit(data)
+        assert result.accepted, result.errors
+        return self.client.get_workflow_handle(result.workflow_id or "")
+
+    async def case_state(self, handle: WorkflowHandle) -> CaseState:
+        return await handle.query("status", result_type=CaseState)
+
+    async def wait_case(
+        self, handle: WorkflowHandle, *wanted: Status, timeout: float = 15
+    ) -> CaseState:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            state = await self.case_state(handle)
+            if state.status in wanted:
+                return state
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"status {state.status} never became {wanted}")
+            await asyncio.sleep(0.05)
 
     async def state(self, handle: WorkflowHandle) -> RequestState:
         return await handle.query(RecordRequestWorkflow.status)

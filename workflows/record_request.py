@@ -206,6 +206,8 @@ class RecordRequestWorkflow:
             **SHORT,
         )
         self.disclosures += 1
+        if sub.certified_copy and workflow.patched("certified-copy-v1"):
+            await self._notify_requester(NoticeKind.CUSTODIAN_CERTIFICATION)
         await self._notify_requester(
             NoticeKind.COMPLETION, released_items=[release_description(sub)]
         )
