@@ -27,6 +27,8 @@ from domain.calendar import business_days_between, local_date, local_datetime
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue
 from domain.fees import format_usd
+from domain.kinds.amendment import AmendmentDenialBasis, PersonToNotify
+from domain.kinds.case import CaseState
 from domain.request import issues_from_validation_error
 from domain.sites import site_profile
 from domain.types import TERMINAL_STATUSES, DeliveryMethod, RequestKind, Site, Status
@@ -34,6 +36,11 @@ from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
 from runtime.settings import get_settings
 from services import intake, staff
+from services.disclosures import (
+    StaffDisclosure,
+    record_staff_disclosure,
+    staff_disclosure_issues,
+)
 from services.temporal import connect
 from store.db import session_scope
 from store.migrate import upgrade
@@ -78,7 +85,7 @@ def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def _act(reference: str, action: Any) -> None:
+def _act(reference: str, action: Any, update: str | None = None) -> None:
     async def go() -> None:
         database_url = _db()
         try:
@@ -88,7 +95,7 @@ def _act(reference: str, action: Any) -> None:
             raise typer.Exit(2) from None
         client = await _client()
         try:
-            result = await staff.perform(client, request_id, action)
+            result = await staff.perform(client, request_id, action, update=update)
         except staff.ActionRefused as refused:
             _print_issues(f"Refused: {refused.message}", refused.issues)
             raise typer.Exit(1) from None
@@ -162,8 +169,12 @@ def status(reference: Ref) -> None:
         except staff.RequestNotFound as missing:
             err.print(f"[red]{missing}[/]")
             raise typer.Exit(2) from None
-        state = await staff.current_state(await _client(), request_id)
-        sub, clock = state.submission, state.clock
+        state = await staff.any_state(await _client(), request_id)
+        clock = state.clock
+        if isinstance(state, CaseState):
+            _print_case(state)
+            return
+        sub = state.submission
         site = sub.site
         zone = site_profile(site).time_zone_label
         today = local_date(site, datetime.now(UTC))
@@ -199,6 +210,22 @@ def status(reference: Ref) -> None:
         console.print(table)
 
     _run(go())
+
+
+def _print_case(state: CaseState) -> None:
+    start, clock = state.start, state.clock
+    today = local_date(start.site, datetime.now(UTC))
+    table = Table(show_header=False, title=f"{start.tracking_number}  ({start.request_id})")
+    table.add_row("Stage", f"[bold]{state.status.value}[/]")
+    table.add_row("Kind / team", f"{start.kind.value} / {start.team}")
+    table.add_row("Site", site_profile(start.site).display_name)
+    left = business_days_between(start.site, today, clock.due_date)
+    table.add_row("Legal due", f"{clock.due_date} ({left} business days left)")
+    flags = [n for n, on in (("legal risk", state.legal_risk), ("BREACHED", state.breached)) if on]
+    table.add_row("Flags", ", ".join(flags) or "none")
+    for key, value in state.outcome.items():
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
 
 
 @app.command("list")
@@ -410,6 +437,155 @@ def reconcile() -> None:
         return await intake.reconcile(_db(), await _client(), get_settings().task_queue)
 
     console.print(f"Started {_run(go())} workflow(s).")
+
+
+# ---- actions on the other request kinds ----------------------------------------------------
+
+
+@app.command("amend-accept")
+def amend_accept(
+    reference: Ref,
+    actor: Actor,
+    text: Annotated[str, typer.Option("--text", help="The amendment as made to the record.")],
+    holder: Annotated[
+        list[str] | None, typer.Option(help="Another known holder to notify (repeatable).")
+    ] = None,
+) -> None:
+    """Accept an amendment: record it, tell the patient, notify everyone who must know."""
+    holders = [PersonToNotify(name=h) for h in holder or []]
+    _act(
+        reference,
+        _build(actions.AcceptAmendment, actor=actor, amendment_text=text, known_holders=holders),
+        "accept",
+    )
+
+
+@app.command("amend-deny")
+def amend_deny(
+    reference: Ref,
+    actor: Actor,
+    basis: Annotated[AmendmentDenialBasis, typer.Option(help="One of the four 164.526 bases.")],
+    explanation: Annotated[str, typer.Option()],
+) -> None:
+    """Deny an amendment; the letter explains the right to file a statement of disagreement."""
+    _act(
+        reference,
+        _build(actions.DenyAmendment, actor=actor, basis=basis, explanation=explanation),
+        "deny",
+    )
+
+
+@app.command("amend-statement")
+def amend_statement(
+    reference: Ref,
+    actor: Actor,
+    kind: Annotated[str, typer.Argument(help="disagreement (the patient's) or rebuttal (ours).")],
+    text: Annotated[str, typer.Option()],
+) -> None:
+    """File the patient's statement of disagreement or the hospital's rebuttal."""
+    if kind not in ("disagreement", "rebuttal"):
+        _print_issues(
+            "Invalid input",
+            [FieldIssue(field="kind", code="unknown", message="Use disagreement or rebuttal.")],
+        )
+        raise typer.Exit(1)
+    _act(reference, _build(actions.FileStatement, actor=actor, text=text), f"file_{kind}")
+
+
+@app.command("proxy-decide")
+def proxy_decide(
+    reference: Ref,
+    actor: Actor,
+    approve: Annotated[bool, typer.Option("--approve/--deny")],
+    documents_verified: Annotated[bool, typer.Option(help="Authority documents checked.")] = False,
+    reason: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Grant proxy access (documents checked) or deny it with a reason."""
+    _act(
+        reference,
+        _build(
+            actions.ProxyDecision,
+            actor=actor,
+            approve=approve,
+            documents_verified=documents_verified,
+            reason=reason,
+        ),
+        "decide",
+    )
+
+
+@app.command("proxy-revoke")
+def proxy_revoke(reference: Ref, actor: Actor, reason: Annotated[str, typer.Option()]) -> None:
+    """End proxy access now."""
+    _act(reference, _build(actions.Cancel, actor=actor, reason=reason), "revoke")
+
+
+@app.command("billing-answer")
+def billing_answer(reference: Ref, actor: Actor, text: Annotated[str, typer.Option()]) -> None:
+    """Send billing's answer and close the request."""
+    _act(reference, _build(actions.Answer, actor=actor, text=text), "answer")
+
+
+@app.command("hims-confirm")
+def hims_confirm(
+    reference: Ref,
+    actor: Actor,
+    complete_copy: Annotated[bool, typer.Option("--complete-copy/--incomplete-copy")] = True,
+) -> None:
+    """Data Integrity: confirm a deceased or adoption notification and update the record."""
+    _act(
+        reference,
+        _build(actions.ConfirmUpdate, actor=actor, complete_copy=complete_copy),
+        "confirm",
+    )
+
+
+@app.command("accounting-fee")
+def accounting_fee(
+    reference: Ref,
+    actor: Actor,
+    accept: Annotated[bool, typer.Option("--accept/--withdraw")],
+    payment_reference: Annotated[str | None, typer.Option("--reference")] = None,
+) -> None:
+    """Record the patient's answer to a quoted accounting fee."""
+    _act(
+        reference,
+        _build(
+            actions.FeeResponse, actor=actor, accept=accept, payment_reference=payment_reference
+        ),
+        "respond_to_fee",
+    )
+
+
+@app.command("accounting-send")
+def accounting_send(reference: Ref, actor: Actor) -> None:
+    """Compile the accounting of disclosures and send it."""
+    _act(reference, _build(actions.Complete, actor=actor), "complete")
+
+
+@app.command("disclosure-record")
+def disclosure_record(
+    actor: Actor,
+    file: Annotated[
+        Path, typer.Argument(help="JSON: patient, date, recipient, description, purpose, category.")
+    ],
+) -> None:
+    """Record a disclosure made outside the engine (court order, police, public health...)."""
+    configure_logging("WARNING", "console")
+    try:
+        item = StaffDisclosure.model_validate_json(file.read_bytes())
+    except OSError:
+        err.print("[red]Cannot read that file.[/]")
+        raise typer.Exit(2) from None
+    except ValidationError as error:
+        _print_issues("Invalid disclosure", issues_from_validation_error(error))
+        raise typer.Exit(1) from None
+    problems = staff_disclosure_issues(item, datetime.now(UTC))
+    if problems:
+        _print_issues("Invalid disclosure", problems)
+        raise typer.Exit(1)
+    key = record_staff_disclosure(_db(), item, actor)
+    console.print(f"[green]Disclosure recorded[/] ({key}).")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import structlog
 from temporalio.client import Client
 
 from domain import actions
+from domain.kinds.case import CaseState
 from domain.state import RequestState
 from domain.types import Status
 from services import intake, staff
@@ -128,7 +129,7 @@ class DemoCase:
 
     key: str
     data: dict[str, Any]
-    steps: list[tuple[Status, Any]] = field(default_factory=list)
+    steps: list[tuple[Any, ...]] = field(default_factory=list)  # (stage, action[, update name])
 
 
 def demo_cases(now: datetime) -> list[DemoCase]:
@@ -423,7 +424,194 @@ def demo_cases(now: datetime) -> list[DemoCase]:
         "imaging-link",
         r(20, site="florida", kind="imaging", days_ago=1, now=now, first="Andre", last="Bayside"),
     )
+    add_other_kinds(add, now)
     return cases
+
+
+def _case_base(
+    n: int, site: str, days_ago: float, now: datetime, first: str, last: str
+) -> dict[str, Any]:
+    data = _request(
+        n, site=site, kind="access_own", days_ago=days_ago, now=now, first=first, last=last
+    )
+    return {
+        k: data[k] for k in ("site", "channel", "received_at", "language", "patient", "requester")
+    }
+
+
+def add_other_kinds(add: Any, now: datetime) -> None:
+    """Amendment, accounting, proxy, billing, HIMS notices, legal and provider requests."""
+    base = _case_base
+    add(
+        "amendment",
+        {
+            **base(30, "florida", 12, now, "Greta", "Ironwood"),
+            "kind": "amendment",
+            "record_description": "Medication list, visit of 2026-06-02",
+            "requested_change": "Remove lisinopril; I never took it.",
+            "reason": "It belongs to a different patient.",
+        },
+    )
+    add(
+        "amendment-denied",
+        {
+            **base(31, "minnesota", 20, now, "Hugo", "Ashdown"),
+            "kind": "amendment",
+            "record_description": "Diagnosis on 2025-11-03",
+            "requested_change": "Change the diagnosis",
+            "reason": "I disagree",
+        },
+        (
+            Status.UNDER_REVIEW,
+            actions.DenyAmendment(
+                actor="amend.demo",
+                basis="accurate_and_complete",
+                explanation="Reviewed with the treating physician.",
+            ),
+            "deny",
+        ),
+    )
+    add("accounting", {**base(32, "arizona", 5, now, "Ines", "Copperfield"), "kind": "accounting"})
+    add(
+        "billing",
+        {
+            **base(33, "wisconsin", 2, now, "Jonas", "Elmstead"),
+            "kind": "billing",
+            "question": "Itemized statement for my August visit",
+        },
+    )
+    proxy = {
+        **base(34, "minnesota", 1, now, "Kiri", "Maplewood"),
+        "kind": "proxy_access",
+        "basis": "parent_of_minor",
+        "documents": [{"kind": "birth certificate"}],
+    }
+    proxy["patient"] = {
+        "first_name": "Kiri",
+        "last_name": "Maplewood",
+        "date_of_birth": "2016-04-12",
+    }
+    proxy["requester"] = {**proxy["requester"], "first_name": "Lee", "relationship": "parent"}
+    add(
+        "proxy",
+        proxy,
+        (
+            Status.UNDER_REVIEW,
+            actions.ProxyDecision(actor="spec.demo", approve=True, documents_verified=True),
+            "decide",
+        ),
+    )
+    add(
+        "deceased",
+        {
+            "kind": "deceased_notice",
+            "site": "wisconsin",
+            "channel": "email",
+            "received_at": (now - timedelta(days=1)).isoformat(),
+            "patient": {
+                "first_name": "Walter",
+                "middle_name": "J",
+                "last_name": "Hollowell",
+                "date_of_birth": "1941-08-30",
+                "date_of_death": (now - timedelta(days=6)).date().isoformat(),
+            },
+            "reporter": {
+                "first_name": "Ruth",
+                "last_name": "Hollowell",
+                "relationship": "daughter",
+                "phone": "608-555-0117",
+            },
+        },
+    )
+    add(
+        "adoption-rejected",
+        {
+            "kind": "adoption_notice",
+            "site": "florida",
+            "channel": "mail",
+            "received_at": (now - timedelta(days=2)).isoformat(),
+            "patient": {
+                "first_name": "Milo",
+                "last_name": "Seagrove",
+                "date_of_birth": "2022-01-05",
+            },
+            "parents": [
+                {
+                    "first_name": "Dana",
+                    "last_name": "Seagrove",
+                    "contact": {
+                        "address": {
+                            "line1": "44 Example Ct",
+                            "city": "Jacksonville",
+                            "state": "FL",
+                            "postal_code": "32224",
+                        }
+                    },
+                }
+            ],
+            "document_type": "birth_certificate",
+            "pages_received": 1,
+        },
+    )
+    add(
+        "adoption",
+        {
+            "kind": "adoption_notice",
+            "site": "florida",
+            "channel": "mail",
+            "received_at": (now - timedelta(days=3)).isoformat(),
+            "patient": {
+                "first_name": "Nia",
+                "last_name": "Coralline",
+                "date_of_birth": "2021-09-15",
+            },
+            "parents": [
+                {
+                    "first_name": "Owen",
+                    "last_name": "Coralline",
+                    "contact": {
+                        "address": {
+                            "line1": "45 Example Ct",
+                            "city": "Jacksonville",
+                            "state": "FL",
+                            "postal_code": "32224",
+                        }
+                    },
+                }
+            ],
+            "document_type": "adoption_decree",
+            "pages_received": 6,
+        },
+    )
+    court = _request(
+        35,
+        site="minnesota",
+        kind="court_order",
+        days_ago=4,
+        now=now,
+        first="Paz",
+        last="Lindqvist",
+        delivery="us_mail",
+        third_party=True,
+    )
+    court.pop("authorization")
+    court["legal_document"] = {
+        "court": "Olmsted County District Court",
+        "case_number": "55-CV-26-881",
+        "issued_on": (now - timedelta(days=10)).date().isoformat(),
+        "signed_by_judge": True,
+    }
+    add("court-order", court)
+    add(
+        "outside-records",
+        {
+            "kind": "outside_records",
+            "site": "arizona",
+            "channel": "fax",
+            "received_at": (now - timedelta(days=1)).isoformat(),
+            "sender_name": "Desert Valley Imaging",
+        },
+    )
 
 
 async def seed(
@@ -441,28 +629,31 @@ async def seed(
             source="demo",
             idempotency_key=case.key,
         )
+        if result.redirected:
+            counts["redirected"] = counts.get("redirected", 0) + 1
+            continue
         if not result.accepted or not result.request_id:
             log.warning("seed.rejected", key=case.key, codes=[e.code for e in result.errors])
             continue
         counts["already_there" if result.duplicate else "submitted"] += 1
-        for stage, action in case.steps:
+        for stage, action, *update in case.steps:
             state = await _wait_for_triage(client, result.request_id)
             if state is None or state.status != stage:
                 continue
             if isinstance(action, actions.Extend) and state.clock.extended:
                 continue
             try:
-                await staff.perform(client, result.request_id, action)
+                await staff.perform(client, result.request_id, action, update=(update or [None])[0])
                 counts["actions"] += 1
             except staff.ActionRefused as refused:
                 log.warning("seed.action_refused", key=case.key, reason=refused.message)
     return counts
 
 
-async def _wait_for_triage(client: Client, request_id: str) -> RequestState | None:
+async def _wait_for_triage(client: Client, request_id: str) -> RequestState | CaseState | None:
     """The workflow's state once it has left RECEIVED (it needs a running worker)."""
     for _ in range(200):
-        state = await staff.current_state(client, request_id)
+        state = await staff.any_state(client, request_id)
         if state.status != Status.RECEIVED:
             return state
         await asyncio.sleep(0.05)

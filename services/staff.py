@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain import actions
 from domain.errors import FieldIssue
+from domain.kinds.case import CaseState
 from domain.state import RequestState
 from services.temporal import workflow_id_for
 from store.db import session_scope
@@ -105,3 +106,12 @@ async def current_state(client: Client, request_id: str) -> RequestState:
     """The workflow's own view of the request (source of truth)."""
     handle = client.get_workflow_handle(workflow_id_for(request_id))
     return await handle.query(RecordRequestWorkflow.status, result_type=RequestState)
+
+
+async def any_state(client: Client, request_id: str) -> RequestState | CaseState:
+    """The state of a request of any kind (records copy, or a case)."""
+    handle = client.get_workflow_handle(workflow_id_for(request_id))
+    raw = await handle.query("status")
+    if isinstance(raw, dict) and "start" in raw:
+        return CaseState.model_validate(raw)
+    return RequestState.model_validate(raw)

@@ -118,3 +118,31 @@ async def test_submission_is_stored_when_temporal_is_down(
     await cli_env.wait_status(
         cli_env.client.get_workflow_handle(f"roi-{request_id}"), Status.AWAITING_VERIFICATION
     )
+
+
+async def test_amendment_through_the_cli(cli_env: Harness, tmp_path: Path) -> None:
+    data = factories.amendment(received_at=datetime.now(UTC).isoformat())
+    code, out = await roi("submit", write(tmp_path, "amend.json", data))
+    assert code == 0, out
+    request_id = out.split("Request id: ")[1].split()[0]
+    cli_env.started.append(f"roi-{request_id}")
+    handle = cli_env.client.get_workflow_handle(f"roi-{request_id}")
+    await cli_env.wait_case(handle, Status.UNDER_REVIEW)
+    code, out = await roi(
+        "amend-deny",
+        request_id,
+        "--actor",
+        "amend.kim",
+        "--basis",
+        "too_busy",
+        "--explanation",
+        "x",
+    )
+    assert code != 0 and "too_busy" in out  # not one of the four bases
+    code, out = await roi(
+        "amend-accept", request_id, "--actor", "amend.kim", "--text", "Allergy removed."
+    )
+    assert code == 0, out
+    assert (await handle.result())["status"] == "completed"
+    code, out = await roi("status", request_id)
+    assert code == 0 and "completed" in out and "amendment" in out
