@@ -29,7 +29,7 @@ from domain.effects import (
 )
 from domain.types import DeliveryMethod
 from letters import LetterError, render_notice
-from store import repository
+from store import cases, repository
 from store.db import session_scope
 
 log = structlog.get_logger(__name__)
@@ -108,7 +108,25 @@ class RequestActivities:
             activity.heartbeat()
             time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
 
-    def _email(self, delivery: Delivery) -> bytes:
+    def _amendments(self, key: str | None) -> list[dict[str, str | None]]:
+        """Amendments, disagreements and rebuttals linked to the record travel with it."""
+        if not key:
+            return []
+        with session_scope(self.database_url) as session:
+            rows = cases.amendments_for(session, key)
+        return [
+            {
+                "outcome": r.outcome,
+                "record": r.record_description,
+                "amendment": r.amendment_text,
+                "denial_basis": r.denial_basis,
+                "disagreement": r.disagreement,
+                "rebuttal": r.rebuttal,
+            }
+            for r in rows
+        ]
+
+    def _email(self, delivery: Delivery, amendment_count: int = 0) -> bytes:
         token = hashlib.sha256(f"{delivery.key}:{delivery.request_id}".encode()).hexdigest()[:32]
         message = EmailMessage()
         message["To"] = delivery.email or ""
@@ -120,6 +138,12 @@ class RequestActivities:
             "The records you asked for are ready.\n\n"
             f"Download them securely here: {self.download_base_url}/{token}\n\n"
             "The link is for you alone and expires. The records are not attached to this email.\n"
+            + (
+                f"\nThe release includes {amendment_count} amendment statement(s) linked to "
+                "this record.\n"
+                if amendment_count
+                else ""
+            )
         )
         return bytes(message)
 
@@ -133,9 +157,12 @@ class RequestActivities:
                     key=delivery.key, method=delivery.method, reference=existing.path or ""
                 )
         self._simulate_latency()
+        attachments = self._amendments(delivery.patient_key)
         if delivery.method == DeliveryMethod.EMAIL_LINK:
             channel = "email"
-            path = self.outbox.write(channel, delivery.key, ".eml", self._email(delivery))
+            path = self.outbox.write(
+                channel, delivery.key, ".eml", self._email(delivery, len(attachments))
+            )
         else:
             channel = _JOB_CHANNEL[delivery.method]
             job = {
@@ -145,6 +172,7 @@ class RequestActivities:
                 "recipient_name": delivery.recipient_name,
                 "address_lines": delivery.address_lines,
                 "description": delivery.description,
+                "amendment_statements": attachments,
             }
             path = self.outbox.write(
                 channel, delivery.key, ".json", json.dumps(job, indent=2).encode()

@@ -63,6 +63,7 @@ class Delivery(BaseModel):
     email: str | None = None
     address_lines: list[str] = Field(default_factory=list)
     description: str
+    patient_key: str | None = None  # to attach amendments linked to the record
 
 
 class DeliveryReceipt(BaseModel):

@@ -13,7 +13,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import names
@@ -195,15 +195,30 @@ class CaseWorkflow:
         return Notice(**values)
 
     async def _notify(self, kind: NoticeKind, **fields: Any) -> None:
-        await workflow.execute_activity(
-            names.SEND_NOTICE,
-            NoticeToSend(
-                key=self._step(f"notice-{kind.value}"),
-                request_id=self.state.request_id,
-                notice=self._notice(kind, **fields),
-            ),
-            **SHORT,
-        )
+        """Send a letter; one that cannot be produced is flagged to staff, never fatal."""
+        key = self._step(f"notice-{kind.value}")
+        try:
+            await workflow.execute_activity(
+                names.SEND_NOTICE,
+                NoticeToSend(
+                    key=key, request_id=self.state.request_id, notice=self._notice(kind, **fields)
+                ),
+                **SHORT,
+            )
+        except ActivityError as error:
+            reason = getattr(error.cause, "message", "letter could not be produced")
+            await self._record("notice.failed", "system", notice=kind.value, reason=reason)
+            await workflow.execute_activity(
+                names.NOTIFY_STAFF,
+                StaffNotification(
+                    key=f"{key}-failed",
+                    request_id=self.state.request_id,
+                    audience="assignee",
+                    kind="notice_failed",
+                    at=workflow.now(),
+                ),
+                **SHORT,
+            )
 
     async def _clock_loop(self) -> None:
         while self.state.is_open and self.state.status not in CLOCK_SATISFIED:

@@ -179,6 +179,9 @@ class RecordRequestWorkflow:
                 email=contact.email,
                 address_lines=address,
                 description=release_description(sub),
+                patient_key=patient_key(
+                    sub.patient.first_name, sub.patient.last_name, sub.patient.date_of_birth
+                ),
             ),
             result_type=DeliveryReceipt,
             **DELIVERY,
@@ -578,16 +581,29 @@ class RecordRequestWorkflow:
         )
 
     async def _notify_requester(self, kind: NoticeKind, **fields: Any) -> None:
+        """Send a letter; one that cannot be produced is flagged to staff, never fatal."""
         notice = compose_notice(self.state, kind, self._today(), **fields)
-        await workflow.execute_activity(
-            names.SEND_NOTICE,
-            NoticeToSend(
-                key=self._step(f"notice-{kind.value}"),
-                request_id=self.state.request_id,
-                notice=notice,
-            ),
-            **SHORT,
-        )
+        key = self._step(f"notice-{kind.value}")
+        try:
+            await workflow.execute_activity(
+                names.SEND_NOTICE,
+                NoticeToSend(key=key, request_id=self.state.request_id, notice=notice),
+                **SHORT,
+            )
+        except ActivityError as error:
+            reason = getattr(error.cause, "message", "letter could not be produced")
+            await self._record("notice.failed", "system", notice=kind.value, reason=reason)
+            await workflow.execute_activity(
+                names.NOTIFY_STAFF,
+                StaffNotification(
+                    key=f"{key}-failed",
+                    request_id=self.state.request_id,
+                    audience="assignee",
+                    kind="notice_failed",
+                    at=workflow.now(),
+                ),
+                **SHORT,
+            )
 
     def _upsert_search(self) -> None:
         workflow.upsert_search_attributes(

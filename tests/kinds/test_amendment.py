@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -165,3 +166,37 @@ async def test_unknown_denial_basis_is_a_field_error(harness: Harness) -> None:
     else:
         raise AssertionError("an invalid basis was accepted")
     await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
+
+
+async def test_amendment_travels_with_later_disclosures(harness: Harness) -> None:
+    now = await harness.env.get_current_time()  # type: ignore[union-attr]
+    first = f"Travel{now.timestamp():.0f}"
+    data = factories.amendment(received_at=now.isoformat())
+    data["patient"] = {**data["patient"], "first_name": first}
+    handle = await harness.start_case(data)
+    await harness.wait_case(handle, Status.UNDER_REVIEW)
+    await handle.execute_update(
+        "deny",
+        actions.DenyAmendment(
+            actor=SPEC, basis=AmendmentDenialBasis.ACCURATE_AND_COMPLETE, explanation="Checked."
+        ),
+    )
+    await handle.execute_update(
+        "file_disagreement", actions.FileStatement(actor="patient", text="It is wrong.")
+    )
+
+    release = factories.third_party(received_at=now.isoformat())
+    release["patient"] = {**release["patient"], "first_name": first}
+    records = await harness.start(release)
+    state = await harness.wait_status(records, Status.AWAITING_VERIFICATION)
+    await records.execute_update(
+        "verify", actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
+    )
+    await records.execute_update("complete", actions.Complete(actor=SPEC))
+    await records.result()
+    [job] = [p for p in (harness.outbox / "print").glob("*.json") if state.request_id in p.name]
+    statements = json.loads(job.read_text())["amendment_statements"]
+    assert [(s["outcome"], s["disagreement"]) for s in statements] == [("denied", "It is wrong.")]
+    await handle.execute_update(
+        "file_rebuttal", actions.FileStatement(actor=SPEC, text="Rebutted.")
+    )
