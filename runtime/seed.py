@@ -628,6 +628,7 @@ async def seed(
             task_queue=task_queue,
             source="demo",
             idempotency_key=case.key,
+            now=now,
         )
         if result.redirected:
             counts["redirected"] = counts.get("redirected", 0) + 1
