@@ -54,7 +54,7 @@ async def _wait_until_projected(database_url: str, expected: int) -> dict[str, i
     for _ in range(150):
         with session_scope(database_url) as session:
             statuses = session.execute(select(RecordRequest.status)).scalars().all()
-        if len(statuses) >= expected:
+        if len(statuses) >= expected and "received" not in statuses:
             break
         await asyncio.sleep(0.2)
     return dict(Counter(statuses))
