@@ -6,7 +6,9 @@ python worker.py            # uses ROI_* settings (see README)
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -87,3 +89,8 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    # The worker has drained and shut down cleanly. Leave without interpreter finalization:
+    # the SDK's native threads can otherwise touch the interpreter while it is torn down.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
