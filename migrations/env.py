@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
+import app.models  # noqa: F401  (staff web app tables and queue indexes)
 
 config = context.config
 target_metadata = SQLModel.metadata

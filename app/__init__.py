@@ -1,0 +1,1 @@
+"""The staff web app: specialists' queue, supervisors' board, intake API, public status lookup."""

@@ -1,0 +1,272 @@
+"""Staff accounts and API tokens: creation, sign-in checks, demo seeding."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+from ulid import ULID
+
+from app.models import ApiToken, StaffUser
+from app.roles import Role
+from app.security import hash_password, needs_rehash, new_token, password_problem, token_hash
+from app.security import verify_password as _verify
+from domain.types import Site
+from store.db import session_scope
+
+ALL_SITES = "all"
+
+
+class AccountError(ValueError):
+    """An account could not be created or changed; the message says why (no secrets in it)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A signed-in staff member, as the routes see them."""
+
+    id: str
+    username: str
+    role: str
+    sites: frozenset[str] | None  # None: every site
+
+    def covers(self, site: str) -> bool:
+        """True when the account may see requests of this site."""
+        return self.sites is None or site in self.sites
+
+    @property
+    def site_list(self) -> list[str]:
+        """The account's sites, every site spelled out when unrestricted."""
+        return sorted(self.sites) if self.sites is not None else [s.value for s in Site]
+
+
+def account_of(user: StaffUser) -> Account:
+    return Account(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        sites=None if user.all_sites else frozenset(user.sites),
+    )
+
+
+def _normalize_sites(sites: Iterable[str] | str) -> tuple[list[str], bool]:
+    if isinstance(sites, str):
+        sites = [sites]
+    chosen = [s.strip().lower() for s in sites if s and s.strip()]
+    if ALL_SITES in chosen or "*" in chosen:
+        return [], True
+    if not chosen:
+        raise AccountError("Give at least one site (or 'all').")
+    valid = {s.value for s in Site}
+    unknown = [s for s in chosen if s not in valid]
+    if unknown:
+        raise AccountError(f"Unknown site; use one of: {', '.join(sorted(valid))}, or all.")
+    return sorted(set(chosen)), False
+
+
+def _check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not (3 <= len(name) <= 64) or not all(c.isalnum() or c in "._-" for c in name):
+        raise AccountError("A username is 3-64 letters, digits, dots, dashes or underscores.")
+    return name
+
+
+def _check_role(role: str) -> str:
+    try:
+        return Role(role).value
+    except ValueError:
+        raise AccountError(
+            f"Unknown role; use one of: {', '.join(r.value for r in Role)}."
+        ) from None
+
+
+def create_user(
+    database_url: str,
+    username: str,
+    password: str,
+    role: str,
+    sites: Iterable[str] | str = ALL_SITES,
+) -> str:
+    """Create an active account; returns its opaque id. Raises AccountError when invalid."""
+    name = _check_username(username)
+    role_value = _check_role(role)
+    site_list, all_sites = _normalize_sites(sites)
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    now = datetime.now(UTC)
+    with session_scope(database_url) as session:
+        taken = session.execute(select(StaffUser.id).where(StaffUser.username == name)).first()
+        if taken:
+            raise AccountError("That username is taken.")
+        user_id = str(ULID()).lower()
+        session.add(
+            StaffUser(
+                id=user_id,
+                username=name,
+                password_hash=hash_password(password),
+                role=role_value,
+                sites=site_list,
+                all_sites=all_sites,
+                active=True,
+                created_at=now,
+                password_changed_at=now,
+            )
+        )
+    return user_id
+
+
+def update_user(
+    database_url: str,
+    user_id: str,
+    *,
+    role: str | None = None,
+    sites: Iterable[str] | str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> None:
+    """Change an account; deactivating it or changing its password ends its sessions."""
+    from app.models import StaffSession
+
+    values: dict[str, object] = {}
+    if role is not None:
+        values["role"] = _check_role(role)
+    if sites is not None:
+        values["sites"], values["all_sites"] = _normalize_sites(sites)
+    if active is not None:
+        values["active"] = active
+    if password is not None:
+        problem = password_problem(password)
+        if problem:
+            raise AccountError(problem)
+        values["password_hash"] = hash_password(password)
+        values["password_changed_at"] = datetime.now(UTC)
+    if not values:
+        return
+    with session_scope(database_url) as session:
+        found = session.execute(
+            update(StaffUser).where(StaffUser.id == user_id).values(**values)  # type: ignore[arg-type]
+        )
+        if found.rowcount == 0:  # type: ignore[attr-defined]
+            raise AccountError("No such account.")
+        if active is False or password is not None or role is not None or sites is not None:
+            session.execute(
+                StaffSession.__table__.delete().where(StaffSession.user_id == user_id)  # type: ignore[attr-defined]
+            )
+
+
+def list_users(database_url: str) -> list[StaffUser]:
+    with session_scope(database_url) as session:
+        rows = list(session.execute(select(StaffUser).order_by(StaffUser.username)).scalars())
+        session.expunge_all()
+        return rows
+
+
+def count_admins(database_url: str) -> int:
+    with session_scope(database_url) as session:
+        return session.execute(
+            select(func.count())
+            .select_from(StaffUser)
+            .where(StaffUser.role == Role.ADMIN.value, StaffUser.active.is_(True))  # type: ignore[attr-defined]
+        ).scalar_one()
+
+
+def check_password(session: Session, username: str, password: str) -> StaffUser | None:
+    """The active account with this username and password, else None (same cost either way)."""
+    user = session.execute(
+        select(StaffUser).where(StaffUser.username == username.strip().lower())
+    ).scalar_one_or_none()
+    ok = _verify(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+# ---- demo ---------------------------------------------------------------------------------
+
+DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (
+    ("demo.specialist", Role.SPECIALIST),
+    ("demo.supervisor", Role.SUPERVISOR),
+    ("demo.amendment", Role.AMENDMENT_SPECIALIST),
+    ("demo.integrity", Role.DATA_INTEGRITY_SPECIALIST),
+    ("demo.admin", Role.ADMIN),
+)
+
+
+def seed_demo_accounts(database_url: str) -> list[tuple[str, str, str]]:
+    """One account per role, every site; (username, role, password) for each.
+
+    Idempotent: an existing demo account is kept (same id, so its audit history stays) and
+    given a fresh random password, which is returned; passwords never live in the source.
+    """
+    seeded: list[tuple[str, str, str]] = []
+    for username, role in DEMO_ACCOUNTS:
+        password = "-".join(secrets.token_hex(3) for _ in range(3))  # e.g. 3f9a1c-0b7e22-9d41aa
+        with session_scope(database_url) as session:
+            existing = session.execute(
+                select(StaffUser.id).where(StaffUser.username == username)
+            ).scalar_one_or_none()
+        if existing is None:
+            create_user(database_url, username, password, role.value, ALL_SITES)
+        else:
+            update_user(
+                database_url,
+                existing,
+                password=password,
+                role=role.value,
+                sites=ALL_SITES,
+                active=True,
+            )
+        seeded.append((username, role.value, password))
+    return seeded
+
+
+# ---- API tokens (systems that submit requests) ---------------------------------------------
+
+
+def create_api_token(database_url: str, name: str) -> str:
+    """A new token for an intake client; only its hash is kept, so show it once."""
+    label = _check_username(name)
+    token = "roi_" + new_token()
+    with session_scope(database_url) as session:
+        if session.execute(select(ApiToken.id).where(ApiToken.name == label)).first():
+            raise AccountError("A token with that name exists; revoke it first.")
+        session.add(
+            ApiToken(
+                id=str(ULID()).lower(),
+                name=label,
+                token_hash=token_hash(token),
+                created_at=datetime.now(UTC),
+            )
+        )
+    return token
+
+
+def revoke_api_token(database_url: str, name: str) -> None:
+    with session_scope(database_url) as session:
+        found = session.execute(
+            update(ApiToken)
+            .where(ApiToken.name == name.strip().lower(), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+            .values(revoked_at=datetime.now(UTC))
+        )
+        if found.rowcount == 0:  # type: ignore[attr-defined]
+            raise AccountError("No active token with that name.")
+
+
+def api_client_for(session: Session, token: str) -> str | None:
+    """The name of the intake client holding this token, if it is valid."""
+    if not token.startswith("roi_"):
+        return None
+    row = session.execute(
+        select(ApiToken.name).where(
+            ApiToken.token_hash == token_hash(token),
+            ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).scalar_one_or_none()
+    return row

@@ -1,0 +1,230 @@
+"""Sign-in sessions (server-side, in PostgreSQL), role checks and CSRF protection.
+
+The session cookie holds a random token; the database keeps only its hash, the account, a
+per-session CSRF token, and the idle and absolute expiry. Every unsafe request (POST...) must
+carry the CSRF token: the session's for signed-in staff, a double-submit cookie's for the
+sign-in and status forms; API clients with a bearer token are exempt (no ambient credential).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from sqlalchemy import delete, select, update
+from starlette.concurrency import run_in_threadpool
+
+from app.accounts import Account, account_of
+from app.config import WebSettings
+from app.context import AppContext, CsrfRejected, Forbidden, NotSignedIn
+from app.models import StaffSession, StaffUser
+from app.roles import Can, can
+from app.security import new_token, same, token_hash
+from store.db import session_scope
+
+SESSION_COOKIE = "roi_session"
+ANON_CSRF_COOKIE = "roi_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_TOUCH_EVERY = timedelta(seconds=30)
+PUBLIC_FORMS = frozenset({"/login", "/status"})
+
+
+@dataclass
+class Signed:
+    """The signed-in staff member of this request."""
+
+    account: Account
+    csrf: str
+    token_hash: str
+    flash: dict[str, str] | None = None
+
+
+def ctx_of(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def open_session(database_url: str, user_id: str, web: WebSettings) -> str:
+    """A new session for the account; returns the cookie's token."""
+    token = new_token()
+    now = datetime.now(UTC)
+    with session_scope(database_url) as session:
+        session.add(
+            StaffSession(
+                token_hash=token_hash(token),
+                user_id=user_id,
+                csrf_token=new_token(24),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=web.session_max_hours),
+            )
+        )
+    return token
+
+
+def close_session(database_url: str, token: str | None) -> None:
+    if token:
+        with session_scope(database_url) as session:
+            session.execute(
+                delete(StaffSession).where(StaffSession.token_hash == token_hash(token))  # type: ignore[arg-type]
+            )
+
+
+def _lookup(request: Request) -> Signed | None:
+    """The request's session, checked for expiry (raises NotSignedIn(expired) when it lapsed)."""
+    if hasattr(request.state, "signed"):
+        return request.state.signed
+    token = request.cookies.get(SESSION_COOKIE)
+    signed = None
+    if token:
+        ctx = ctx_of(request)
+        now = datetime.now(UTC)
+        idle = timedelta(minutes=ctx.web.session_idle_minutes)
+        hashed = token_hash(token)
+        lapsed = False
+        with session_scope(ctx.db()) as session:
+            row = session.execute(
+                select(StaffSession, StaffUser)
+                .join(StaffUser, StaffUser.id == StaffSession.user_id)  # type: ignore[arg-type]
+                .where(StaffSession.token_hash == hashed)  # type: ignore[arg-type]
+            ).first()
+            if row is None:
+                lapsed = True
+            else:
+                record, user = row
+                if not user.active or record.expires_at <= now or record.last_seen_at + idle <= now:
+                    session.execute(  # committed before the 401 below
+                        delete(StaffSession).where(StaffSession.token_hash == hashed)  # type: ignore[arg-type]
+                    )
+                    lapsed = True
+                else:
+                    if now - record.last_seen_at > _TOUCH_EVERY:
+                        session.execute(
+                            update(StaffSession)
+                            .where(StaffSession.token_hash == hashed)  # type: ignore[arg-type]
+                            .values(last_seen_at=now)
+                        )
+                    signed = Signed(
+                        account=account_of(user),
+                        csrf=record.csrf_token,
+                        token_hash=hashed,
+                        flash=record.flash,
+                    )
+        if lapsed:
+            request.state.signed = None
+            raise NotSignedIn(expired=True)
+    request.state.signed = signed
+    return signed
+
+
+def optional_staff(request: Request) -> Signed | None:
+    """The signed-in staff member, or None (an expired session counts as none)."""
+    try:
+        return _lookup(request)
+    except NotSignedIn:
+        return None
+
+
+def staff(request: Request) -> Signed:
+    """Dependency: a signed-in staff member, else 401."""
+    signed = _lookup(request)
+    if signed is None:
+        raise NotSignedIn()
+    return signed
+
+
+def need(capability: Can) -> Any:
+    """Dependency factory: signed in (401) with the capability (403)."""
+
+    def dependency(request: Request) -> Signed:
+        signed = staff(request)
+        if not can(signed.account.role, capability):
+            raise Forbidden()
+        return signed
+
+    dependency.__name__ = f"need_{capability.value}"
+    return dependency
+
+
+def anon_csrf(request: Request) -> str:
+    """The double-submit token for forms shown before sign-in (set as a cookie by render)."""
+    existing = request.cookies.get(ANON_CSRF_COOKIE)
+    if existing and 20 <= len(existing) <= 64:
+        return existing
+    if not hasattr(request.state, "new_anon_csrf"):
+        request.state.new_anon_csrf = new_token(24)
+    return request.state.new_anon_csrf
+
+
+def _origin_ok(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin != "null"
+    return urlsplit(origin).netloc == request.url.netloc
+
+
+async def csrf_protect(request: Request) -> None:
+    """App-wide dependency: every unsafe request proves it came from our own page."""
+    if request.method in SAFE_METHODS:
+        return
+    if request.url.path.startswith("/api/") and request.headers.get(
+        "authorization", ""
+    ).lower().startswith("bearer "):
+        return  # a bearer token is not sent by browsers on their own: nothing to forge
+    if not _origin_ok(request):
+        raise CsrfRejected()
+    try:
+        signed = await run_in_threadpool(_lookup, request)  # 401 first when the session lapsed
+    except NotSignedIn:
+        if request.url.path not in PUBLIC_FORMS:
+            raise
+        signed = None  # a stale cookie does not stop anyone signing in again
+    if signed is None and request.url.path not in PUBLIC_FORMS:
+        raise NotSignedIn()  # everything else needs a session: 401 before any CSRF question
+    content_type = request.headers.get("content-type", "")
+    sent: str | None = request.headers.get(CSRF_HEADER)
+    if sent is None and (
+        content_type.startswith("application/x-www-form-urlencoded")
+        or content_type.startswith("multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    expected = signed.csrf if signed else request.cookies.get(ANON_CSRF_COOKIE)
+    if not same(sent, expected):
+        raise CsrfRejected()
+
+
+def set_flash(database_url: str, signed: Signed, message: str, kind: str = "ok") -> None:
+    """A one-time message for the next page this session sees (no PHI in it)."""
+    with session_scope(database_url) as session:
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.token_hash == signed.token_hash)  # type: ignore[arg-type]
+            .values(flash={"message": message, "kind": kind})
+        )
+
+
+def pop_flash(database_url: str, signed: Signed) -> dict[str, str] | None:
+    """The pending message, cleared so it shows once."""
+    if not signed.flash:
+        return None
+    with session_scope(database_url) as session:
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.token_hash == signed.token_hash)  # type: ignore[arg-type]
+            .values(flash=None)
+        )
+    flash, signed.flash = signed.flash, None
+    return flash
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

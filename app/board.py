@@ -1,0 +1,304 @@
+"""The supervisors' board: live counts by site and specialist, the lists behind them, aging.
+
+One grouped scan of the open requests gives every count (GROUPING SETS by site, by assignee
+and by age band); each list is an index-ordered LIMIT query. Nothing here is PHI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select, tuple_
+from sqlmodel import Session
+
+from app.accounts import Account
+from app.models import BoardSummary, StaffUser
+from app.queue import TERMINAL, WAITING
+from domain.calendar import add_business_days, local_date
+from domain.types import Site
+from store.models import RecordRequest as R
+
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-7", 0, 8),
+    ("8-14", 8, 15),
+    ("15-21", 15, 22),
+    ("22-30", 22, 31),
+    ("31-45", 31, 46),
+    ("46+", 46, None),
+)
+
+COLUMNS = ("open", "due_soon", "target_missed", "legal_risk", "breached", "waiting", "unclaimed")
+LABELS = {
+    "open": "Open",
+    "due_soon": "Due soon",
+    "target_missed": "Target missed",
+    "legal_risk": "Legal at risk",
+    "breached": "Breached",
+    "waiting": "Waiting on requester",
+    "unclaimed": "Unclaimed",
+}
+
+
+@dataclass
+class BoardItem:
+    id: str
+    tracking_number: str
+    kind: str
+    site: str
+    status: str
+    due_date: date
+    target_due_at: datetime | None
+    received_at: datetime
+    extended: bool
+    assignee: str | None
+
+
+@dataclass
+class Board:
+    sites: dict[str, dict[str, int]] = field(default_factory=dict)
+    specialists: dict[str, dict[str, int]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+    aging: list[tuple[str, int, int]] = field(default_factory=list)  # band, open, breached
+    lists: dict[str, list[BoardItem]] = field(default_factory=dict)
+
+
+@dataclass
+class Conditions:
+    breached: ColumnElement[bool]
+    legal_risk: ColumnElement[bool]
+    target_missed: ColumnElement[bool]
+    due_soon: ColumnElement[bool]
+    waiting: ColumnElement[bool]
+
+
+def conditions(t: Any, now: datetime, due_soon_days: int, risk_business_days: int) -> Conditions:
+    """The board's definitions as SQL over `t` (the requests table or the board summary, which
+    share these columns); legal risk counts business days at each site."""
+    cutoffs = {
+        site.value: add_business_days(site, local_date(site, now), risk_business_days)
+        for site in Site
+    }
+    risk_cutoff = case(
+        *[(t.site == site, literal(day)) for site, day in cutoffs.items()],
+        else_=literal(local_date(Site.MINNESOTA, now)),
+    )
+    breached = or_(t.breached.is_(True), t.due_at < now)
+    legal_risk = and_(not_(breached), or_(t.legal_risk.is_(True), t.due_date <= risk_cutoff))
+    missed = and_(not_(breached), or_(t.at_risk.is_(True), t.target_due_at < now))
+    due_soon = and_(
+        t.target_due_at >= now,
+        t.target_due_at < now + timedelta(days=due_soon_days),
+        not_(breached),
+    )
+    waiting = t.status.in_(WAITING)
+    return Conditions(breached, legal_risk, missed, due_soon, waiting)
+
+
+def _scope(account: Account) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [R.status.not_in(TERMINAL)]  # type: ignore[attr-defined]
+    if account.sites is not None:
+        where.append(R.site.in_(sorted(account.sites)))  # type: ignore[attr-defined]
+    return where
+
+
+def _numbers(c: Conditions, n: Any) -> list[Any]:
+    """open, due_soon, target_missed, legal_risk, breached, waiting (COLUMNS without unclaimed)."""
+    return [
+        func.coalesce(func.sum(n), 0),
+        func.coalesce(func.sum(n).filter(c.due_soon), 0),
+        func.coalesce(func.sum(n).filter(c.target_missed), 0),
+        func.coalesce(func.sum(n).filter(c.legal_risk), 0),
+        func.coalesce(func.sum(n).filter(c.breached), 0),
+        func.coalesce(func.sum(n).filter(c.waiting), 0),
+    ]
+
+
+def board_counts(
+    session: Session,
+    account: Account,
+    now: datetime,
+    *,
+    due_soon_days: int = 3,
+    risk_business_days: int = 3,
+    claim_timeout: timedelta = timedelta(hours=1),
+) -> Board:
+    """Every count on the board: by site and age from the trigger-kept summary (a few thousand
+    rows whatever the queue's size), by specialist from the claimed requests only."""
+    S = BoardSummary.__table__.c  # type: ignore[attr-defined]
+    c = conditions(S, now, due_soon_days, risk_business_days)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)  # UTC day, like received_day
+    band = case(
+        *[
+            (S.received_day > today - timedelta(days=upper), literal(name))
+            for name, _, upper in AGE_BANDS
+            if upper is not None
+        ],
+        else_=literal(AGE_BANDS[-1][0]),
+    )
+    where = [S.site.in_(sorted(account.sites))] if account.sites is not None else []
+    inner = (
+        select(
+            S.site.label("site"),
+            band.label("band"),
+            S.n.label("n"),
+            c.due_soon.label("due_soon"),
+            c.target_missed.label("target_missed"),
+            c.legal_risk.label("legal_risk"),
+            c.breached.label("breached"),
+            c.waiting.label("waiting"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    q = inner.c
+    flags = Conditions(q.breached, q.legal_risk, q.target_missed, q.due_soon, q.waiting)
+    query = select(q.site, q.band, func.grouping(q.site, q.band), *_numbers(flags, q.n)).group_by(
+        func.grouping_sets(tuple_(q.site), tuple_(q.band), tuple_())
+    )
+    board = Board()
+    bands: dict[str, tuple[int, int]] = {}
+    for site, age_band, grouping, *numbers in session.execute(query):
+        values = dict(zip(COLUMNS[:-1], (int(x) for x in numbers), strict=True))
+        if grouping == 0b01:
+            board.sites[site] = values
+        elif grouping == 0b10:
+            bands[age_band] = (values["open"], values["breached"])
+        else:
+            board.totals = values
+    board.aging = [(name, *bands.get(name, (0, 0))) for name, _, _ in AGE_BANDS]
+    if not board.totals:
+        board.totals = dict.fromkeys(COLUMNS[:-1], 0)
+
+    # Live claims: who holds what (a claim older than the timeout is back in the queue).
+    rc = conditions(R, now, due_soon_days, risk_business_days)
+    one = literal(1)
+    claimed = session.execute(
+        select(R.site, R.assignee, func.grouping(R.site, R.assignee), *_numbers(rc, one))
+        .where(
+            *_scope(account),
+            R.assignee.is_not(None),  # type: ignore[union-attr]
+            R.claimed_at >= now - claim_timeout,  # type: ignore[operator]
+        )
+        .group_by(func.grouping_sets(tuple_(R.site), tuple_(R.assignee), tuple_()))
+    ).all()
+    held = {"": 0}
+    for site, who, grouping, *numbers in claimed:
+        values = dict(zip(COLUMNS[:-1], (int(x) for x in numbers), strict=True))
+        if grouping == 0b01:
+            held[site] = values["open"]
+        elif grouping == 0b10:
+            board.specialists[who] = values
+        else:
+            held[""] = values["open"]
+    for site, values in board.sites.items():
+        values["unclaimed"] = values["open"] - held.get(site, 0)
+    board.totals["unclaimed"] = board.totals["open"] - held[""]
+    if board.totals["unclaimed"] or not board.specialists:
+        unclaimed = dict(board.totals)
+        for values in board.specialists.values():
+            for col in COLUMNS[:-1]:
+                unclaimed[col] -= values[col]
+        unclaimed.pop("unclaimed", None)
+        board.specialists[""] = unclaimed
+    return board
+
+
+def board_lists(
+    session: Session,
+    account: Account,
+    now: datetime,
+    *,
+    due_soon_days: int = 3,
+    risk_business_days: int = 3,
+    limit: int = 25,
+) -> dict[str, list[BoardItem]]:
+    """The requests behind the counts, most urgent first."""
+    c = conditions(R, now, due_soon_days, risk_business_days)
+    wanted = {
+        "breached": (c.breached, R.due_at),
+        "legal_risk": (c.legal_risk, R.due_at),
+        "target_missed": (c.target_missed, R.due_at),
+        "due_soon": (c.due_soon, R.target_due_at),
+        "waiting": (c.waiting, R.due_at),
+    }
+    lists: dict[str, list[BoardItem]] = {}
+    for name, (condition, order) in wanted.items():
+        rows = session.execute(
+            select(
+                R.id,
+                R.tracking_number,
+                R.kind,
+                R.site,
+                R.status,
+                R.due_date,
+                R.target_due_at,
+                R.received_at,
+                R.extended,
+                StaffUser.username,
+            )
+            .outerjoin(StaffUser, StaffUser.id == R.assignee)  # type: ignore[arg-type]
+            .where(*_scope(account), condition)
+            .order_by(order, R.id)  # type: ignore[arg-type]
+            .limit(limit)
+        ).all()
+        lists[name] = [BoardItem(*r) for r in rows]
+    return lists
+
+
+def usernames(session: Session, ids: list[str]) -> dict[str, str]:
+    """Usernames of staff ids (for the by-specialist table)."""
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(ids))).all()  # type: ignore[attr-defined]
+    )
+
+
+def aging_svg(aging: list[tuple[str, int, int]], width: int = 480, height: int = 260) -> str:
+    """A bar chart of open requests by age band, breached part in red (inline SVG, escaped)."""
+    from markupsafe import escape
+
+    left, bottom, top = 10, 48, 22
+    plot_h = height - bottom - top
+    peak = max([n for _, n, _ in aging] + [1])
+    slot = (width - left - 10) / max(len(aging), 1)
+    bar_w = slot * 0.6
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-labelledby="aging-title">',
+        '<title id="aging-title">Open requests by age (days since receipt); red: breached</title>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" '
+        'stroke="#555" stroke-width="1"/>',
+    ]
+    for i, (name, total, breached) in enumerate(aging):
+        x = left + i * slot + (slot - bar_w) / 2
+        h_total = plot_h * total / peak
+        h_breached = plot_h * breached / peak
+        y = top + plot_h - h_total
+        fill = "#3b6ea8" if i < 2 else ("#c98a12" if i < 4 else "#8a5a9e")
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h_total:.1f}" '
+            f'fill="{fill}"><title>{escape(name)} days: {total} open</title></rect>'
+        )
+        if breached:
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot_h - h_breached:.1f}" width="{bar_w:.1f}" '
+                f'height="{h_breached:.1f}" fill="#c0392b"><title>{escape(name)} days: {breached} '
+                "breached</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{y - 5:.1f}" font-size="15" font-weight="700" '
+            f'text-anchor="middle" fill="#222">{total}</text>'
+        )
+        parts.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 18:.1f}" font-size="13" '
+            f'text-anchor="middle" fill="#333">{escape(name)}</text>'
+        )
+    parts.append(
+        f'<text x="{left}" y="{height - 8}" font-size="13" fill="#555">'
+        "Days since receipt · red = breached</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)

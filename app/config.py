@@ -1,0 +1,24 @@
+"""Web app settings (environment, prefix ROI_WEB_); the engine's own settings stay in runtime."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    """Sessions, claims, throttles and the board's thresholds."""
+
+    model_config = SettingsConfigDict(env_prefix="ROI_WEB_", extra="ignore")
+
+    session_idle_minutes: int = 30  # signed out after this long without a request
+    session_max_hours: int = 12  # and after this long whatever happens (one shift)
+    cookie_secure: bool = True  # browsers accept Secure cookies on http://localhost too
+    claim_timeout_minutes: int = 60  # an untouched claim goes back to the queue
+    login_max_failures: int = 5  # per username (and 4x that per client address) per window
+    login_window_minutes: int = 15
+    status_max_failures: int = 5  # wrong status lookups per client address / tracking number
+    status_window_minutes: int = 15
+    board_refresh_seconds: int = 30
+    due_soon_days: int = 3  # target due within this many days
+    legal_risk_business_days: int = 3  # legal due within this many business days
+    queue_page_size: int = 50

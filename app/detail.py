@@ -1,0 +1,268 @@
+"""Everything the request page shows, assembled from the workflow's own state and the read model.
+
+The workflow (queried live) is the source of truth; when it cannot be reached the page falls
+back to the read model and the stored submission, and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlmodel import Session
+from temporalio.client import Client
+
+from domain.authorization import Authorization, SignerRole, validate_authorization
+from domain.calendar import business_days_between, local_date, local_datetime
+from domain.errors import FieldIssue
+from domain.kinds.case import CaseState
+from domain.request import RecordRequestSubmission
+from domain.sites import site_profile
+from domain.state import RequestState
+from domain.types import RECORD_COPY_KINDS, RequestKind, Site
+from services.temporal import workflow_id_for
+from store.models import IntakeSubmission, OutboundItem, RecordRequest, RequestEvent
+
+log = structlog.get_logger(__name__)
+
+#: Audit actions that are reads, shown in the audit trail but not in the request's timeline.
+READ_ACTIONS = frozenset({"request.viewed", "audit.viewed", "document.viewed"})
+
+
+@dataclass
+class ChecklistItem:
+    label: str
+    field: str  # the Authorization field a corrected form would fix
+    state: str  # ok, missing, defect, not_applicable
+    messages: list[str] = field(default_factory=list)
+
+
+#: The 164.508(c) elements and (b)(2) defects, in the order of the form, with the issue codes
+#: domain.authorization reports for each.
+CHECKLIST: tuple[tuple[str, str, frozenset[str]], ...] = (
+    (
+        "Specific description of the information",
+        "information_description",
+        frozenset({"description_missing"}),
+    ),
+    ("Who may disclose it", "disclosing_party", frozenset({"discloser_missing"})),
+    ("Who receives it", "recipient", frozenset({"recipient_missing"})),
+    ("Purpose", "purpose", frozenset({"purpose_missing"})),
+    (
+        "Expiration date or event (not passed)",
+        "expiration_date",
+        frozenset({"expiration_missing", "expired", "expiration_event_occurred"}),
+    ),
+    ("Signed", "signed", frozenset({"signature_missing"})),
+    (
+        "Signature dated",
+        "signature_date",
+        frozenset({"signature_date_missing", "signature_date_in_future"}),
+    ),
+    (
+        "Representative's authority described",
+        "representative_authority",
+        frozenset({"authority_description_missing"}),
+    ),
+    (
+        "Representative's legal documents",
+        "authority_documents",
+        frozenset({"authority_documents_missing"}),
+    ),
+    (
+        "Statement: right to revoke in writing",
+        "statement_right_to_revoke",
+        frozenset({"statement_revocation_missing"}),
+    ),
+    (
+        "Statement: treatment/payment conditioning",
+        "statement_conditioning",
+        frozenset({"statement_conditioning_missing"}),
+    ),
+    (
+        "Statement: recipient may re-disclose",
+        "statement_redisclosure",
+        frozenset({"statement_redisclosure_missing"}),
+    ),
+    ("Not revoked", "known_revoked", frozenset({"revoked"})),
+    ("No known false information", "known_false_information", frozenset({"false_information"})),
+    (
+        "Not an improper compound authorization",
+        "combined_with",
+        frozenset({"compound_psychotherapy", "compound_other_document"}),
+    ),
+)
+_REPRESENTATIVE_ONLY = frozenset({"representative_authority", "authority_documents"})
+_DEFECT_CODES = frozenset(
+    {
+        "expired",
+        "expiration_event_occurred",
+        "revoked",
+        "false_information",
+        "compound_psychotherapy",
+        "compound_other_document",
+        "signature_date_in_future",
+    }
+)
+
+
+def authorization_checklist(auth: Authorization | None, as_of: date) -> list[ChecklistItem]:
+    """Each 164.508 element with its state, from domain.authorization's own findings."""
+    issues = validate_authorization(auth, as_of)
+    if auth is None:
+        return [
+            ChecklistItem(label, fld, "missing", ["No authorization form is on file."])
+            for label, fld, _ in CHECKLIST
+        ]
+    by_code: dict[str, list[FieldIssue]] = {}
+    for found in issues:
+        by_code.setdefault(found.code, []).append(found)
+    items = []
+    for label, fld, codes in CHECKLIST:
+        if fld in _REPRESENTATIVE_ONLY and auth.signer_role == SignerRole.PATIENT:
+            items.append(ChecklistItem(label, fld, "not_applicable", ["Signed by the patient."]))
+            continue
+        hits = [i for code in sorted(codes) for i in by_code.get(code, [])]
+        if not hits:
+            items.append(ChecklistItem(label, fld, "ok"))
+        else:
+            defect = any(i.code in _DEFECT_CODES for i in hits)
+            items.append(
+                ChecklistItem(
+                    label, fld, "defect" if defect else "missing", [i.message for i in hits]
+                )
+            )
+    return items
+
+
+@dataclass
+class Clocks:
+    zone_label: str
+    received_local: datetime
+    target_local: datetime | None
+    target_business_days: int | None
+    due_local: datetime
+    due_date: date
+    original_due_date: date
+    legal_business_days: int
+    extended: bool
+    extension_reason: str | None
+    breached: bool
+    at_risk: bool
+    legal_risk: bool
+
+
+def clocks_for(row: RecordRequest, now: datetime) -> Clocks:
+    """Both clocks in the site's local time, with business days left (negative: overdue)."""
+    site = Site(row.site)
+    today = local_date(site, now)
+    target_local = local_datetime(site, row.target_due_at) if row.target_due_at else None
+    return Clocks(
+        zone_label=f"{site_profile(site).time_zone_label} ({site_profile(site).time_zone})",
+        received_local=local_datetime(site, row.received_at),
+        target_local=target_local,
+        target_business_days=(
+            business_days_between(site, today, target_local.date()) if target_local else None
+        ),
+        due_local=local_datetime(site, row.due_at),
+        due_date=row.due_date,
+        original_due_date=row.original_due_date,
+        legal_business_days=business_days_between(site, today, row.due_date),
+        extended=row.extended,
+        extension_reason=(row.summary or {}).get("extension_reason"),
+        breached=row.breached or row.due_at < now,
+        at_risk=row.at_risk or bool(row.target_due_at and row.target_due_at < now),
+        legal_risk=row.legal_risk,
+    )
+
+
+@dataclass
+class LiveState:
+    """What the workflow reports (None fields: not available)."""
+
+    record: RequestState | None = None
+    case: CaseState | None = None
+    error: str | None = None
+
+
+async def live_state(client: Client | None, row: RecordRequest) -> LiveState:
+    """Query the request's workflow (a few seconds at most)."""
+    if client is None:
+        return LiveState(error="The workflow service is not reachable right now.")
+    handle = client.get_workflow_handle(workflow_id_for(row.id))
+    try:
+        if RequestKind(row.kind) in RECORD_COPY_KINDS:
+            state = await handle.query(
+                "status", result_type=RequestState, rpc_timeout=timedelta(seconds=5)
+            )
+            return LiveState(record=state)
+        case_state = await handle.query(
+            "status", result_type=CaseState, rpc_timeout=timedelta(seconds=5)
+        )
+        return LiveState(case=case_state)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        log.warning("request.live_state_unavailable", request_id=row.id, error=type(error).__name__)
+        return LiveState(
+            error="The workflow's live state is not available; showing the last recorded state."
+        )
+
+
+def stored_submission(session: Session, request_id: str) -> dict[str, Any] | None:
+    """The submission as received (fallback when the workflow cannot be queried)."""
+    payload = session.execute(
+        select(IntakeSubmission.payload).where(IntakeSubmission.request_id == request_id)
+    ).scalar_one_or_none()
+    return payload if isinstance(payload, dict) else None
+
+
+def record_submission(
+    live: LiveState, stored: dict[str, Any] | None
+) -> RecordRequestSubmission | None:
+    if live.record is not None:
+        return live.record.submission
+    if stored:
+        try:
+            return RecordRequestSubmission.model_validate(stored)
+        except ValidationError:
+            return None
+    return None
+
+
+def timeline(session: Session, request_id: str, *, include_reads: bool) -> list[RequestEvent]:
+    """Every event of the request, oldest first (reads only in the audit trail)."""
+    query = select(RequestEvent).where(RequestEvent.request_id == request_id)
+    if not include_reads:
+        query = query.where(RequestEvent.action.not_in(READ_ACTIONS))  # type: ignore[attr-defined]
+    rows = list(session.execute(query.order_by(RequestEvent.at, RequestEvent.id)).scalars())  # type: ignore[arg-type]
+    session.expunge_all()
+    return rows
+
+
+def documents(session: Session, request_id: str) -> list[OutboundItem]:
+    """Letters, emails and print/ship jobs sent for the request."""
+    return list(
+        session.execute(
+            select(OutboundItem)
+            .where(OutboundItem.request_id == request_id)
+            .order_by(OutboundItem.id)  # type: ignore[arg-type]
+        ).scalars()
+    )
+
+
+def document_path(item: OutboundItem, outbox_root: Path) -> Path | None:
+    """The item's file, only when it lies inside the outbox (never an arbitrary path)."""
+    if not item.path:
+        return None
+    path = Path(item.path).resolve()
+    root = outbox_root.resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path

@@ -1,0 +1,275 @@
+"""The staff web app: `create_app()` for tests and embedding, `app` for `uvicorn app.main:app`.
+
+Nothing connects at import: the database URL and the Temporal client are resolved on startup
+(or injected by tests), and Temporal is retried lazily if it is down when the app starts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
+
+from app.auth import SESSION_COOKIE, csrf_protect
+from app.config import WebSettings
+from app.context import (
+    HERE,
+    AppContext,
+    CsrfRejected,
+    Forbidden,
+    NotFound,
+    NotSignedIn,
+    TooManyAttempts,
+    Unavailable,
+)
+from app.render import render
+from app.routes import admin, board, intake, queue, requests, session, status
+from runtime.logging import configure_logging
+from runtime.postgres import resolve_database_url
+from runtime.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    # same-origin: no referrer leaves the site, and our own forms keep their Origin header
+    # (with no-referrer, browsers send "Origin: null" on POST and CSRF checks could not tell)
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+]
+# Swagger UI loads its assets from a CDN and runs an inline script: give /docs its own policy.
+DOCS_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' https://cdn.jsdelivr.net; "
+    b"img-src 'self' data: https://fastapi.tiangolo.com; "
+    b"frame-ancestors 'none'"
+)
+
+
+class Hardening:
+    """Security headers on every response, no caching of pages, and one log line per request
+    with the path (ids only, never a query string or body) and the outcome."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path: str = scope.get("path", "")
+        status_code = 500
+
+        async def send_wrapped(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != b"content-security-policy"
+                ]
+                for name, value in SECURITY_HEADERS:
+                    if name == b"content-security-policy" and path in ("/docs", "/redoc"):
+                        value = DOCS_CSP
+                    headers.append((name, value))
+                if not path.startswith("/static/") and not any(
+                    k.lower() == b"cache-control" for k, _ in headers
+                ):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapped)
+        finally:
+            state = scope.get("state") or {}
+            signed = state.get("signed")
+            log.info(
+                "web.request",
+                method=scope.get("method"),
+                path=path,
+                status=status_code,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                user_id=signed.account.id if signed else None,
+            )
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _install_handlers(app: FastAPI) -> None:
+    async def page(request: Request, template: str, context: dict[str, Any], code: int) -> Response:
+        return await run_in_threadpool(render, request, template, context, status_code=code)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "Sign in or send a valid bearer token."},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        request.state.signed = None
+        target = request.url.path if request.method == "GET" else "/"
+        response = await page(
+            request, "login.html", {"next": target, "error": None, "expired": exc.expired}, 401
+        )
+        if exc.expired:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.message}, 403)
+        return await page(
+            request, "error.html", {"title": "Not allowed", "message": exc.message}, 403
+        )
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf(request: Request, exc: CsrfRejected) -> Response:
+        message = (
+            "This form has expired or did not come from this site. Reload the page and try again."
+        )
+        if _wants_json(request):
+            return JSONResponse({"detail": "Missing or wrong X-CSRF-Token."}, 403)
+        return await page(request, "error.html", {"title": "Form expired", "message": message}, 403)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "Not found."}, 404)
+        return await page(
+            request,
+            "error.html",
+            {"title": "Not found", "message": "There is no such page or request."},
+            404,
+        )
+
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(request: Request, exc: TooManyAttempts) -> Response:
+        message = "Too many unsuccessful attempts. Wait a few minutes and try again."
+        response = await page(request, "login.html", {"next": "/", "error": message}, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> Response:
+        message = "A service the app needs is not reachable right now; try again shortly."
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, 503)
+        return await page(request, "error.html", {"title": "Unavailable", "message": message}, 503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+                "code": e.get("type", "invalid"),
+                "message": e.get("msg", "Invalid value."),
+            }
+            for e in exc.errors()
+        ]
+        if _wants_json(request):
+            return JSONResponse({"detail": "Invalid request.", "errors": errors}, 422)
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return await page(request, "error.html", {"title": "Invalid form", "message": message}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request) or exc.status_code not in (404, 405):
+            return JSONResponse({"detail": exc.detail}, exc.status_code)
+        return await page(
+            request,
+            "error.html",
+            {"title": "Not found", "message": "There is no such page."},
+            exc.status_code,
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    temporal_client: Client | None = None,
+    web: WebSettings | None = None,
+) -> FastAPI:
+    """The app. Tests inject the database URL and the test server's client; otherwise both are
+    resolved from settings on startup (ROI_DATABASE_URL or the embedded PostgreSQL; Temporal at
+    ROI_TEMPORAL_ADDRESS)."""
+    settings = settings or get_settings()
+    ctx = AppContext(
+        settings=settings,
+        web=web or WebSettings(),
+        database_url=database_url,
+        client=temporal_client,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if database_url is None:
+            configure_logging(settings.log_level, settings.log_format)
+            ctx.database_url = await run_in_threadpool(
+                resolve_database_url, settings.database_url, settings.data_dir
+            )
+        if ctx.client is None:
+            await ctx.temporal()
+        log.info("web.started", temporal=ctx.client is not None)
+        yield
+
+    app = FastAPI(
+        title="ROI engine — intake API",
+        version="1",
+        description="Submit records requests and read OpenAPI docs. Staff pages are not part "
+        "of the API.",
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_protect)],
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (session, queue, requests, board, admin, status, intake):
+        app.include_router(module.router)
+    _install_handlers(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                intake.openapi_components()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(Hardening)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,130 @@
+"""Tables of the staff web app: accounts, server-side sessions, throttles and API tokens.
+
+Also the partial index that makes "next request" fast: it is declared here, on the read model's
+`requests` table, so Alembic's autogenerate knows about it (migration 0003_staff_web).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ARRAY, BigInteger, Column, DateTime, Index, String, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from store.models import RecordRequest
+
+#: Stages in which a request waits for the hospital's own staff ("next request" takes these).
+ACTIONABLE_STATUSES: tuple[str, ...] = (
+    "received",
+    "awaiting_verification",
+    "ready_to_release",
+    "under_review",
+)
+_ACTIONABLE_SQL = ", ".join(f"'{s}'" for s in ACTIONABLE_STATUSES)
+
+
+def _ts(nullable: bool = True, **kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, **kw))
+
+
+class StaffUser(SQLModel, table=True):
+    """A staff account. The id (a ULID) is the opaque actor recorded on every audit row."""
+
+    __tablename__ = "staff_users"
+
+    id: str = Field(primary_key=True, max_length=32)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=255)  # argon2id, with its parameters and salt
+    role: str = Field(max_length=32)
+    sites: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(String(16)), nullable=False)
+    )
+    all_sites: bool = False
+    active: bool = True
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    password_changed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=32, index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    flash: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+
+
+class ThrottleHit(SQLModel, table=True):
+    """One failed attempt (sign-in, status lookup) in a throttle bucket; old rows are pruned."""
+
+    __tablename__ = "throttle_hits"
+    __table_args__ = (Index("ix_throttle_hits_bucket_at", "bucket", "at"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    bucket: str = Field(max_length=128)  # e.g. login:user:<name>, status:ip:<hash>
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    """A credential for a system that submits requests (the patient portal, a fax gateway)."""
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=64, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = _ts()
+
+
+class BoardSummary(SQLModel, table=True):
+    """Open requests counted by everything the board asks about, kept by a trigger on
+    `requests` (migration 0003_staff_web): the board reads a few thousand rows, not 100,000.
+
+    `target_due_at` is 'infinity' when a kind has no target; `received_day` is the UTC day.
+    """
+
+    __tablename__ = "board_summary"
+
+    site: str = Field(primary_key=True, max_length=16)
+    team: str = Field(primary_key=True, max_length=32)
+    status: str = Field(primary_key=True, max_length=32)
+    received_day: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
+    )
+    target_due_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
+    )
+    due_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
+    )
+    due_date: date = Field(primary_key=True)
+    breached: bool = Field(primary_key=True)
+    at_risk: bool = Field(primary_key=True)
+    legal_risk: bool = Field(primary_key=True)
+    n: int = 0
+
+
+# Unclaimed work in due order, per team: claim-next reads the first row that is not locked.
+CLAIMABLE_INDEX = Index(
+    "ix_requests_claimable",
+    RecordRequest.__table__.c.team,  # type: ignore[attr-defined]
+    RecordRequest.__table__.c.due_at,  # type: ignore[attr-defined]
+    RecordRequest.__table__.c.target_due_at,  # type: ignore[attr-defined]
+    postgresql_where=text(f"assignee IS NULL AND status IN ({_ACTIONABLE_SQL})"),
+)
+# Claims that may have timed out.
+CLAIMED_INDEX = Index(
+    "ix_requests_claimed_at",
+    RecordRequest.__table__.c.claimed_at,  # type: ignore[attr-defined]
+    postgresql_where=text("assignee IS NOT NULL"),
+)

@@ -1,0 +1,423 @@
+"""The specialists' queue: listing, counts, and claims (next, claim, release, reassign, expiry).
+
+"Next request" is one UPDATE whose subquery takes the most urgent unclaimed row with
+`FOR UPDATE SKIP LOCKED`: two specialists pressing it together lock different rows, so no
+request is ever claimed twice. Claims untouched for the timeout go back to the queue.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, true, update
+from sqlmodel import Session
+from ulid import ULID
+
+from app.accounts import Account
+from app.audit import audit
+from app.models import ACTIONABLE_STATUSES, BoardSummary, StaffUser
+from app.roles import teams_of
+from domain.types import TERMINAL_STATUSES, WAITING_ON_REQUESTER, Status
+from store.models import RecordRequest as R
+
+T = R.__table__  # type: ignore[attr-defined]  # plain Core statements: no ORM bookkeeping
+TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
+#: In delivery: the hospital's part is done, the request has left the working queue.
+IN_DELIVERY = (Status.FULFILLING.value, Status.QUEUED_FOR_BATCH.value)
+WAITING = (*(s.value for s in WAITING_ON_REQUESTER), Status.AWAITING_REQUESTER.value)
+#: What the queue shows by default: everything still open that is not on its way out.
+QUEUE_STATUSES = tuple(
+    s.value for s in Status if s.value not in TERMINAL and s.value not in IN_DELIVERY
+)
+
+DUE_WINDOWS = {
+    "breached": "Legal due date passed",
+    "target_missed": "14-day target missed",
+    "due_3d": "Legal due within 3 days",
+    "due_7d": "Legal due within 7 days",
+}
+
+
+@dataclass
+class QueueFilter:
+    kind: str | None = None
+    status: str | None = None
+    channel: str | None = None
+    due: str | None = None
+    site: str | None = None
+    claim: str | None = None  # mine, unclaimed
+    page: int = 1
+
+    def query_string(self, **change: Any) -> str:
+        values = {**self.__dict__, **change}
+        parts = [f"{k}={v}" for k, v in values.items() if v and not (k == "page" and v == 1)]
+        return "?" + "&".join(parts) if parts else ""
+
+
+@dataclass
+class QueueRow:
+    id: str
+    tracking_number: str
+    kind: str
+    team: str
+    site: str
+    channel: str
+    status: str
+    received_at: datetime
+    target_due_at: datetime | None
+    due_at: datetime
+    due_date: date
+    extended: bool
+    at_risk: bool
+    legal_risk: bool
+    breached: bool
+    assignee: str | None
+    assignee_name: str | None
+    claimed_at: datetime | None
+
+
+@dataclass
+class QueueCounts:
+    total: int = 0
+    unclaimed: int = 0
+    mine: int = 0
+    breached: int = 0
+    target_missed: int = 0
+    waiting: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+def scope(account: Account) -> list[ColumnElement[bool]]:
+    """Rows the account may see: its teams, its sites."""
+    conditions: list[ColumnElement[bool]] = [R.team.in_(sorted(teams_of(account.role)))]  # type: ignore[attr-defined]
+    if account.sites is not None:
+        conditions.append(R.site.in_(sorted(account.sites)))  # type: ignore[attr-defined]
+    return conditions
+
+
+def _claim_live(cutoff: datetime) -> ColumnElement[bool]:
+    return and_(R.assignee.is_not(None), R.claimed_at >= cutoff)  # type: ignore[union-attr,operator]
+
+
+def _filters(
+    account: Account, f: QueueFilter, now: datetime, cutoff: datetime, *, with_status: bool
+) -> list[ColumnElement[bool]]:
+    conditions = scope(account)
+    if with_status and f.status:
+        conditions.append(R.status == f.status)  # type: ignore[arg-type]
+    elif with_status:
+        conditions.append(R.status.in_(QUEUE_STATUSES))  # type: ignore[attr-defined]
+    else:
+        conditions.append(R.status.not_in(TERMINAL))  # type: ignore[attr-defined]
+    if f.kind:
+        conditions.append(R.kind == f.kind)  # type: ignore[arg-type]
+    if f.channel:
+        conditions.append(R.channel == f.channel)  # type: ignore[arg-type]
+    if f.site:
+        conditions.append(R.site == f.site)  # type: ignore[arg-type]
+    conditions.extend(_due(R, f.due, now))
+    if f.claim == "mine":
+        conditions.append(and_(R.assignee == account.id, R.claimed_at >= cutoff))  # type: ignore[arg-type,operator]
+    elif f.claim == "unclaimed":
+        conditions.append(~_claim_live(cutoff))
+    return conditions
+
+
+def list_queue(
+    session: Session,
+    account: Account,
+    f: QueueFilter,
+    now: datetime,
+    timeout: timedelta,
+    page_size: int,
+) -> list[QueueRow]:
+    """One page of the queue, most urgent first (legal due, then target)."""
+    cutoff = now - timeout
+    query = (
+        select(
+            R.id,
+            R.tracking_number,
+            R.kind,
+            R.team,
+            R.site,
+            R.channel,
+            R.status,
+            R.received_at,
+            R.target_due_at,
+            R.due_at,
+            R.due_date,
+            R.extended,
+            R.at_risk,
+            R.legal_risk,
+            R.breached,
+            R.assignee,
+            StaffUser.username,
+            R.claimed_at,
+        )
+        .outerjoin(StaffUser, StaffUser.id == R.assignee)  # type: ignore[arg-type]
+        .where(*_filters(account, f, now, cutoff, with_status=True))
+        .order_by(R.due_at, R.target_due_at, R.id)  # type: ignore[arg-type]
+        .limit(page_size)
+        .offset((max(f.page, 1) - 1) * page_size)
+    )
+    rows = []
+    for r in session.execute(query):
+        row = QueueRow(*r)
+        if row.claimed_at is not None and row.claimed_at < cutoff:
+            row.assignee = row.assignee_name = None  # timed out: back in the queue
+        rows.append(row)
+    return rows
+
+
+def queue_counts(
+    session: Session, account: Account, f: QueueFilter, now: datetime, timeout: timedelta
+) -> QueueCounts:
+    """Counts for the header: totals under the current filters, and by stage.
+
+    Without a kind, channel or claim filter they come from the trigger-kept board summary plus
+    the (few) live claims, so they cost the same with 100 or 100,000 open requests.
+    """
+    if f.kind or f.channel or f.claim:
+        return _live_counts(session, account, f, now, timeout)
+    S = BoardSummary.__table__.c  # type: ignore[attr-defined]
+    cutoff = now - timeout
+
+    def where(t: Any, *, with_status: bool) -> list[ColumnElement[bool]]:
+        out = [t.team.in_(sorted(teams_of(account.role)))]
+        if account.sites is not None:
+            out.append(t.site.in_(sorted(account.sites)))
+        if f.site:
+            out.append(t.site == f.site)
+        if with_status:
+            out.append(t.status == f.status if f.status else t.status.in_(QUEUE_STATUSES))
+        else:
+            out.append(t.status.not_in(TERMINAL))
+        out.extend(_due(t, f.due, now))
+        return out
+
+    n = S.n
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(n), 0),
+            func.coalesce(func.sum(n).filter(or_(S.breached.is_(True), S.due_at < now)), 0),
+            func.coalesce(func.sum(n).filter(or_(S.at_risk.is_(True), S.target_due_at < now)), 0),
+            func.coalesce(func.sum(n).filter(S.status.in_(WAITING)), 0),
+        ).where(*where(S, with_status=True))
+    ).one()
+    counts = QueueCounts(
+        total=int(row[0]), breached=int(row[1]), target_missed=int(row[2]), waiting=int(row[3])
+    )
+    held = session.execute(
+        select(func.count(), func.count().filter(T.c.assignee == account.id)).where(
+            *where(T.c, with_status=True),
+            T.c.assignee.is_not(None),
+            T.c.claimed_at >= cutoff,
+        )
+    ).one()
+    counts.unclaimed = counts.total - held[0]
+    counts.mine = held[1]
+    by_status = session.execute(
+        select(S.status, func.sum(n)).where(*where(S, with_status=False)).group_by(S.status)
+    ).all()
+    counts.by_status = {status: int(total) for status, total in by_status if total}
+    return counts
+
+
+def _due(t: Any, due: str | None, now: datetime) -> list[ColumnElement[bool]]:
+    if due == "breached":
+        return [or_(t.breached.is_(True), t.due_at < now)]
+    if due == "target_missed":
+        return [or_(t.at_risk.is_(True), t.target_due_at < now)]
+    if due == "due_3d":
+        return [t.due_at < now + timedelta(days=3)]
+    if due == "due_7d":
+        return [t.due_at < now + timedelta(days=7)]
+    return []
+
+
+def _live_counts(
+    session: Session, account: Account, f: QueueFilter, now: datetime, timeout: timedelta
+) -> QueueCounts:
+    """The same counts straight from `requests` (any filter)."""
+    cutoff = now - timeout
+    conditions = _filters(account, f, now, cutoff, with_status=True)
+    live = _claim_live(cutoff)
+    row = session.execute(
+        select(
+            func.count(),
+            func.count().filter(~live),
+            func.count().filter(and_(live, R.assignee == account.id)),  # type: ignore[arg-type]
+            func.count().filter(or_(R.breached.is_(True), R.due_at < now)),  # type: ignore[attr-defined,operator]
+            func.count().filter(or_(R.at_risk.is_(True), R.target_due_at < now)),  # type: ignore[attr-defined,operator]
+            func.count().filter(R.status.in_(WAITING)),  # type: ignore[attr-defined]
+        ).where(*conditions)
+    ).one()
+    counts = QueueCounts(*row)
+    by_status = session.execute(
+        select(R.status, func.count())
+        .where(
+            *_filters(
+                account,
+                QueueFilter(**{**f.__dict__, "status": None}),
+                now,
+                cutoff,
+                with_status=False,
+            )
+        )
+        .group_by(R.status)
+    ).all()
+    counts.by_status = {status: n for status, n in by_status}
+    return counts
+
+
+# ---- claims -------------------------------------------------------------------------------
+
+_ACTIONABLE_SQL = ", ".join(f"'{s}'" for s in ACTIONABLE_STATUSES)
+#: Each team's most urgent unclaimed row (the partial index ix_requests_claimable, in order),
+#: locked with SKIP LOCKED so concurrent claimers pass each other; the best of those is claimed.
+_CLAIM_NEXT = text(
+    f"""
+    WITH claimed AS (
+        UPDATE requests SET assignee = :user, claimed_at = :now
+        WHERE id = (
+            SELECT head.id
+            FROM unnest(CAST(:teams AS text[])) AS t(team)
+            CROSS JOIN LATERAL (
+                SELECT r.id, r.due_at, r.target_due_at
+                FROM requests r
+                WHERE r.team = t.team
+                  AND r.assignee IS NULL
+                  AND r.status IN ({_ACTIONABLE_SQL})
+                  AND r.site = ANY(CAST(:sites AS text[]))
+                ORDER BY r.due_at, r.target_due_at
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED
+            ) AS head
+            ORDER BY head.due_at, head.target_due_at NULLS LAST
+            LIMIT 1
+        )
+        RETURNING id
+    )
+    INSERT INTO request_events (event_key, request_id, at, actor, action, detail)
+    SELECT claimed.id || '-queue.claimed-' || :suffix, claimed.id, :now, :user,
+           'queue.claimed', CAST('{{"how": "next"}}' AS jsonb)
+    FROM claimed
+    RETURNING request_id
+    """
+)
+_last_expiry: dict[str, float] = {}
+
+
+def expire_claims(session: Session, now: datetime, timeout: timedelta) -> list[str]:
+    """Put claims untouched for the timeout back in the queue (audited); their ids."""
+    expired = (
+        session.execute(
+            update(T)
+            .where(
+                T.c.assignee.is_not(None),
+                T.c.claimed_at < now - timeout,
+                T.c.status.not_in(TERMINAL),
+            )
+            .values(assignee=None, claimed_at=None)
+            .returning(T.c.id)
+        )
+        .scalars()
+        .all()
+    )
+    for request_id in expired:
+        audit(session, request_id, "system", "queue.claim_expired", now)
+    return list(expired)
+
+
+def claim_next(
+    session: Session,
+    account: Account,
+    now: datetime,
+    *,
+    expire_after: timedelta | None = None,
+    expire_every: float = 0.0,
+) -> str | None:
+    """Claim the most urgent unclaimed request the account may work; its id, or None.
+
+    With `expire_after`, timed-out claims go back to the queue first (at most once every
+    `expire_every` seconds per process). The caller commits; the row lock taken here is what
+    makes concurrent claims safe.
+    """
+    if expire_after is not None:
+        url = str(session.get_bind().url)
+        if time.monotonic() - _last_expiry.get(url, -1e9) >= expire_every:
+            _last_expiry[url] = time.monotonic()
+            expire_claims(session, now, expire_after)
+    teams = sorted(teams_of(account.role))
+    if not teams:
+        return None
+    sites = account.site_list
+    # One round trip: the claim and its audit row (request_events, append-only) together.
+    return session.execute(
+        _CLAIM_NEXT,
+        {"user": account.id, "now": now, "teams": teams, "sites": sites, "suffix": str(ULID())},
+    ).scalar_one_or_none()
+
+
+def claim(
+    session: Session, account: Account, request_id: str, now: datetime, timeout: timedelta
+) -> bool:
+    """Claim one request picked from the list, if nobody else holds a live claim on it."""
+    taken = session.execute(
+        update(T)
+        .where(
+            T.c.id == request_id,
+            T.c.status.not_in(TERMINAL),
+            or_(
+                T.c.assignee.is_(None),
+                T.c.assignee == account.id,
+                T.c.claimed_at < now - timeout,
+            ),
+        )
+        .values(assignee=account.id, claimed_at=now)
+        .returning(T.c.id)
+    ).scalar_one_or_none()
+    if taken:
+        audit(session, request_id, account.id, "queue.claimed", now, how="picked")
+    return taken is not None
+
+
+def touch(session: Session, account: Account, request_id: str, now: datetime) -> None:
+    """The assignee is working on it: the claim's timeout starts again."""
+    session.execute(
+        update(T).where(T.c.id == request_id, T.c.assignee == account.id).values(claimed_at=now)
+    )
+
+
+def release(
+    session: Session, account: Account, request_id: str, now: datetime, *, anyone: bool = False
+) -> bool:
+    """Give a claim back to the queue (one's own; a supervisor's `anyone` releases any)."""
+    mine = true() if anyone else T.c.assignee == account.id
+    released = session.execute(
+        update(T)
+        .where(T.c.id == request_id, T.c.assignee.is_not(None), mine)
+        .values(assignee=None, claimed_at=None)
+        .returning(T.c.id)
+    ).scalar_one_or_none()
+    if released:
+        audit(session, request_id, account.id, "queue.released", now)
+    return released is not None
+
+
+def reassign(
+    session: Session, supervisor: Account, request_id: str, to: StaffUser, now: datetime
+) -> bool:
+    """A supervisor gives the request to another staff member (a fresh claim for them)."""
+    moved = session.execute(
+        update(T)
+        .where(T.c.id == request_id, T.c.status.not_in(TERMINAL))
+        .values(assignee=to.id, claimed_at=now)
+        .returning(T.c.id)
+    ).scalar_one_or_none()
+    if moved:
+        audit(session, request_id, supervisor.id, "queue.reassigned", now, to=to.id)
+    return moved is not None

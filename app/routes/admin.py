@@ -1,0 +1,81 @@
+"""Account administration (admins only; no access to requests or PHI)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.accounts import AccountError, count_admins, create_user, list_users, update_user
+from app.auth import Signed, ctx_of, need, set_flash
+from app.render import render
+from app.roles import Can, Role
+from domain.types import Site
+
+router = APIRouter(tags=["admin"], include_in_schema=False)
+log = structlog.get_logger(__name__)
+
+
+def _page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
+    ctx = ctx_of(request)
+    return render(
+        request,
+        "admin_users.html",
+        {
+            "users": list_users(ctx.db()),
+            "roles": [r.value for r in Role],
+            "sites": [s.value for s in Site],
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, _: Annotated[Signed, Depends(need(Can.MANAGE_USERS))]) -> Response:
+    return _page(request)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def add_user(
+    request: Request,
+    signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    role: Annotated[str, Form(max_length=32)],
+    sites: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    ctx = ctx_of(request)
+    try:
+        user_id = create_user(ctx.db(), username, password, role, sites or [])
+    except AccountError as error:
+        return _page(request, str(error), status_code=422)
+    log.info("admin.user_created", user_id=user_id, by=signed.account.id, role=role)
+    set_flash(ctx.db(), signed, "Account created.")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}", response_class=HTMLResponse)
+def change_user(
+    request: Request,
+    user_id: Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")],
+    signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
+    role: Annotated[str, Form(max_length=32)],
+    active: Annotated[str | None, Form()] = None,
+    sites: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    ctx = ctx_of(request)
+    is_active = active == "on"
+    if user_id == signed.account.id and (not is_active or role != Role.ADMIN.value):
+        return _page(request, "You cannot demote or deactivate your own account.", 422)
+    try:
+        update_user(ctx.db(), user_id, role=role, sites=sites or [], active=is_active)
+    except AccountError as error:
+        return _page(request, str(error), status_code=422)
+    if count_admins(ctx.db()) == 0:  # pragma: no cover - guarded above
+        update_user(ctx.db(), user_id, role=Role.ADMIN.value, active=True)
+    log.info("admin.user_changed", user_id=user_id, by=signed.account.id)
+    set_flash(ctx.db(), signed, "Account updated; its sessions were signed out.")
+    return RedirectResponse("/admin/users", status_code=303)

@@ -1,0 +1,222 @@
+"""The intake API: one POST per supported kind, validated by the domain's own rules.
+
+The body is read raw and handed to services.intake.submit, which stores it before validating
+(so even a rejected submission is kept for staff) and starts the request's workflow exactly once
+per Idempotency-Key. Field problems come back as 422 with one entry per field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.accounts import api_client_for
+from app.auth import ctx_of, staff
+from app.context import Forbidden, NotSignedIn
+from app.roles import Can, can
+from domain.errors import FieldIssue
+from domain.types import RequestKind
+from services import intake
+from store.db import session_scope
+
+router = APIRouter(prefix="/api/v1", tags=["intake"])
+log = structlog.get_logger(__name__)
+
+#: Kinds the API accepts today (records copies); others are added here as they are supported.
+API_KINDS: dict[RequestKind, str] = {
+    RequestKind.ACCESS_OWN: "A patient's (or their personal representative's) request for a "
+    "copy of their own records (45 CFR 164.524). No authorization form is needed.",
+    RequestKind.THIRD_PARTY: "A release to a third party on a signed authorization "
+    "(45 CFR 164.508); include the `authorization` as read from the form.",
+    RequestKind.IMAGING: "Imaging by cloud link (email_link), encrypted CD by US mail "
+    "(cd_mail, free) or FedEx (fedex, $45, two business days).",
+}
+
+
+class Accepted(BaseModel):
+    """The request was accepted (201), or had already been (200, `duplicate`)."""
+
+    tracking_number: str
+    request_id: str
+    duplicate: bool = False
+    status_page: str = "/status"
+
+
+class Rejected(BaseModel):
+    """Every field problem at once; the submission is kept for staff review."""
+
+    detail: str
+    errors: list[FieldIssue]
+    submission_id: str | None = None
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+def intake_caller(request: Request) -> str:
+    """Who is submitting: an intake client's bearer token, or signed-in staff (401/403)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        with session_scope(ctx_of(request).db()) as session:
+            name = api_client_for(session, header[7:].strip())
+        if name is None:
+            raise NotSignedIn()
+        request.state.site_scope = None
+        return f"client:{name}"
+    signed = staff(request)
+    if not can(signed.account.role, Can.SUBMIT_INTAKE):
+        raise Forbidden("Your account cannot submit requests.")
+    request.state.site_scope = signed.account.sites
+    return f"user:{signed.account.id}"
+
+
+def _rejected(errors: list[FieldIssue], submission_id: str | None = None) -> JSONResponse:
+    body = Rejected(
+        detail="The submission has problems; each is listed with its field.",
+        errors=errors,
+        submission_id=submission_id,
+    )
+    return JSONResponse(body.model_dump(), status_code=422)
+
+
+async def _submit(
+    kind: RequestKind, request: Request, caller: str, idempotency_key: str | None
+) -> JSONResponse:
+    ctx = ctx_of(request)
+    problems: list[FieldIssue] = []
+    if idempotency_key is not None and not (
+        1 <= len(idempotency_key) <= 100 and idempotency_key.isprintable()
+    ):
+        problems.append(
+            FieldIssue(
+                field="Idempotency-Key",
+                code="invalid",
+                message="Use 1 to 100 printable characters.",
+            )
+        )
+    raw = await request.body()
+    try:
+        data: Any = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return _rejected(
+            [FieldIssue(field="body", code="malformed_json", message="The body is not valid JSON.")]
+        )
+    if not isinstance(data, dict):
+        return _rejected(
+            [
+                FieldIssue(
+                    field="body", code="not_an_object", message="The body must be a JSON object."
+                )
+            ]
+        )
+    if data.setdefault("kind", kind.value) != kind.value:
+        problems.append(
+            FieldIssue(
+                field="kind",
+                code="kind_mismatch",
+                message=f"This endpoint takes kind {kind.value}.",
+            )
+        )
+    scope = getattr(request.state, "site_scope", None)
+    if scope is not None and data.get("site") not in scope:
+        problems.append(
+            FieldIssue(
+                field="site",
+                code="site_not_allowed",
+                message="Your account does not cover that site.",
+            )
+        )
+    if problems:
+        return _rejected(problems)
+    key = None
+    if idempotency_key:
+        # Keys are per caller: one client's key can never return another client's request.
+        space = hashlib.sha256(caller.encode()).hexdigest()[:12]
+        key = f"api:{space}:{idempotency_key}"
+    result = await intake.submit(
+        data,
+        database_url=ctx.db(),
+        client=await ctx.temporal(),
+        task_queue=ctx.settings.task_queue,
+        source="api",
+        idempotency_key=key,
+    )
+    if not result.accepted:
+        log.info(
+            "api.intake_rejected",
+            submission_id=result.submission_id,
+            codes=[e.code for e in result.errors],
+        )
+        return _rejected(result.errors, result.submission_id)
+    log.info("api.intake_accepted", request_id=result.request_id, duplicate=result.duplicate)
+    body = Accepted(
+        tracking_number=result.tracking_number or "",
+        request_id=result.request_id or "",
+        duplicate=result.duplicate,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if result.duplicate else 201)
+
+
+def _endpoint(kind: RequestKind) -> Any:
+    async def submit(
+        request: Request,
+        caller: Annotated[str, Depends(intake_caller)],
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                description="Any unique string per submission (e.g. a UUID); a retry with the "
+                "same key returns the same request and never creates a second one.",
+            ),
+        ] = None,
+    ) -> JSONResponse:
+        return await _submit(kind, request, caller, idempotency_key)
+
+    submit.__name__ = f"submit_{kind.value}"
+    return submit
+
+
+for _kind, _summary in API_KINDS.items():
+    router.add_api_route(
+        f"/requests/{_kind.value}",
+        _endpoint(_kind),
+        methods=["POST"],
+        summary=f"Submit a {_kind.value.replace('_', ' ')} request",
+        description=_summary
+        + "\n\nAuthenticate with `Authorization: Bearer <token>` (an intake client's token), "
+        "or as signed-in staff with the `X-CSRF-Token` header.",
+        status_code=201,
+        response_model=Accepted,
+        responses={
+            200: {"model": Accepted, "description": "Already submitted under this key"},
+            401: {"model": Problem, "description": "No valid credentials"},
+            403: {"model": Problem, "description": "Credentials without intake rights"},
+            422: {"model": Rejected, "description": "Field problems"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/RecordRequestSubmission"}
+                    }
+                },
+            }
+        },
+    )
+
+
+def openapi_components() -> dict[str, Any]:
+    """The submission's JSON schema (and the models it uses) for the OpenAPI document."""
+    from domain.request import RecordRequestSubmission
+
+    schema = RecordRequestSubmission.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {**defs, "RecordRequestSubmission": schema}

