@@ -433,10 +433,10 @@ def migrate() -> None:
 def reconcile() -> None:
     """Start the workflow of any stored submission that never got one (after a crash)."""
 
-    async def go() -> int:
+    async def go() -> list[str]:
         return await intake.reconcile(_db(), await _client(), get_settings().task_queue)
 
-    console.print(f"Started {_run(go())} workflow(s).")
+    console.print(f"Started {len(_run(go()))} workflow(s).")
 
 
 # ---- actions on the other request kinds ----------------------------------------------------

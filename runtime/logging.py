@@ -34,7 +34,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
-        cache_logger_on_first_use=True,
+        # Not cached: a process that reconfigures (the CLI inside tests, the demo) must see
+        # the new level everywhere, not only in loggers first used after the change.
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
     handler.setFormatter(

@@ -367,11 +367,12 @@ async def reconcile(
     task_queue: str,
     *,
     stale_after: timedelta = timedelta(minutes=5),
-) -> int:
+) -> list[str]:
     """Finish intake of every submission that was stored but never started (crash recovery).
 
     Accepted submissions whose workflow has not projected a row are started again (a no-op if
-    it runs); submissions left unvalidated for `stale_after` are validated now.
+    it runs); submissions left unvalidated for `stale_after` are validated now. Returns the ids
+    of the workflows it started or found running.
     """
     cutoff = datetime.now(UTC) - stale_after
     with session_scope(database_url) as session:
@@ -393,8 +394,11 @@ async def reconcile(
             .scalars()
             .all()
         )
+    started = []
     for row in orphans:
-        await _replay(row, database_url, client, task_queue)
+        result = await _replay(row, database_url, client, task_queue)
+        if result.workflow_id:
+            started.append(result.workflow_id)
     if orphans:
-        log.info("intake.reconciled", started=len(orphans))
-    return len(orphans)
+        log.info("intake.reconciled", submissions=len(orphans), started=len(started))
+    return started

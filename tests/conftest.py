@@ -68,8 +68,9 @@ def database_url(server_url: str) -> Iterator[str]:
         )
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _logging() -> None:
+    """Every test starts with the worker's logging (the CLI's tests turn it down)."""
     configure_logging("INFO", "json")
 
 

@@ -113,8 +113,9 @@ async def test_submission_is_stored_when_temporal_is_down(
         ).scalar_one()
         assert stored.outcome == "accepted"
     # Temporal is back: reconcile (also run at worker start) starts it.
-    await intake.reconcile(cli_env.database_url, cli_env.client, cli_env.task_queue)
-    cli_env.started.append(f"roi-{request_id}")
+    started = await intake.reconcile(cli_env.database_url, cli_env.client, cli_env.task_queue)
+    cli_env.started.extend(started)
+    assert f"roi-{request_id}" in started
     await cli_env.wait_status(
         cli_env.client.get_workflow_handle(f"roi-{request_id}"), Status.AWAITING_VERIFICATION
     )
