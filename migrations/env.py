@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers the tables)
 import app.models  # noqa: F401  (staff web app tables and queue indexes)
+import store.models  # noqa: F401  (registers the tables)
 
 config = context.config
 target_metadata = SQLModel.metadata
