@@ -21,7 +21,6 @@ from activities.case_activities import CaseActivities
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
 from domain.calendar import warm_calendars
-from runtime import metrics, tracing
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
 from runtime.settings import Settings, get_settings
@@ -71,14 +70,7 @@ async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
-    tracing.configure(settings, "roi-worker")  # ROI_OTEL_EXPORTER; off by default
-    if settings.worker_metrics_port:  # our counters; the SDK's come from the runtime below
-        metrics.serve_process_metrics(settings.metrics_host, settings.worker_metrics_port)
-    client = await connect(
-        settings.temporal_address,
-        settings.temporal_namespace,
-        runtime=metrics.temporal_runtime(settings.metrics_host, settings.temporal_metrics_port),
-    )
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -93,7 +85,6 @@ async def main() -> None:
             log.info("worker.reconciled", started=len(restarted))
             await stop.wait()
             log.info("worker.stopping")
-    tracing.shutdown()
 
 
 if __name__ == "__main__":
