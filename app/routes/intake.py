@@ -28,7 +28,7 @@ from store.db import session_scope
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 log = structlog.get_logger(__name__)
 
-#: Kinds the API accepts today (records copies); others are added here as they are supported.
+#: Every kind the hospital handles, each with its own endpoint and the domain's own rules.
 API_KINDS: dict[RequestKind, str] = {
     RequestKind.ACCESS_OWN: "A patient's (or their personal representative's) request for a "
     "copy of their own records (45 CFR 164.524). No authorization form is needed.",
@@ -36,7 +36,37 @@ API_KINDS: dict[RequestKind, str] = {
     "(45 CFR 164.508); include the `authorization` as read from the form.",
     RequestKind.IMAGING: "Imaging by cloud link (email_link), encrypted CD by US mail "
     "(cd_mail, free) or FedEx (fedex, $45, two business days).",
+    RequestKind.CONTINUITY_OF_CARE: "Another provider's request for treatment (164.506): no "
+    "patient authorization, but the provider is verified; Minnesota requires the patient's "
+    "consent.",
+    RequestKind.SSA_DISABILITY: "A Social Security disability (DDS) request with the patient's "
+    "SSA authorization.",
+    RequestKind.SUBPOENA: "A subpoena (164.512(e)): needs the patient's authorization or the "
+    "satisfactory assurances of the rule.",
+    RequestKind.COURT_ORDER: "A court order signed by a judge (164.512(e)).",
+    RequestKind.AMENDMENT: "A request to amend the record (164.526), for the Amendment Request "
+    "Specialist: 60 days, one 30-day extension.",
+    RequestKind.REVOCATION: "A written revocation of an authorization (164.508(b)(5)): takes "
+    "effect on receipt.",
+    RequestKind.PROXY_ACCESS: "Proxy access for a parent of a minor or a legal representative, "
+    "with the documents that prove authority.",
+    RequestKind.BILLING: "A billing information request, routed to Billing.",
+    RequestKind.DECEASED_NOTICE: "A deceased-patient notification for HIMS Data Integrity.",
+    RequestKind.ADOPTION_NOTICE: "An adoption notification for HIMS Data Integrity, with the "
+    "type of court document sent.",
+    RequestKind.ACCOUNTING: "An accounting of disclosures (164.528): the 6 years before the "
+    "request or a shorter period; 60 days, one 30-day extension.",
+    RequestKind.OUTSIDE_RECORDS: "Records from another facility sent for an appointment: not a "
+    "release-of-information request; answered (200, `redirected`) with where to send them.",
 }
+
+
+class Redirected(BaseModel):
+    """Outside records: not queued; the sender is told where they belong (200)."""
+
+    redirected: bool = True
+    message: str
+    submission_id: str
 
 
 class Accepted(BaseModel):
@@ -154,6 +184,9 @@ async def _submit(
             submission_id=result.submission_id,
             codes=[e.code for e in result.errors],
         )
+        if result.redirected:
+            body = Redirected(message=result.message or "", submission_id=result.submission_id)
+            return JSONResponse(body.model_dump(), status_code=200)
         return _rejected(result.errors, result.submission_id)
     log.info("api.intake_accepted", request_id=result.request_id, duplicate=result.duplicate)
     body = Accepted(
@@ -183,6 +216,21 @@ def _endpoint(kind: RequestKind) -> Any:
     return submit
 
 
+def _model(kind: RequestKind) -> type[BaseModel]:
+    """The submission model the domain validates this kind with."""
+    from domain.kinds.intake import CASE_KINDS
+    from domain.kinds.outside_records import OutsideRecordsNotice
+    from domain.request import RecordRequestSubmission
+
+    if kind == RequestKind.OUTSIDE_RECORDS:
+        return OutsideRecordsNotice
+    return CASE_KINDS[kind][0] if kind in CASE_KINDS else RecordRequestSubmission
+
+
+def _schema_name(kind: RequestKind) -> str:
+    return _model(kind).__name__
+
+
 for _kind, _summary in API_KINDS.items():
     router.add_api_route(
         f"/requests/{_kind.value}",
@@ -195,7 +243,12 @@ for _kind, _summary in API_KINDS.items():
         status_code=201,
         response_model=Accepted,
         responses={
-            200: {"model": Accepted, "description": "Already submitted under this key"},
+            200: {
+                "model": Redirected if _kind == RequestKind.OUTSIDE_RECORDS else Accepted,
+                "description": "Redirected to the care team"
+                if _kind == RequestKind.OUTSIDE_RECORDS
+                else "Already submitted under this key",
+            },
             401: {"model": Problem, "description": "No valid credentials"},
             403: {"model": Problem, "description": "Credentials without intake rights"},
             422: {"model": Rejected, "description": "Field problems"},
@@ -205,7 +258,7 @@ for _kind, _summary in API_KINDS.items():
                 "required": True,
                 "content": {
                     "application/json": {
-                        "schema": {"$ref": "#/components/schemas/RecordRequestSubmission"}
+                        "schema": {"$ref": f"#/components/schemas/{_schema_name(_kind)}"}
                     }
                 },
             }
@@ -214,9 +267,11 @@ for _kind, _summary in API_KINDS.items():
 
 
 def openapi_components() -> dict[str, Any]:
-    """The submission's JSON schema (and the models it uses) for the OpenAPI document."""
-    from domain.request import RecordRequestSubmission
-
-    schema = RecordRequestSubmission.model_json_schema(ref_template="#/components/schemas/{model}")
-    defs = schema.pop("$defs", {})
-    return {**defs, "RecordRequestSubmission": schema}
+    """Each kind's submission JSON schema (and the models they use) for the OpenAPI document."""
+    components: dict[str, Any] = {}
+    for kind in API_KINDS:
+        model = _model(kind)
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+    return components
