@@ -1,5 +1,6 @@
 """In a real browser (Debian's Chromium driven by Playwright): the specialist's keyboard path,
-the supervisor's breach, a refusal next to its field. Screenshots go to test-artifacts/web/."""
+the supervisor's breach, a refusal next to its field, and each team (Amendment, Data Integrity,
+Billing) working its own kind from its own queue. Screenshots go to test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -92,11 +93,17 @@ async def _submit(h: Harness, data: dict[str, Any], until: Any) -> str:
     result = await h.submit(data)
     assert result.accepted, result.errors
     rid = result.request_id or ""
+    await _until(h, rid, until)
+    return rid
+
+
+async def _until(h: Harness, rid: str, until: Any) -> None:
+    """Wait until the request's row (the read model) satisfies `until`."""
     for _ in range(300):
         with session_scope(h.database_url) as session:
             row = session.get(RecordRequest, rid)
             if row is not None and until(row):
-                return rid
+                return
         await asyncio.sleep(0.05)
     raise AssertionError("the request never got there")
 
@@ -193,4 +200,69 @@ async def test_a_refused_action_shows_next_to_its_field(
     assert abs(error_box["x"] - field_box["x"]) < 10
     assert await page.locator("#pay-amount").evaluate("el => el === document.activeElement")
     await page.screenshot(path=str(ARTIFACTS / "refused-action.png"), full_page=False)
+    await page.context.close()
+
+
+def _received(days: float) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+#: team -> (role, submission, the action form, how to fill it, the status it ends in)
+TEAMS: dict[str, tuple[str, Any, str, dict[str, str], str]] = {
+    "amendment": (
+        "amendment_specialist",
+        lambda: factories.amendment(received_at=_received(59.5)),  # the most urgent amendment
+        "amendment_accept",
+        {"#am-text": "Penicillin allergy removed from the allergy list (entered in error)."},
+        "completed",
+    ),
+    "data_integrity": (
+        "data_integrity_specialist",
+        lambda: factories.adoption_notice("adoption_decree", received_at=_received(29.5)),
+        "integrity_confirm",
+        {"#di-note": "Decree checked: all 4 pages present."},
+        "completed",
+    ),
+    "billing": (
+        "specialist",
+        lambda: factories.billing(received_at=_received(29.9)),
+        "billing_answer",
+        {"#billing_answer-text": "The itemized bill was mailed to you on file."},
+        "completed",
+    ),
+}
+
+
+@pytest.mark.parametrize("team", sorted(TEAMS))
+async def test_each_team_works_its_kind_from_its_queue(
+    team: str, browser: Any, base_url: str, web_worker: Harness, web_db: str
+) -> None:
+    role, make, form, fill, final = TEAMS[team]
+    username = f"web.team.{team}"
+    create_user(web_db, username, PASSWORD, role, "all")
+    rid = await _submit(web_worker, make(), lambda r: r.status == "under_review")
+    tracking = _tracking(web_db, rid)
+
+    page = await _page(browser, base_url, username)
+    await page.goto(f"{base_url}/queue")
+    assert await page.locator("#queue-table").get_by_text(tracking).count() == 1
+    await page.screenshot(path=str(ARTIFACTS / f"queue-{team}.png"), full_page=True)
+
+    await page.locator("#queue-table").get_by_text(tracking).click()
+    await page.wait_for_url(re.compile(rf"/requests/{rid}$"))
+    details = page.locator(f"#details-{form}")
+    if await details.count():
+        await details.locator("summary").click()
+    for selector, text in fill.items():
+        await page.fill(selector, text)
+    await page.click(f"#form-{form} button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+    await _until(web_worker, rid, lambda r: r.status == final)
+    await page.reload()
+    await page.screenshot(path=str(ARTIFACTS / f"request-{team}.png"), full_page=True)
+    assert final.replace("_", " ") in (await page.locator("main").inner_text()).lower()
+
+    await page.goto(f"{base_url}/queue")
+    if final == "completed":  # closed: it has left the queue
+        assert await page.locator("#queue-table").get_by_text(tracking).count() == 0
     await page.context.close()
