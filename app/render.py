@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +19,33 @@ from domain.types import Site
 def words(value: Any) -> str:
     """snake_case code as words ("awaiting_verification" -> "awaiting verification")."""
     return str(value or "").replace("_", " ")
+
+
+_CODE = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
+
+
+def plain(value: Any) -> str:
+    """A submitted value as a person reads it: mappings as "label: value", lists one by one,
+    nothing left out shown as a dash (never a Python repr)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, dict):
+        parts = [f"{words(k)}: {plain(v)}" for k, v in value.items() if v not in (None, "", [])]
+        return "; ".join(parts) or "—"
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, dict) for v in value):
+            return " · ".join(
+                ", ".join(plain(v) for v in item.values() if v not in (None, "", []))
+                for item in value
+            )
+        return ", ".join(plain(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return (
+        words(value)
+        if isinstance(value, str) and value.islower() and " " not in value
+        else str(value)
+    )
 
 
 def when(value: datetime | None, fmt: str = "%a %b %d %Y, %H:%M") -> str:
@@ -73,6 +101,7 @@ def render(
         "flash": flash,
         "can": (lambda cap: can(me.role, Can(cap))) if me else (lambda cap: False),
         "words": words,
+        "plain": plain,
         "when": when,
         "day": day,
         "money": money,
