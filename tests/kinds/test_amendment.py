@@ -200,3 +200,23 @@ async def test_amendment_travels_with_later_disclosures(harness: Harness) -> Non
     await handle.execute_update(
         "file_rebuttal", actions.FileStatement(actor=SPEC, text="Rebutted.")
     )
+
+
+async def test_letters_go_out_in_the_requesters_language(harness: Harness) -> None:
+    """A Spanish-speaking patient's amendment: the acceptance letter is in Spanish."""
+    from pypdf import PdfReader
+
+    now = await harness.env.get_current_time()  # type: ignore[union-attr]
+    handle = await harness.start_case(
+        factories.amendment(received_at=now.isoformat(), language="es")
+    )
+    state = await harness.wait_case(handle, Status.UNDER_REVIEW)
+    await handle.execute_update(
+        "accept", actions.AcceptAmendment(actor=SPEC, amendment_text="Alergia a penicilina: no")
+    )
+    await harness.wait_case(handle, Status.COMPLETED)
+    [letter] = [o for o in harness.outbound(state.request_id) if o.kind == "amendment_accepted"]
+    assert letter.detail["language"] == "es"
+    text = " ".join(page.extract_text() for page in PdfReader(letter.path).pages)
+    assert "Se aceptó su solicitud de corrección" in text
+    assert "Alergia a penicilina: no" in text
