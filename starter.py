@@ -21,6 +21,7 @@ from rich.table import Table
 from sqlalchemy import select
 from temporalio.client import Client
 
+from activities.channels.batch_cli import batch_app, release_app
 from domain import actions
 from domain.authorization import Authorization
 from domain.calendar import business_days_between, local_date, local_datetime
@@ -51,6 +52,8 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
+app.add_typer(batch_app, name="batch")
+app.add_typer(release_app, name="release")
 console = Console()
 err = Console(stderr=True)
 

@@ -18,21 +18,30 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
+from activities.channels.activities import ChannelActivities
+from activities.channels.schedule import ensure_batch_schedules
+from activities.channels.wiring import build_channels
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
 from domain.calendar import warm_calendars
+from runtime import metrics, tracing
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
 from runtime.settings import Settings, get_settings
 from services import intake
 from services.temporal import connect
+from workflows.batch import SiteBatchWorkflow
 from workflows.cases import CASE_WORKFLOWS
 from workflows.record_request import RecordRequestWorkflow
 from workflows.runner import workflow_runner
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [RecordRequestWorkflow, *sorted(set(CASE_WORKFLOWS.values()), key=lambda w: w.__name__)]
+WORKFLOWS = [
+    RecordRequestWorkflow,
+    SiteBatchWorkflow,
+    *sorted(set(CASE_WORKFLOWS.values()), key=lambda w: w.__name__),
+]
 
 
 def build_worker(
@@ -57,20 +66,33 @@ def build_worker(
 def make_activities(settings: Settings, database_url: str) -> list[Callable[..., Any]]:
     """Every activity, wired to this process's database and outbox."""
     outbox = Outbox(settings.outbox_path)
+    channels = build_channels(settings, database_url, outbox)
     requests = RequestActivities(
         database_url,
         outbox,
-        download_base_url=f"http://{settings.web_host}:{settings.web_port}/download",
+        download_base_url=f"{settings.base_url}/download",
         latency_ms=settings.outbox_latency_ms,
+        channels=channels,
     )
-    return [*requests.all(), *CaseActivities(database_url, outbox).all()]
+    return [
+        *requests.all(),
+        *CaseActivities(database_url, outbox).all(),
+        *ChannelActivities(database_url, channels).all(),
+    ]
 
 
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    tracing.configure(settings, "roi-worker")  # ROI_OTEL_EXPORTER; off by default
+    if settings.worker_metrics_port:  # our counters; the SDK's come from the runtime below
+        metrics.serve_process_metrics(settings.metrics_host, settings.worker_metrics_port)
+    client = await connect(
+        settings.temporal_address,
+        settings.temporal_namespace,
+        runtime=metrics.temporal_runtime(settings.metrics_host, settings.temporal_metrics_port),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -83,8 +105,14 @@ async def main() -> None:
             log.info("worker.started", task_queue=settings.task_queue)
             restarted = await intake.reconcile(database_url, client, settings.task_queue)
             log.info("worker.reconciled", started=len(restarted))
+            if settings.batch_enabled:
+                schedules = await ensure_batch_schedules(
+                    client, settings.task_queue, settings.batch_time
+                )
+                log.info("worker.batch_schedules", schedules=len(schedules))
             await stop.wait()
             log.info("worker.stopping")
+    tracing.shutdown()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import names
+from activities.channels.dispatch import Channels
 from activities.outbox import Outbox
 from domain.effects import (
     Delivery,
@@ -29,6 +30,7 @@ from domain.effects import (
 )
 from domain.types import DeliveryMethod
 from letters import LetterError, render_notice
+from runtime.metrics import DELIVERIES, LETTERS_RENDERED
 from store import cases, repository
 from store.db import session_scope
 
@@ -51,9 +53,11 @@ class RequestActivities:
         *,
         download_base_url: str = "http://127.0.0.1:8000/download",
         latency_ms: int = 0,
+        channels: Channels | None = None,
     ) -> None:
         self.database_url = database_url
         self.outbox = outbox
+        self.channels = channels  # None: the local outbox jobs of the first version
         self.download_base_url = download_base_url
         self.latency_ms = latency_ms
 
@@ -96,6 +100,7 @@ class RequestActivities:
                 at=datetime.now(UTC),
                 detail={"language": item.notice.language.value, "bytes": len(pdf)},
             )
+        LETTERS_RENDERED.labels(item.notice.kind.value, item.notice.language.value).inc()
         log.info(
             "notice.sent", request_id=item.request_id, kind=item.notice.kind.value, key=item.key
         )
@@ -154,9 +159,14 @@ class RequestActivities:
             existing = repository.outbound_item(session, delivery.key)
             if existing is not None:
                 return DeliveryReceipt(
-                    key=delivery.key, method=delivery.method, reference=existing.path or ""
+                    key=delivery.key,
+                    method=delivery.method,
+                    reference=existing.path or "",
+                    carrier_tracking_number=(existing.detail or {}).get("tracking_number"),
                 )
         self._simulate_latency()
+        if self.channels is not None:
+            return self._deliver_by_channel(delivery)
         attachments = self._amendments(delivery.patient_key)
         if delivery.method == DeliveryMethod.EMAIL_LINK:
             channel = "email"
@@ -187,8 +197,33 @@ class RequestActivities:
                 path=str(path),
                 at=datetime.now(UTC),
             )
+        DELIVERIES.labels(channel, delivery.method.value).inc()
         log.info("records.delivered", request_id=delivery.request_id, method=delivery.method.value)
         return DeliveryReceipt(key=delivery.key, method=delivery.method, reference=path.name)
+
+    def _deliver_by_channel(self, delivery: Delivery) -> DeliveryReceipt:
+        """The real channels (activities/channels); a batch-queued delivery is recorded when
+        its batch sends it."""
+        assert self.channels is not None
+        amendments = self._amendments(delivery.patient_key)
+        sent = self.channels.deliver(delivery.model_copy(update={"amendments": amendments}))
+        if sent.receipt.queued:
+            return sent.receipt
+        with session_scope(self.database_url) as session:
+            repository.record_outbound(
+                session,
+                key=delivery.key,
+                request_id=delivery.request_id,
+                channel=sent.channel,
+                kind=f"records_{delivery.method.value}",
+                path=sent.path,
+                at=datetime.now(UTC),
+                detail=sent.detail,
+            )
+        DELIVERIES.labels(sent.channel, delivery.method.value).inc()
+        DELIVERIES.labels(sent.channel, delivery.method.value).inc()
+        log.info("records.delivered", request_id=delivery.request_id, method=delivery.method.value)
+        return sent.receipt
 
     @activity.defn(name=names.RECORD_DISCLOSURE)
     def record_disclosure(self, record: DisclosureRecord) -> bool:

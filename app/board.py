@@ -302,3 +302,54 @@ def aging_svg(aging: list[tuple[str, int, int]], width: int = 480, height: int =
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass
+class BatchRow:
+    """A site's daily mail/CD/FedEx batch: the last run, the next one, what waits for it."""
+
+    site: str
+    last_at: datetime | None
+    last_status: str | None
+    last_sent: int | None
+    next_at: datetime
+    waiting: int
+
+
+def batch_rows(
+    session: Session, sites: list[str], now: datetime, batch_time: str
+) -> list[BatchRow]:
+    """Last and next batch run per site (next from the same rule the site's schedule uses)."""
+    from domain.batch import next_run, parse_batch_time
+    from store.models import BatchItem, BatchRun
+
+    at = parse_batch_time(batch_time)
+    last: dict[str, BatchRun] = {}
+    for run in session.execute(
+        select(BatchRun)
+        .where(BatchRun.site.in_(sites), BatchRun.status != "skipped")  # type: ignore[attr-defined]
+        .order_by(BatchRun.site, BatchRun.started_at.desc())  # type: ignore[attr-defined]
+        .distinct(BatchRun.site)
+    ).scalars():
+        last[run.site] = run
+    waiting = dict(
+        session.execute(
+            select(BatchItem.site, func.count())
+            .where(BatchItem.status == "queued", BatchItem.site.in_(sites))  # type: ignore[attr-defined]
+            .group_by(BatchItem.site)
+        ).all()
+    )
+    rows = []
+    for site in sites:
+        run = last.get(site)
+        rows.append(
+            BatchRow(
+                site=site,
+                last_at=run.started_at if run else None,
+                last_status=run.status if run else None,
+                last_sent=(run.counts or {}).get("sent") if run else None,
+                next_at=next_run(Site(site), now, at),
+                waiting=waiting.get(site, 0),
+            )
+        )
+    return rows

@@ -35,12 +35,21 @@ from app.context import (
     Unavailable,
 )
 from app.render import render
-from app.routes import admin, board, intake, queue, requests, session, status
+from app.routes import admin, board, download, intake, queue, requests, session, status
+from runtime import tracing, web_ops
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
 from runtime.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
+
+#: The largest request body the app reads (1 MiB): no submission or staff form comes near it.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class _BodyTooLarge(Exception):
+    """Raised from `receive` once a body passes MAX_BODY_BYTES; Hardening answers 413."""
+
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -99,8 +108,37 @@ class Hardening:
                 message["headers"] = headers
             await send(message)
 
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        received = 0
+        started_response = False
+
+        async def receive_limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise _BodyTooLarge()
+            return message
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_wrapped(message)
+
         try:
-            await self.app(scope, receive, send_wrapped)
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                raise _BodyTooLarge()
+            await self.app(scope, receive_limited, send_tracked)
+        except _BodyTooLarge:
+            if started_response:
+                raise
+            detail = f"The request body is larger than {MAX_BODY_BYTES} bytes."
+            too_large: Response = (
+                JSONResponse({"detail": detail}, 413)
+                if path.startswith("/api/")
+                else Response(detail, 413, media_type="text/plain")
+            )
+            await too_large(scope, receive, send_wrapped)
         finally:
             state = scope.get("state") or {}
             signed = state.get("signed")
@@ -248,8 +286,12 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = ctx
+    tracing.configure(settings, "roi-web")  # ROI_OTEL_EXPORTER; off by default
+    app.include_router(
+        web_ops.router(settings, lambda: ctx.database_url, lambda: ctx.client is not None)
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (session, queue, requests, board, admin, status, intake):
+    for module in (session, queue, requests, board, admin, status, intake, download):
         app.include_router(module.router)
     _install_handlers(app)
 
@@ -269,6 +311,7 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(Hardening)
+    tracing.instrument_app(app)  # outermost: the request span is the trace's root
     return app
 
 

@@ -64,12 +64,45 @@ class Delivery(BaseModel):
     address_lines: list[str] = Field(default_factory=list)
     description: str
     patient_key: str | None = None  # to attach amendments linked to the record
+    # issue 7: what the channels need to pick, check and send the records
+    submission: RecordRequestSubmission | None = None
+    workflow_id: str | None = None
+    fee_paid_cents: int = 0
+    sensitive_reviewed_by: str | None = None  # a specialist reviewed sensitive information
+    quality_checked_by: str | None = None  # the second specialist who confirmed the packet
+    amendments: list[dict[str, str | None]] = Field(default_factory=list)  # travel with it
 
 
 class DeliveryReceipt(BaseModel):
     key: str
     method: DeliveryMethod
     reference: str  # outbox path, message id or job id (no PHI)
+    queued: bool = False  # waits for the site's batch (a BatchFulfilled signal follows)
+    carrier_tracking_number: str | None = None
+    documents: int | None = None  # documents released
+    withheld: int | None = None  # documents held back (out of scope, sensitive not authorized)
+
+
+class ReleaseHold(BaseModel):
+    """A release stopped before anything left: back to a specialist with the reasons."""
+
+    request_id: str
+    batch_id: str | None = None
+    codes: list[str]
+    messages: list[str] = Field(default_factory=list)
+
+
+class ShipmentQuery(BaseModel):
+    key: str
+    request_id: str
+    tracking_number: str
+
+
+class ShipmentStatus(BaseModel):
+    tracking_number: str
+    status: str  # label_created, in_transit, delivered, exception
+    delivered_at: datetime | None = None
+    detail: str | None = None
 
 
 class DisclosureRecord(BaseModel):

@@ -91,6 +91,8 @@ async def run_demo(stop: asyncio.Event) -> None:
             )
 
         env = {**os.environ, "ROI_DATABASE_URL": database_url, "ROI_LOG_FORMAT": "json"}
+        carrier = [sys.executable, "-m", "fakes.carrier"]  # FedEx stand-in on loopback
+        processes.append(("carrier", _spawn(carrier, env, logs / "carrier.log")))
         processes.append(
             ("worker", _spawn([sys.executable, "worker.py"], env, logs / "worker.log"))
         )

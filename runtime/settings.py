@@ -27,11 +27,53 @@ class Settings(BaseSettings):
     log_format: str = "json"  # json or console
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    # fulfillment (issue 7): email links, record source, carrier, batches
+    public_base_url: str | None = None  # None: http://{web_host}:{web_port}; links point here
+    link_secret: str = "dev-only-change-me"  # signs download links; set a long random value
+    link_ttl_days: int = 30
+    smtp_host: str | None = None  # None: emails are written to the outbox instead
+    smtp_port: int = 25
+    smtp_tls: str = "none"  # none, starttls or ssl
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Release of Information <roi-noreply@hospital.example>"
+    record_source: str = "folder"  # folder (demo, synthetic) or fhir
+    records_dir: Path | None = None  # None: data_dir / "records"
+    fhir_base_url: str | None = None
+    fhir_token: str | None = None
+    fedex_base_url: str = "http://127.0.0.1:8790"  # the fake carrier (python -m fakes.carrier)
+    fedex_client_id: str = "demo-client"
+    fedex_client_secret: str = "demo-secret"
+    fedex_account_number: str = "000000000"
+    fedex_tracking_hours: int = 6  # how often a shipment's tracking is read
+    batch_enabled: bool = True  # mail, CD and FedEx wait for the site's daily batch
+    batch_time: str = "15:00"  # local time of each site's batch run on business days
+    quality_check: str = ""  # second-specialist check, e.g. "minnesota:third_party;arizona:*"
+
+    # deploy and operate (issue 9): metrics and traces; see deploy/RUNBOOK.md
+    metrics_host: str = "127.0.0.1"  # address the worker's metrics ports bind (0.0.0.0 in pods)
+    worker_metrics_port: int = 0  # worker: our counters (letters, deliveries); 0 = off
+    temporal_metrics_port: int = 0  # worker: Temporal SDK metrics (Prometheus); 0 = off
+    web_metrics: bool = True  # web app serves /metrics (read-model gauges; no PHI)
+    metrics_token: str | None = None  # if set, /metrics needs "Authorization: Bearer <token>"
+    otel_exporter: str = "none"  # traces: none, console or otlp (OTLP over HTTP)
+    otel_endpoint: str | None = None  # OTLP traces URL; None: OTEL_EXPORTER_OTLP_* variables
+    otel_service_name: str | None = None  # None: roi-worker / roi-web
 
     @property
     def outbox_path(self) -> Path:
         """Where local delivery channels write (letters, emails, print and ship jobs)."""
         return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def records_path(self) -> Path:
+        """Where the local folder record source reads (synthetic demo records)."""
+        return self.records_dir or self.data_dir / "records"
+
+    @property
+    def base_url(self) -> str:
+        """The staff app's public address, for links sent to requesters."""
+        return (self.public_base_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
 
 @lru_cache

@@ -233,3 +233,74 @@ class OutsideRecordsRedirect(SQLModel, table=True):
     site: str = Field(max_length=16, index=True)
     channel: str = Field(max_length=16)
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DownloadLink(SQLModel, table=True):
+    """A signed, expiring, revocable link to one request's released records (one patient)."""
+
+    __tablename__ = "download_links"
+
+    id: str = Field(primary_key=True, max_length=32)  # opaque; the signed token carries it
+    delivery_key: str = Field(max_length=200, unique=True)  # one link per delivery, ever
+    request_id: str = Field(max_length=32, index=True)
+    patient_key: str | None = Field(default=None, max_length=64)
+    package_path: str = Field(max_length=500)
+    content_type: str = Field(default="application/pdf", max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = _ts()
+    revoked_by: str | None = Field(default=None, max_length=64)
+    sent_at: datetime | None = _ts()  # when the email carrying it was handed to SMTP
+
+
+class DownloadAccess(SQLModel, table=True):
+    """Every use of a download link (served or refused): an access event (append-only)."""
+
+    __tablename__ = "download_access_events"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    link_id: str | None = Field(default=None, max_length=32, index=True)
+    request_id: str | None = Field(default=None, max_length=32, index=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    outcome: str = Field(max_length=16)  # served, expired, revoked, invalid
+    client: str | None = Field(default=None, max_length=64)
+
+
+class BatchItem(SQLModel, table=True):
+    """A request waiting for (or sent by) its site's mail/CD/FedEx batch; once per delivery."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (Index("ix_batch_items_ready", "site", "status", "queued_at"),)
+
+    delivery_key: str = Field(primary_key=True, max_length=200)
+    request_id: str = Field(max_length=32, index=True)
+    workflow_id: str = Field(max_length=40)
+    site: str = Field(max_length=16)
+    method: str = Field(max_length=16)
+    delivery: Any = Field(sa_column=Column(JSONB, nullable=False))  # PHI (names, address)
+    queued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    status: str = Field(default="queued", max_length=16)  # queued, sent, held
+    batch_id: str | None = Field(default=None, max_length=64, index=True)
+    reference: str | None = Field(default=None, max_length=200)
+    carrier_tracking_number: str | None = Field(default=None, max_length=64)
+    pages: int | None = None
+    hold_reason: str | None = Field(default=None, max_length=200)
+    sent_at: datetime | None = _ts()
+    signalled_at: datetime | None = _ts()
+
+
+class BatchRun(SQLModel, table=True):
+    """One run of a site's batch: when, what it built, how it ended (the board reads this)."""
+
+    __tablename__ = "batch_runs"
+
+    batch_id: str = Field(primary_key=True, max_length=64)
+    site: str = Field(max_length=16, index=True)
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = _ts()
+    status: str = Field(default="running", max_length=16)  # running, finished, skipped, failed
+    trigger: str = Field(default="schedule", max_length=16)  # schedule, manual
+    counts: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    artifacts: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))

@@ -25,13 +25,17 @@ with workflow.unsafe.imports_passed_through():
     from domain.denial import denial_ground
     from domain.effects import (
         AuditEvent,
+        BatchFulfilled,
         Delivery,
         DeliveryReceipt,
         DisclosureRecord,
         NoticeToSend,
         Projection,
+        ReleaseHold,
         ReleaseStart,
         RequestOutcome,
+        ShipmentQuery,
+        ShipmentStatus,
         StaffNotification,
         StartRequest,
     )
@@ -40,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notices import NoticeKind
     from domain.patients import patient_key
     from domain.release_basis import release_basis_issues
+    from domain.release_safety import QualityCheck, SensitiveReview
     from domain.request import Relationship, business_rules
     from domain.sla import apply_extension, check_extension, mark_key, next_sla_mark, start_clock
     from domain.state import (
@@ -60,6 +65,8 @@ SHORT = dict(
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
     ),
 )
+TRACKING_EVERY = timedelta(hours=6)
+TRACKING_READS = 60  # 15 days of 6-hourly reads, then staff are told
 DELIVERY = dict(
     start_to_close_timeout=timedelta(minutes=10),
     heartbeat_timeout=timedelta(seconds=10),
@@ -67,6 +74,16 @@ DELIVERY = dict(
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2)
     ),
 )
+
+
+def _hold_of(cause: ApplicationError, request_id: str) -> dict[str, Any]:
+    """A ReleaseHeld activity error as a hold (its details are the blocking issues)."""
+    issues = [d for d in cause.details if isinstance(d, dict)]
+    return {
+        "request_id": request_id,
+        "codes": [str(i.get("code")) for i in issues] or ["release_held"],
+        "messages": [str(i.get("message")) for i in issues],
+    }
 
 
 def refuse(problems: list[FieldIssue]) -> None:
@@ -100,6 +117,13 @@ class RecordRequestWorkflow:
         # Judge the authorization and quote the fee before any Update can be validated.
         self.deceased_on = start.patient_deceased_on
         self.revoked_by: str | None = None
+        # fulfillment by the real channels (issue 7)
+        self.batch_sent: BatchFulfilled | None = None
+        self.hold: ReleaseHold | None = None
+        self.sensitive_reviewed_by: str | None = None
+        self.approved_by: str | None = None  # who asked for the release that was held
+        self.quality_pending = False
+        self.quality_checked_by: str | None = None
         if sub.needs_authorization or self.deceased_on:
             self.state.deficiencies = release_basis_issues(sub, self._today(), self.deceased_on)
             self.state.authorization_valid = not self.state.deficiencies
@@ -133,8 +157,13 @@ class RecordRequestWorkflow:
         await workflow.wait_condition(
             lambda: self.state.status in (Status.FULFILLING, Status.DENIED, Status.CANCELLED)
         )
-        if self.state.status == Status.FULFILLING:
-            await self._fulfil()
+        while self.state.status == Status.FULFILLING:
+            if not await self._fulfil():
+                break
+            # held before anything left: back with a specialist until released again
+            await workflow.wait_condition(
+                lambda: self.state.status in (Status.FULFILLING, Status.DENIED, Status.CANCELLED)
+            )
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         sla.cancel()
@@ -145,7 +174,8 @@ class RecordRequestWorkflow:
             breached=self.state.breached,
         )
 
-    async def _fulfil(self) -> None:
+    async def _fulfil(self) -> bool:
+        """Release, record and close; True when a safety check held the release back."""
         sub = self.state.submission
         actor = self.state.completion_requested_by or "system"
         contact = sub.delivery_contact()
@@ -166,26 +196,111 @@ class RecordRequestWorkflow:
                 if isinstance(cause, ApplicationError) and cause.type == "AuthorizationRevoked":
                     self.revoked_by = self.revoked_by or "recorded-before-release"
                     await self._stop_for_revocation()
-                    return
+                    return False
                 raise
-        receipt: DeliveryReceipt = await workflow.execute_activity(
-            names.DELIVER,
-            Delivery(
-                key=f"{self.state.request_id}-deliver",
-                request_id=self.state.request_id,
-                tracking_number=self.state.tracking_number,
-                method=sub.delivery_method,
-                recipient_name=sub.recipient_name(),
-                email=contact.email,
-                address_lines=address,
-                description=release_description(sub),
-                patient_key=patient_key(
-                    sub.patient.first_name, sub.patient.last_name, sub.patient.date_of_birth
-                ),
+        try:
+            receipt: DeliveryReceipt = await workflow.execute_activity(
+                names.DELIVER,
+                self._delivery(sub, contact.email, address),
+                result_type=DeliveryReceipt,
+                **DELIVERY,
+            )
+        except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == "ReleaseHeld":
+                await self._hold(ReleaseHold.model_validate(_hold_of(cause, self.state.request_id)))
+                return True
+            raise
+        if receipt.queued and workflow.patched("batch-fulfilment-v1"):
+            sent = await self._wait_for_batch(actor)
+            if sent is None:
+                return self.state.status == Status.READY_TO_RELEASE
+            receipt = DeliveryReceipt(
+                key=receipt.key,
+                method=sent.method,
+                reference=sent.reference,
+                carrier_tracking_number=sent.carrier_tracking_number,
+            )
+        await self._disclose_and_close(sub, actor, address, contact.email, receipt)
+        return False
+
+    def _delivery(self, sub: Any, email: str | None, address: list[str]) -> Delivery:
+        return Delivery(
+            key=f"{self.state.request_id}-deliver",
+            request_id=self.state.request_id,
+            tracking_number=self.state.tracking_number,
+            method=sub.delivery_method,
+            recipient_name=sub.recipient_name(),
+            email=email,
+            address_lines=address,
+            description=release_description(sub),
+            patient_key=patient_key(
+                sub.patient.first_name, sub.patient.last_name, sub.patient.date_of_birth
             ),
-            result_type=DeliveryReceipt,
-            **DELIVERY,
+            submission=sub,
+            workflow_id=workflow.info().workflow_id,
+            fee_paid_cents=self.state.paid_cents,
+            sensitive_reviewed_by=self.sensitive_reviewed_by,
+            quality_checked_by=self.quality_checked_by,
         )
+
+    async def _wait_for_batch(self, actor: str) -> BatchFulfilled | None:
+        """Queued for the site's batch: wait until it sends (or holds) this request."""
+        if self.batch_sent is None and self.hold is None:
+            await self._move_to(Status.QUEUED_FOR_BATCH, "release.queued_for_batch", actor)
+        await workflow.wait_condition(
+            lambda: (
+                self.batch_sent is not None
+                or self.hold is not None
+                or self.state.status not in (Status.QUEUED_FOR_BATCH, Status.FULFILLING)
+            )
+        )
+        if self.batch_sent is not None:
+            sent = self.batch_sent
+            await self._record(
+                "release.sent_by_batch",
+                "system",
+                batch_id=sent.batch_id,
+                reference=sent.reference,
+                pages=sent.pages,
+            )
+            return sent
+        if self.hold is not None:
+            await self._hold(self.hold)
+        return None  # cancelled, denied or delivery changed while queued
+
+    async def _hold(self, hold: ReleaseHold) -> None:
+        """A safety check stopped the release: nothing left; a specialist gets the reasons."""
+        self.hold = None
+        self.batch_sent = None
+        self.approved_by = self.state.completion_requested_by
+        self.quality_pending = "quality_check_required" in hold.codes
+        self.state.completion_requested_by = None
+        await self._move_to(
+            Status.READY_TO_RELEASE, "release.held", "system", codes=hold.codes, batch=hold.batch_id
+        )
+        await workflow.execute_activity(
+            names.NOTIFY_STAFF,
+            StaffNotification(
+                key=self._step("release-held"),
+                request_id=self.state.request_id,
+                audience="assignee",
+                kind="release_held",
+                at=workflow.now(),
+            ),
+            **SHORT,
+        )
+
+    async def _disclose_and_close(
+        self,
+        sub: Any,
+        actor: str,
+        address: list[str],
+        email: str | None,
+        receipt: DeliveryReceipt,
+    ) -> None:
+        """Record the disclosure, send the completion letter, close; then follow a shipment."""
+        contact_email = email
         await workflow.execute_activity(
             names.RECORD_DISCLOSURE,
             DisclosureRecord(
@@ -194,7 +309,7 @@ class RecordRequestWorkflow:
                 disclosed_at=workflow.now(),
                 disclosed_by=actor,
                 recipient_name=sub.recipient_name(),
-                recipient_address="\n".join(address) or contact.email,
+                recipient_address="\n".join(address) or contact_email,
                 description=release_description(sub),
                 purpose=release_purpose(sub),
                 method=sub.delivery_method,
@@ -218,6 +333,108 @@ class RecordRequestWorkflow:
         await self._move_to(
             Status.COMPLETED, "request.completed", actor, delivery_reference=receipt.reference
         )
+        if receipt.carrier_tracking_number and workflow.patched("fedex-tracking-v1"):
+            await self._follow_shipment(receipt.carrier_tracking_number)
+
+    async def _follow_shipment(self, tracking_number: str) -> None:
+        """Read the carrier's tracking until delivery, and record it (staff told if it stalls)."""
+        for n in range(1, TRACKING_READS + 1):
+            await workflow.sleep(TRACKING_EVERY)
+            status: ShipmentStatus = await workflow.execute_activity(
+                names.TRACK_SHIPMENT,
+                ShipmentQuery(
+                    key=f"{self.state.request_id}-track-{n}",
+                    request_id=self.state.request_id,
+                    tracking_number=tracking_number,
+                ),
+                result_type=ShipmentStatus,
+                **SHORT,
+            )
+            if status.status == "delivered":
+                await self._record(
+                    "shipment.delivered",
+                    "system",
+                    tracking_number=tracking_number,
+                    delivered_at=status.delivered_at.isoformat() if status.delivered_at else None,
+                )
+                return
+        await self._record("shipment.not_delivered", "system", tracking_number=tracking_number)
+        await workflow.execute_activity(
+            names.NOTIFY_STAFF,
+            StaffNotification(
+                key=f"{self.state.request_id}-shipment-stalled",
+                request_id=self.state.request_id,
+                audience=f"supervisor:{self.state.submission.site.value}",
+                kind="shipment_not_delivered",
+                at=workflow.now(),
+            ),
+            **SHORT,
+        )
+
+    # ---- batch fulfillment and release safety (signals from the site batch; Updates) -------
+
+    @workflow.signal
+    def batch_fulfilled(self, sent: BatchFulfilled) -> None:
+        """The site's batch sent this request (a repeat of the same batch is ignored)."""
+        waiting = self.state.status in (Status.FULFILLING, Status.QUEUED_FOR_BATCH)
+        if waiting and self.batch_sent is None and sent.request_id == self.state.request_id:
+            self.batch_sent = sent
+
+    @workflow.signal
+    def release_held(self, hold: ReleaseHold) -> None:
+        """The site's batch found a reason not to send this request."""
+        waiting = self.state.status in (Status.FULFILLING, Status.QUEUED_FOR_BATCH)
+        if waiting and self.batch_sent is None and hold.request_id == self.state.request_id:
+            self.hold = hold
+
+    @workflow.update
+    async def review_sensitive(self, review: SensitiveReview) -> actions.ActionResult:
+        """A specialist reviewed the sensitive information the authorization names."""
+        self.sensitive_reviewed_by = review.actor
+        await self._record("sensitive.reviewed", review.actor, note=review.note)
+        return self._result("Sensitive information reviewed; it may be released.")
+
+    @workflow.update
+    async def confirm_quality(self, check: QualityCheck) -> actions.ActionResult:
+        """A second specialist confirmed the packet; the release goes on (both are recorded)."""
+        self.quality_checked_by = check.actor
+        self.quality_pending = False
+        await self._record(
+            "quality.confirmed", check.actor, approved_by=self.approved_by, note=check.note
+        )
+        self.state.completion_requested_by = self.approved_by
+        await self._move_to(Status.FULFILLING, "release.approved", self.approved_by or check.actor)
+        return self._result("Quality check recorded; the release goes ahead.")
+
+    @confirm_quality.validator
+    def _validate_confirm_quality(self, check: QualityCheck) -> None:
+        refuse(guard_complete(self.state))
+        problems = []
+        if not self.quality_pending:
+            problems.append(
+                FieldIssue(
+                    field="status",
+                    code="no_quality_check_pending",
+                    message="This request is not waiting for a quality check.",
+                )
+            )
+        elif check.actor == self.approved_by:
+            problems.append(
+                FieldIssue(
+                    field="actor",
+                    code="same_specialist",
+                    message="The quality check is done by a second specialist, not the approver.",
+                )
+            )
+        problems += [
+            FieldIssue(field=name, code="not_confirmed", message="Confirm this before release.")
+            for name in check.unconfirmed()
+        ]
+        refuse(problems)
+
+    @review_sensitive.validator
+    def _validate_review_sensitive(self, review: SensitiveReview) -> None:
+        refuse(guard_open(self.state))
 
     # ---- clocks --------------------------------------------------------------------------
 

@@ -41,6 +41,8 @@ def board_page(request: Request, signed: Annotated[Signed, Depends(need(Can.BOAR
             risk_business_days=web.legal_risk_business_days,
         )
         names = board.usernames(session, [k for k in counts.specialists if k])
+        sites = [s.value for s in Site if signed.account.covers(s.value)]
+        batches = board.batch_rows(session, sites, now, ctx.settings.batch_time)
     partial = request.headers.get("x-partial") == "board"
     return render(
         request,
@@ -51,7 +53,8 @@ def board_page(request: Request, signed: Annotated[Signed, Depends(need(Can.BOAR
             "names": names,
             "columns": board.COLUMNS,
             "labels": board.LABELS,
-            "sites": [s.value for s in Site if signed.account.covers(s.value)],
+            "sites": sites,
+            "batches": batches,
             "chart": Markup(board.aging_svg(counts.aging)),  # built from numbers, text escaped
             "now": now,
             "refresh": web.board_refresh_seconds,

@@ -1,0 +1,1 @@
+"""The real delivery channels behind the `deliver` activity: email link, US mail, CD, FedEx."""

@@ -1,0 +1,213 @@
+"""`roi batch …` and `roi release …`: run or preview a site's batch, revoke links, record a
+sensitive-information review. Registered on the main `roi` app in starter.py."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from activities.channels import links
+from activities.channels.batch import queued_items
+from activities.channels.schedule import start_batch_now
+from domain.batch import BATCH_METHODS, BatchResult, next_run, parse_batch_time
+from domain.release_safety import QualityCheck, SensitiveReview
+from domain.types import Site
+from runtime.postgres import resolve_database_url
+from runtime.settings import get_settings
+from services.temporal import connect
+from store.db import session_scope
+from store.models import BatchRun, RecordRequest
+
+batch_app = typer.Typer(
+    help="The daily mail, CD and FedEx batch of each site.", no_args_is_help=True
+)
+release_app = typer.Typer(
+    help="Release safeguards: links and sensitive reviews.", no_args_is_help=True
+)
+console = Console()
+
+SiteOpt = Annotated[
+    list[Site] | None, typer.Option("--site", help="A site (repeat for several); default: all.")
+]
+
+
+def _db() -> str:
+    settings = get_settings()
+    return resolve_database_url(settings.database_url, settings.data_dir)
+
+
+async def _client() -> Client:
+    settings = get_settings()
+    return await connect(settings.temporal_address, settings.temporal_namespace)
+
+
+@batch_app.command()
+def preview(site: SiteOpt = None) -> None:
+    """What the next run of each site would send (references only)."""
+    settings = get_settings()
+    at = parse_batch_time(settings.batch_time)
+    with session_scope(_db()) as session:
+        for s in site or list(Site):
+            items = queued_items(session, s.value)
+            tracking = dict(
+                session.execute(
+                    select(RecordRequest.id, RecordRequest.tracking_number).where(
+                        RecordRequest.id.in_([i.request_id for i in items])  # type: ignore[attr-defined]
+                    )
+                ).all()
+            )
+            when = next_run(s, datetime.now(UTC), at)
+            table = Table(title=f"{s.value}: next run {when:%a %b %d %H:%M %Z}")
+            table.add_column("tracking number")
+            table.add_column("method")
+            table.add_column("queued at (UTC)")
+            for item in items:
+                table.add_row(
+                    tracking.get(item.request_id, item.request_id),
+                    item.method,
+                    f"{item.queued_at:%Y-%m-%d %H:%M}",
+                )
+            if not items:
+                table.add_row("—", "nothing queued", "")
+            console.print(table)
+
+
+@batch_app.command()
+def run(
+    site: SiteOpt = None,
+    wait: Annotated[bool, typer.Option(help="Show progress until the run ends.")] = True,
+) -> None:
+    """Run a site's batch now (staff-triggered; any day), with progress bars."""
+    settings = get_settings()
+    database_url = _db()
+
+    async def go() -> list[BatchResult]:
+        client = await _client()
+        handles = [
+            await start_batch_now(client, settings.task_queue, s) for s in site or list(Site)
+        ]
+        if not wait:
+            for handle in handles:
+                console.print(f"started {handle.id}")
+            return []
+        results: list[BatchResult] = []
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            tasks: dict[str, int] = {}
+            pending = {h.id: h for h in handles}
+            waiters = {h.id: asyncio.ensure_future(h.result()) for h in handles}
+            while pending:
+                await asyncio.sleep(0.5)
+                _show(database_url, list(waiters), progress, tasks)
+                for batch_id in [b for b in pending if waiters[b].done()]:
+                    results.append(waiters[batch_id].result())
+                    del pending[batch_id]
+            _show(database_url, list(waiters), progress, tasks)
+        return results
+
+    results = asyncio.run(go())
+    if results:
+        table = Table(title="Batch runs")
+        for column in ("site", "batch", "sent", "held", "announced again", "skipped"):
+            table.add_column(column)
+        for r in results:
+            table.add_row(
+                r.site, r.batch_id, str(r.sent), str(r.held), str(r.announced_again), str(r.skipped)
+            )
+        console.print(table)
+
+
+def _show(
+    database_url: str, batch_ids: list[str], progress: Progress, tasks: dict[str, int]
+) -> None:
+    """Move each run's bars to what its build activities last recorded."""
+    with session_scope(database_url) as session:
+        runs = session.execute(select(BatchRun).where(BatchRun.batch_id.in_(batch_ids))).scalars()  # type: ignore[attr-defined]
+        for run_row in runs:
+            counts = run_row.counts or {}
+            for method in BATCH_METHODS:
+                total = counts.get(f"{method.value}_total")
+                if not total:
+                    continue
+                key = f"{run_row.batch_id}:{method.value}"
+                if key not in tasks:
+                    tasks[key] = progress.add_task(f"{run_row.site} {method.value}", total=total)
+                done = counts.get(f"{method.value}_done", 0)
+                if run_row.status != "running":
+                    done = max(
+                        done,
+                        counts.get(f"{method.value}_sent", 0)
+                        + counts.get(f"{method.value}_held", 0),
+                    )
+                progress.update(tasks[key], completed=done, total=total)
+
+
+@release_app.command("revoke-links")
+def revoke_links(
+    request_id: Annotated[str, typer.Argument(help="Request id.")],
+    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR")],
+) -> None:
+    """Withdraw every download link of a request (later clicks get a 'no longer valid' page)."""
+    count = links.revoke(_db(), request_id=request_id, actor=actor, at=datetime.now(UTC))
+    console.print(f"{count} link(s) revoked.")
+
+
+@release_app.command("confirm-quality")
+def confirm_quality(
+    request_id: Annotated[str, typer.Argument(help="Request id.")],
+    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR")],
+    patient: Annotated[bool, typer.Option(help="Right patient on every page.")] = False,
+    recipient: Annotated[bool, typer.Option(help="Right recipient and address.")] = False,
+    scope: Annotated[bool, typer.Option(help="Only what was asked for and authorized.")] = False,
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """As the second specialist, confirm a held packet so it can leave."""
+    check = QualityCheck(
+        actor=actor,
+        right_patient_on_every_page=patient,
+        right_recipient=recipient,
+        in_scope=scope,
+        note=note,
+    )
+    _update(request_id, "confirm_quality", check)
+
+
+def _update(request_id: str, name: str, payload: object) -> None:
+    async def go() -> object:
+        client = await _client()
+        return await client.get_workflow_handle(f"roi-{request_id}").execute_update(name, payload)
+
+    try:
+        result = asyncio.run(go())
+    except WorkflowUpdateFailedError as error:
+        details = getattr(error.cause, "details", ()) or ()
+        console.print(f"[red]Refused:[/red] {getattr(error.cause, 'message', error)}")
+        for detail in details:
+            if isinstance(detail, dict):
+                console.print(f"  {detail.get('field')}: {detail.get('message')}")
+        raise typer.Exit(1) from error
+    message = result.get("message") if isinstance(result, dict) else getattr(result, "message", "")
+    console.print(message or "Done.")
+
+
+@release_app.command("review-sensitive")
+def review_sensitive(
+    request_id: Annotated[str, typer.Argument(help="Request id.")],
+    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR")],
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Record that you reviewed the sensitive information a release includes."""
+    _update(request_id, "review_sensitive", SensitiveReview(actor=actor, note=note))

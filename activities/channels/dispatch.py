@@ -1,0 +1,324 @@
+"""The `deliver` activity's real channels: pick the records, check them, send them once.
+
+Email gets a signed download link (never the records in the body); US mail a print-ready
+packet; CD an ISO with an AES-256 zip and a separately sent password; FedEx a 2Day shipment
+(only once the $45 is paid). With batching on, mail, CD and FedEx are queued for the site's
+batch instead (workflows/batch.py), after the same checks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import structlog
+from sqlalchemy.dialects.postgresql import insert
+from temporalio.exceptions import ApplicationError
+
+from activities.channels import cd, links, mail
+from activities.channels.fedex import FedexClient, Party
+from activities.channels.mailer import Mailer
+from activities.channels.packet import Packet, ReleaseHeld, gather, package
+from activities.outbox import Outbox
+from activities.sources.base import RecordSource
+from domain.calendar import local_date
+from domain.effects import Delivery, DeliveryReceipt
+from domain.fees import quote_fee
+from domain.release_safety import QualityPolicy, SafetyIssue, quality_check_required
+from domain.sites import site_profile
+from domain.types import DeliveryMethod, Site
+from store.db import session_scope
+from store.models import BatchItem
+
+log = structlog.get_logger(__name__)
+
+BATCHED = frozenset({DeliveryMethod.US_MAIL, DeliveryMethod.CD_MAIL, DeliveryMethod.FEDEX})
+_CITY_LINE = re.compile(r"^(?P<city>.+),\s*(?P<state>[A-Z]{2})\s+(?P<zip>\d{5}(-\d{4})?)$")
+
+
+@dataclass
+class Sent:
+    """What a channel did, for the outbound record and the workflow's receipt."""
+
+    channel: str
+    path: str
+    receipt: DeliveryReceipt
+    detail: dict | None = None
+
+
+def shipper_for(site: Site) -> Party:
+    """The site's ROI office as the FedEx shipper."""
+    profile = site_profile(site)
+    *street, city_line = profile.mailing_address
+    match = _CITY_LINE.match(city_line)
+    assert match, "a site's mailing address ends with 'City, ST ZIP'"
+    return Party(
+        name="Release of Information",
+        company=street[0],
+        street_lines=list(street[-2:]),
+        city=match["city"],
+        state=match["state"],
+        postal_code=match["zip"],
+        phone=re.sub(r"\D", "", profile.roi_phone),
+    )
+
+
+def recipient_party(delivery: Delivery) -> Party:
+    """The recipient as the carrier needs it (from the request's structured address)."""
+    sub = delivery.submission
+    assert sub is not None
+    address = sub.delivery_contact().address
+    if address is None:
+        raise ApplicationError("no address to ship to", type="DeliveryInvalid", non_retryable=True)
+    phone = re.sub(r"\D", "", sub.delivery_contact().phone or "") or "0000000000"
+    return Party(
+        name=delivery.recipient_name,
+        street_lines=[x for x in (address.line1, address.line2) if x],
+        city=address.city,
+        state=address.state,
+        postal_code=address.postal_code,
+        phone=phone,
+    )
+
+
+class Channels:
+    """Every real channel, wired to one database, outbox, record source, mailer and carrier."""
+
+    def __init__(
+        self,
+        database_url: str,
+        outbox: Outbox,
+        source: RecordSource,
+        mailer: Mailer,
+        *,
+        link_secret: str,
+        base_url: str,
+        link_ttl: timedelta = timedelta(days=30),
+        carrier: FedexClient | None = None,
+        batch_enabled: bool = False,
+        quality_policy: QualityPolicy | None = None,
+    ) -> None:
+        self.database_url = database_url
+        self.outbox = outbox
+        self.source = source
+        self.mailer = mailer
+        self.signer = links.LinkSigner(link_secret)
+        self.link_secret = link_secret
+        self.base_url = base_url.rstrip("/")
+        self.link_ttl = link_ttl
+        self.carrier = carrier
+        self.batch_enabled = batch_enabled
+        self.quality_policy = quality_policy or {}
+
+    def today(self, delivery: Delivery) -> date:
+        sub = delivery.submission
+        now = datetime.now(UTC)
+        return local_date(sub.site, now) if sub else now.date()
+
+    def deliver(self, delivery: Delivery) -> Sent:
+        """Check, then send (or queue for the batch) by the delivery's method."""
+        if delivery.method == DeliveryMethod.FEDEX:
+            self.require_paid(delivery)
+        packet = gather(self.source, delivery, self.today(delivery))
+        self.require_quality_check(delivery, packet)
+        if self.batch_enabled and delivery.method in BATCHED:
+            return self.enqueue(delivery)
+        if delivery.method == DeliveryMethod.EMAIL_LINK:
+            return self.email_link(delivery, packet)
+        if delivery.method == DeliveryMethod.US_MAIL:
+            return self.print_packet(delivery, packet)
+        if delivery.method == DeliveryMethod.CD_MAIL:
+            return self.encrypted_cd(delivery, packet)
+        return self.fedex(delivery, packet)
+
+    def require_quality_check(self, delivery: Delivery, packet: Packet) -> None:
+        """Where the site asks for it, a second specialist confirms the packet first."""
+        sub = delivery.submission
+        if sub is None or delivery.quality_checked_by:
+            return
+        if quality_check_required(self.quality_policy, sub.site, sub.kind):
+            packet.decision.blocking.append(
+                SafetyIssue(
+                    code="quality_check_required",
+                    message="A second specialist must confirm the packet before it leaves.",
+                )
+            )
+            raise ReleaseHeld(packet.decision)
+
+    # ---- email link ----------------------------------------------------------------------
+
+    def email_link(self, delivery: Delivery, packet: Packet) -> Sent:
+        content, content_type, ext = package(packet)
+        path = self.outbox.write("releases", delivery.key, ext, content)
+        now = datetime.now(UTC)
+        link = links.create_link(
+            self.database_url,
+            delivery_key=delivery.key,
+            request_id=delivery.request_id,
+            patient_key=delivery.patient_key,
+            package_path=str(path),
+            content_type=content_type,
+            now=now,
+            ttl=self.link_ttl,
+        )
+        url = f"{self.base_url}/download/{self.signer.token(link.id)}"
+        where = self.mailer.send(self.link_email(delivery, url, link.expires_at), delivery.key)
+        links.mark_sent(self.database_url, link.id, datetime.now(UTC))
+        return Sent(
+            channel="email",
+            path=where,
+            receipt=self._receipt(delivery, f"link:{link.id}", packet),
+            detail={"link_id": link.id, "documents": len(packet.documents)},
+        )
+
+    def link_email(self, delivery: Delivery, url: str, expires_at: datetime) -> EmailMessage:
+        """The email: a link and how long it works; never the records themselves."""
+        message = EmailMessage()
+        message["To"] = delivery.email or ""
+        message["From"] = self.mailer.sender
+        message["Subject"] = f"Your records request {delivery.tracking_number} is ready"
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = f"<{delivery.key}@roi.hospital.example>"
+        message.set_content(
+            "The records you asked for are ready.\n\n"
+            f"Download them securely here: {url}\n\n"
+            f"The link is for you alone and works until {expires_at.date().isoformat()}. "
+            "The records are not attached to this email. If you did not ask for them, do not "
+            "open the link and call the Release of Information office.\n"
+        )
+        return message
+
+    # ---- US mail, CD, FedEx (one at a time when not batched) ------------------------------
+
+    def print_packet(self, delivery: Delivery, packet: Packet) -> Sent:
+        pdf, pages = mail.single_packet(delivery, packet, self.today(delivery))
+        path = self.outbox.write("print", delivery.key, ".pdf", pdf)
+        return Sent(
+            "print", str(path), self._receipt(delivery, path.name, packet), {"pages": pages}
+        )
+
+    def encrypted_cd(self, delivery: Delivery, packet: Packet) -> Sent:
+        path, label = self.write_cd(delivery, packet)
+        return Sent(
+            "cd",
+            str(path),
+            self._receipt(delivery, path.name, packet),
+            {"label": str(label)},
+        )
+
+    def write_cd(self, delivery: Delivery, packet: Packet) -> tuple:
+        """The ISO and its label in the outbox; the password sent apart from the disc."""
+        password = cd.disc_password(self.link_secret, delivery.key)
+        today = self.today(delivery)
+        iso = cd.iso_image(cd.encrypted_zip(packet, password), delivery.tracking_number)
+        path = self.outbox.write("cd", delivery.key, ".iso", iso)
+        label = self.outbox.write(
+            "cd", f"{delivery.key}-label", ".pdf", cd.disc_label(delivery.tracking_number, today)
+        )
+        self.send_password(delivery, password, today)
+        return path, label
+
+    def send_password(self, delivery: Delivery, password: str, today: date) -> str:
+        """By email when there is an address, else a letter mailed on its own (never with the
+        disc)."""
+        key = f"{delivery.key}-password"
+        sub = delivery.submission
+        email = sub.delivery_contact().email if sub else delivery.email
+        if email:
+            message = EmailMessage()
+            message["To"] = email
+            message["From"] = self.mailer.sender
+            message["Subject"] = f"Password for the records disc {delivery.tracking_number}"
+            message["Message-ID"] = f"<{key}@roi.hospital.example>"
+            message.set_content(
+                f"The encrypted disc for request {delivery.tracking_number} is in the mail.\n"
+                f"Its password is: {password}\n\nKeep this email apart from the disc.\n"
+            )
+            return self.mailer.send(message, key)
+        letter = cd.password_letter(delivery.tracking_number, password, today)
+        return str(self.outbox.write("password-letters", key, ".pdf", letter))
+
+    def require_paid(self, delivery: Delivery) -> None:
+        """The $45 FedEx fee is collected before anything ships."""
+        sub = delivery.submission
+        if sub is None:
+            return
+        fee = quote_fee(
+            site=sub.site,
+            delivery=sub.delivery_method,
+            under_right_of_access=sub.under_right_of_access,
+        )
+        if delivery.fee_paid_cents < fee.total_cents:
+            raise ApplicationError(
+                "the FedEx fee has not been paid", type="FeeUnpaid", non_retryable=True
+            )
+
+    def fedex(self, delivery: Delivery, packet: Packet) -> Sent:
+        tracking, label = self.ship(delivery, packet, self.today(delivery))
+        receipt = self._receipt(delivery, tracking, packet)
+        receipt.carrier_tracking_number = tracking
+        return Sent("ship", str(label), receipt, {"tracking_number": tracking})
+
+    def ship(self, delivery: Delivery, packet: Packet, today: date) -> tuple[str, object]:
+        """Create the 2Day shipment, keep its label and the packet to put in the envelope."""
+        if self.carrier is None:
+            raise ApplicationError("no carrier configured", type="CarrierError", non_retryable=True)
+        sub = delivery.submission
+        assert sub is not None
+        pdf, _ = mail.single_packet(delivery, packet, today)
+        self.outbox.write("ship", delivery.key, ".pdf", pdf)
+        shipment = self.carrier.create_shipment(
+            shipper_for(sub.site), recipient_party(delivery), delivery.key, today
+        )
+        label = self.outbox.write("ship", f"{delivery.key}-label", ".pdf", shipment.label_pdf)
+        return shipment.tracking_number, label
+
+    # ---- batch queue -----------------------------------------------------------------------
+
+    def enqueue(self, delivery: Delivery) -> Sent:
+        """Hold the delivery for the site's next batch (once per key)."""
+        sub = delivery.submission
+        assert sub is not None
+        with session_scope(self.database_url) as session:
+            session.execute(
+                insert(BatchItem)
+                .values(
+                    delivery_key=delivery.key,
+                    request_id=delivery.request_id,
+                    workflow_id=delivery.workflow_id or f"roi-{delivery.request_id}",
+                    site=sub.site.value,
+                    method=delivery.method.value,
+                    delivery=delivery.model_dump(mode="json"),
+                    queued_at=datetime.now(UTC),
+                    status="queued",
+                )
+                .on_conflict_do_update(  # held or withdrawn before: queued again; sent: never
+                    index_elements=["delivery_key"],
+                    set_={
+                        "delivery": delivery.model_dump(mode="json"),
+                        "queued_at": datetime.now(UTC),
+                        "status": "queued",
+                        "batch_id": None,
+                        "hold_reason": None,
+                        "signalled_at": None,
+                    },
+                    where=BatchItem.status.in_(["held", "withdrawn"]),  # type: ignore[attr-defined]
+                )
+            )
+        log.info("records.queued_for_batch", request_id=delivery.request_id, site=sub.site.value)
+        receipt = DeliveryReceipt(
+            key=delivery.key, method=delivery.method, reference="batch-queue", queued=True
+        )
+        return Sent("batch", "", receipt)
+
+    def _receipt(self, delivery: Delivery, reference: str, packet: Packet) -> DeliveryReceipt:
+        return DeliveryReceipt(
+            key=delivery.key,
+            method=delivery.method,
+            reference=reference,
+            documents=len(packet.documents),
+            withheld=len(packet.decision.withheld),
+        )

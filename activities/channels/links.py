@@ -1,0 +1,137 @@
+"""Signed, expiring, revocable download links, each for one request (so one patient).
+
+The token in the URL is the link's opaque id signed with `ROI_LINK_SECRET` (itsdangerous), so a
+guessed or altered URL is refused before the database is asked. Expiry and revocation live in
+the `download_links` row; every use, served or refused, is an access event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from ulid import ULID
+
+from store.db import session_scope
+from store.models import DownloadAccess, DownloadLink
+
+SALT = "roi-download-link"
+
+
+class LinkSigner:
+    """Turns link ids into URL tokens and back."""
+
+    def __init__(self, secret: str) -> None:
+        self._serializer = URLSafeSerializer(secret, salt=SALT)
+
+    def token(self, link_id: str) -> str:
+        return self._serializer.dumps(link_id)
+
+    def link_id(self, token: str) -> str | None:
+        """The id inside a genuine token, else None."""
+        try:
+            value = self._serializer.loads(token)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
+
+
+def create_link(
+    database_url: str,
+    *,
+    delivery_key: str,
+    request_id: str,
+    patient_key: str | None,
+    package_path: str,
+    content_type: str,
+    now: datetime,
+    ttl: timedelta,
+) -> DownloadLink:
+    """The link for this delivery (created once; a retry gets the same link)."""
+    with session_scope(database_url) as session:
+        session.execute(
+            insert(DownloadLink)
+            .values(
+                id=str(ULID()).lower(),
+                delivery_key=delivery_key,
+                request_id=request_id,
+                patient_key=patient_key,
+                package_path=package_path,
+                content_type=content_type,
+                created_at=now,
+                expires_at=now + ttl,
+            )
+            .on_conflict_do_nothing(index_elements=["delivery_key"])
+        )
+        link = session.execute(
+            select(DownloadLink).where(DownloadLink.delivery_key == delivery_key)
+        ).scalar_one()
+        session.expunge(link)
+        return link
+
+
+def mark_sent(database_url: str, link_id: str, at: datetime) -> None:
+    """The email carrying the link was accepted by the mail server."""
+    with session_scope(database_url) as session:
+        session.execute(
+            update(DownloadLink)
+            .where(DownloadLink.id == link_id, DownloadLink.sent_at.is_(None))  # type: ignore[union-attr]
+            .values(sent_at=at)
+        )
+
+
+def revoke(database_url: str, *, request_id: str, actor: str, at: datetime) -> int:
+    """Revoke every live link of a request; returns how many were revoked."""
+    with session_scope(database_url) as session:
+        result = session.execute(
+            update(DownloadLink)
+            .where(DownloadLink.request_id == request_id, DownloadLink.revoked_at.is_(None))  # type: ignore[union-attr]
+            .values(revoked_at=at, revoked_by=actor)
+        )
+        return result.rowcount or 0
+
+
+def open_link(
+    database_url: str, link_id: str | None, *, now: datetime, client: str | None
+) -> tuple[str, DownloadLink | None]:
+    """Decide a download (served, expired, revoked, invalid) and record the access event."""
+    with session_scope(database_url) as session:
+        link = session.get(DownloadLink, link_id) if link_id else None
+        if link is None:
+            outcome = "invalid"
+        elif link.revoked_at is not None:
+            outcome = "revoked"
+        elif link.expires_at <= now:
+            outcome = "expired"
+        else:
+            outcome = "served"
+        session.add(
+            DownloadAccess(
+                link_id=link.id if link else None,
+                request_id=link.request_id if link else None,
+                at=now,
+                outcome=outcome,
+                client=client,
+            )
+        )
+        if link is not None:
+            session.expunge(link)
+        return outcome, link
+
+
+def access_events(database_url: str, request_id: str) -> list[DownloadAccess]:
+    """Every use of the request's links, oldest first."""
+    with session_scope(database_url) as session:
+        rows = (
+            session.execute(
+                select(DownloadAccess)
+                .where(DownloadAccess.request_id == request_id)
+                .order_by(DownloadAccess.id)  # type: ignore[arg-type]
+            )
+            .scalars()
+            .all()
+        )
+        session.expunge_all()
+        return list(rows)

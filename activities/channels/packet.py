@@ -1,0 +1,145 @@
+"""Gather a request's documents, decide what may leave, and assemble the packet.
+
+Every channel starts here, so the same release rules (domain.release_safety) run before any
+email, print job, CD or shipment exists.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import LETTER
+from reportlab.pdfgen import canvas
+from temporalio.exceptions import ApplicationError
+
+from activities.sources.base import RecordDocument, RecordSource, query_for
+from domain.effects import Delivery
+from domain.release_safety import DocumentFacts, OutgoingFacts, ReleaseDecision, decide_release
+
+
+@dataclass
+class Packet:
+    """The documents that go, and the decision that let them."""
+
+    documents: list[RecordDocument]
+    decision: ReleaseDecision
+
+    @property
+    def pdfs(self) -> list[RecordDocument]:
+        return [d for d in self.documents if d.content_type == "application/pdf"]
+
+    @property
+    def others(self) -> list[RecordDocument]:
+        return [d for d in self.documents if d.content_type != "application/pdf"]
+
+
+class ReleaseHeld(ApplicationError):
+    """The release was stopped by a safety rule: never retried, handed back to a specialist."""
+
+    def __init__(self, decision: ReleaseDecision) -> None:
+        issues = decision.blocking
+        super().__init__(
+            issues[0].message,
+            *[i.model_dump() for i in issues],
+            type="ReleaseHeld",
+            non_retryable=True,
+        )
+
+
+def outgoing(delivery: Delivery) -> OutgoingFacts:
+    """Where this delivery sends the packet."""
+    return OutgoingFacts(
+        method=delivery.method,
+        recipient_name=delivery.recipient_name,
+        email=delivery.email,
+        address_lines=delivery.address_lines,
+    )
+
+
+def gather(source: RecordSource, delivery: Delivery, today: date) -> Packet:
+    """The documents this delivery may release; raises ReleaseHeld when something is wrong."""
+    sub = delivery.submission
+    if sub is None:
+        raise ApplicationError(
+            "the delivery carries no request", type="DeliveryInvalid", non_retryable=True
+        )
+    found = source.find(query_for(sub))
+    decision = decide_release(
+        sub,
+        [d.facts for d in found],
+        outgoing(delivery),
+        today,
+        sensitive_reviewed_by=delivery.sensitive_reviewed_by,
+    )
+    if not decision.may_release:
+        raise ReleaseHeld(decision)
+    keep = set(decision.released)
+    documents = [d for d in found if d.facts.document_id in keep]
+    if delivery.amendments:
+        documents.append(amendment_statements(delivery, documents[0].facts))
+    return Packet(documents=documents, decision=decision)
+
+
+def amendment_statements(delivery: Delivery, patient: DocumentFacts) -> RecordDocument:
+    """Amendments, disagreements and rebuttals linked to the record travel with every release
+    (164.526(c)(3), (d)(4)): one more document at the end of the packet."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=LETTER, invariant=1)
+    who = f"{patient.patient_first_name} {patient.patient_last_name}"
+    y = 740
+    pdf.setFont("Helvetica-Bold", 12)
+    pdf.drawString(54, y, f"{who}  DOB {patient.patient_date_of_birth.isoformat()}")
+    y -= 20
+    pdf.drawString(54, y, "Amendments and statements linked to this record")
+    pdf.setFont("Helvetica", 10)
+    for item in delivery.amendments:
+        for label, key in (
+            ("Outcome", "outcome"),
+            ("Record", "record"),
+            ("Amendment", "amendment"),
+            ("Denial basis", "denial_basis"),
+            ("Statement of disagreement", "disagreement"),
+            ("Rebuttal", "rebuttal"),
+        ):
+            if item.get(key):
+                y -= 16
+                if y < 72:
+                    pdf.showPage()
+                    pdf.setFont("Helvetica", 10)
+                    y = 740
+                pdf.drawString(54, y, f"{label}: {item[key]}"[:110])
+        y -= 10
+    pdf.showPage()
+    pdf.save()
+    facts = patient.model_copy(
+        update={"document_id": "amendments", "record_type": "amendments", "title": "Amendments"}
+    )
+    return RecordDocument(facts=facts, content=buffer.getvalue())
+
+
+def merge_pdfs(parts: list[bytes]) -> tuple[bytes, int]:
+    """One PDF from several, in order; and its page count."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(PdfReader(io.BytesIO(part)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), len(writer.pages)
+
+
+def package(packet: Packet) -> tuple[bytes, str, str]:
+    """What a download link serves: one PDF, or a zip when images come along."""
+    pdf, _ = merge_pdfs([d.content for d in packet.pdfs]) if packet.pdfs else (b"", 0)
+    if not packet.others:
+        return pdf, "application/pdf", ".pdf"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if pdf:
+            archive.writestr("records.pdf", pdf)
+        for doc in packet.others:
+            archive.writestr(f"images/{doc.filename}", doc.content)
+    return buffer.getvalue(), "application/zip", ".zip"

@@ -1,0 +1,301 @@
+"""What may leave, decided before anything leaves: pure rules over facts an activity gathered.
+
+A misdirected disclosure (wrong patient, wrong recipient) is the classic release-of-information
+breach, so every release is checked here first: the patient on every document matches the
+request; the recipient and address match the request and its authorization; only documents
+inside the requested dates and record types go; sensitive categories (psychotherapy notes,
+42 CFR Part 2 substance-use records, HIV, genetic and mental-health information) go only when
+the authorization names them, and only after a specialist reviewed them. A blocking issue stops
+the release and sends the request back to a specialist with the reason (codes, never PHI).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.request import RecordRequestSubmission
+from domain.types import DeliveryMethod, RequestKind, Site
+
+
+class SensitiveCategory(StrEnum):
+    """Information with its own consent rules (DOMAIN.md "Sensitive information")."""
+
+    PSYCHOTHERAPY_NOTES = "psychotherapy_notes"  # 164.508(a)(2): own authorization
+    SUBSTANCE_USE = "substance_use"  # 42 CFR Part 2 program records: Part 2 consent
+    HIV = "hiv"  # stricter state rules
+    GENETIC = "genetic"
+    MENTAL_HEALTH = "mental_health"
+
+
+#: Words an authorization uses when it names a category (checked on its description).
+_NAMED_BY = {
+    SensitiveCategory.PSYCHOTHERAPY_NOTES: ("psychotherapy",),
+    SensitiveCategory.SUBSTANCE_USE: ("substance", "alcohol", "drug", "part 2", "sud"),
+    SensitiveCategory.HIV: ("hiv", "aids"),
+    SensitiveCategory.GENETIC: ("genetic", "genomic"),
+    SensitiveCategory.MENTAL_HEALTH: ("mental health", "behavioral health", "psychiatric"),
+}
+
+
+class DocumentFacts(BaseModel):
+    """What the record source says about one document (PHI: never logged)."""
+
+    document_id: str
+    patient_first_name: str
+    patient_last_name: str
+    patient_date_of_birth: date
+    patient_mrn: str | None = None
+    record_type: str  # e.g. visit_notes, lab_results, imaging, discharge_summary
+    service_date: date | None = None
+    title: str = ""
+    categories: list[SensitiveCategory] = Field(default_factory=list)
+    pages: int = 1
+
+
+class OutgoingFacts(BaseModel):
+    """Where the packet is about to go (from the delivery the workflow asked for)."""
+
+    method: DeliveryMethod
+    recipient_name: str
+    email: str | None = None
+    address_lines: list[str] = Field(default_factory=list)
+
+
+class SafetyIssue(BaseModel):
+    """One reason a release cannot go as it is (a code and plain words; no PHI)."""
+
+    code: str
+    message: str
+    document_id: str | None = None
+
+
+class ReleaseDecision(BaseModel):
+    """The documents that go, those held back (and why), and what blocks the release."""
+
+    released: list[str] = Field(default_factory=list)
+    withheld: dict[str, str] = Field(default_factory=dict)  # document id -> reason code
+    blocking: list[SafetyIssue] = Field(default_factory=list)
+    sensitive: list[SensitiveCategory] = Field(default_factory=list)  # in the released set
+
+    @property
+    def may_release(self) -> bool:
+        """Nothing blocks and something is in scope."""
+        return not self.blocking and bool(self.released)
+
+
+def _norm(text: str | None) -> str:
+    """Compare names and addresses without case, accents, punctuation or extra spaces."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
+
+
+def named_categories(sub: RecordRequestSubmission) -> set[SensitiveCategory]:
+    """Sensitive categories the request's authorization (or record types) names explicitly."""
+    named: set[SensitiveCategory] = set()
+    auth = sub.authorization
+    text = _norm(auth.information_description if auth else "")
+    wanted = {_norm(t) for t in sub.records.record_types}
+    for category, words in _NAMED_BY.items():
+        if _norm(category.value) in wanted or any(f" {w} " in f" {text} " for w in words):
+            named.add(category)
+    if auth is not None and auth.covers_psychotherapy_notes:
+        named.add(SensitiveCategory.PSYCHOTHERAPY_NOTES)
+    elif SensitiveCategory.PSYCHOTHERAPY_NOTES in named and auth is not None:
+        named.discard(SensitiveCategory.PSYCHOTHERAPY_NOTES)  # only on their own authorization
+    return named
+
+
+def same_patient(sub: RecordRequestSubmission, doc: DocumentFacts) -> bool:
+    """The document is about the request's patient (name, date of birth, MRN when both have one)."""
+    patient = sub.patient
+    if doc.patient_date_of_birth != patient.date_of_birth:
+        return False
+    if _norm(doc.patient_last_name) != _norm(patient.last_name):
+        return False
+    if _norm(doc.patient_first_name) != _norm(patient.first_name):
+        return False
+    return not (patient.mrn and doc.patient_mrn and _norm(patient.mrn) != _norm(doc.patient_mrn))
+
+
+def in_scope(sub: RecordRequestSubmission, doc: DocumentFacts) -> bool:
+    """Inside the requested dates and record types (no types asked: every type)."""
+    wanted = sub.records
+    if doc.service_date is not None:
+        if wanted.date_from and doc.service_date < wanted.date_from:
+            return False
+        if wanted.date_to and doc.service_date > wanted.date_to:
+            return False
+    elif wanted.date_from or wanted.date_to:
+        return False  # an undated document cannot be shown to fall inside the dates
+    types = {_norm(t) for t in wanted.record_types} - {_norm(c.value) for c in SensitiveCategory}
+    kind = _norm(doc.record_type)
+    # a broad type covers its kinds: "imaging" covers imaging_study and imaging_report
+    return not types or any(kind == t or kind.startswith(f"{t} ") for t in types)
+
+
+def recipient_issues(sub: RecordRequestSubmission, out: OutgoingFacts) -> list[SafetyIssue]:
+    """The packet goes to the person, mailbox and address the request (and authorization) name."""
+    found: list[SafetyIssue] = []
+    if _norm(out.recipient_name) != _norm(sub.recipient_name()):
+        found.append(
+            SafetyIssue(
+                code="recipient_mismatch",
+                message="The recipient differs from the one on the request.",
+            )
+        )
+    auth = sub.authorization
+    if sub.needs_authorization and auth is not None and auth.recipient:
+        named, going = _norm(auth.recipient), _norm(out.recipient_name)
+        if not going or (going not in named and named not in going):
+            found.append(
+                SafetyIssue(
+                    code="recipient_not_authorized",
+                    message="The authorization names a different recipient.",
+                )
+            )
+    contact = sub.delivery_contact()
+    if out.method == DeliveryMethod.EMAIL_LINK:
+        if not out.email or _norm(out.email) != _norm(contact.email):
+            found.append(
+                SafetyIssue(
+                    code="email_mismatch",
+                    message="The email address differs from the one on the request.",
+                )
+            )
+    else:
+        expected = contact.address.lines() if contact.address else []
+        if not expected or [_norm(x) for x in out.address_lines] != [_norm(x) for x in expected]:
+            found.append(
+                SafetyIssue(
+                    code="address_mismatch",
+                    message="The mailing address differs from the one on the request.",
+                )
+            )
+    return found
+
+
+def decide_release(
+    sub: RecordRequestSubmission,
+    docs: list[DocumentFacts],
+    out: OutgoingFacts,
+    today: date,
+    *,
+    sensitive_reviewed_by: str | None = None,
+) -> ReleaseDecision:
+    """Which documents go, which stay, and whether anything stops the release."""
+    decision = ReleaseDecision(blocking=recipient_issues(sub, out))
+    auth = sub.authorization
+    expires = auth.expiration_date if auth is not None and sub.needs_authorization else None
+    if expires is not None and expires < today:
+        decision.blocking.append(
+            SafetyIssue(
+                code="authorization_expired",
+                message="The authorization expired before the release date.",
+            )
+        )
+    named = named_categories(sub)
+    sensitive: set[SensitiveCategory] = set()
+    for doc in docs:
+        if not same_patient(sub, doc):
+            decision.blocking.append(
+                SafetyIssue(
+                    code="patient_mismatch",
+                    message="A document belongs to another patient.",
+                    document_id=doc.document_id,
+                )
+            )
+            continue
+        if not in_scope(sub, doc):
+            decision.withheld[doc.document_id] = "out_of_scope"
+            continue
+        reason = _sensitive_reason(sub, doc, named)
+        if reason:
+            decision.withheld[doc.document_id] = reason
+            continue
+        sensitive.update(doc.categories)
+        decision.released.append(doc.document_id)
+    if sensitive and not sensitive_reviewed_by:
+        decision.blocking.append(
+            SafetyIssue(
+                code="sensitive_review_required",
+                message="Sensitive information is included: a specialist must review it first.",
+            )
+        )
+    if not decision.released and not decision.blocking:
+        decision.blocking.append(
+            SafetyIssue(
+                code="nothing_in_scope",
+                message="No document falls inside the requested dates and record types.",
+            )
+        )
+    decision.sensitive = sorted(sensitive)
+    return decision
+
+
+def _sensitive_reason(
+    sub: RecordRequestSubmission, doc: DocumentFacts, named: set[SensitiveCategory]
+) -> str | None:
+    """Why a sensitive document stays behind, or None when it may go (after review)."""
+    for category in doc.categories:
+        if sub.under_right_of_access:
+            # the right of access excludes psychotherapy notes (164.524(a)(1)(i))
+            if category == SensitiveCategory.PSYCHOTHERAPY_NOTES:
+                return "psychotherapy_notes_excluded"
+        elif category not in named:
+            return f"{category.value}_not_authorized"
+    return None
+
+
+class SensitiveReview(BaseModel):
+    """A specialist's review of sensitive information before it is released."""
+
+    actor: str = Field(min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class QualityCheck(BaseModel):
+    """A second specialist confirms the packet before it leaves (the first one approved it)."""
+
+    actor: str = Field(min_length=1, max_length=64)
+    right_patient_on_every_page: bool = False
+    right_recipient: bool = False
+    in_scope: bool = False
+    note: str | None = Field(default=None, max_length=1000)
+
+    def unconfirmed(self) -> list[str]:
+        """The checks not confirmed (all three are needed)."""
+        return [
+            name
+            for name, done in (
+                ("right_patient_on_every_page", self.right_patient_on_every_page),
+                ("right_recipient", self.right_recipient),
+                ("in_scope", self.in_scope),
+            )
+            if not done
+        ]
+
+
+#: Which requests need a second specialist's quality check, per site ("*": every kind).
+QualityPolicy = dict[Site, frozenset[str]]
+
+
+def parse_quality_policy(text: str) -> QualityPolicy:
+    """'minnesota:third_party,court_order;arizona:*' -> per-site kinds ('' means none)."""
+    policy: QualityPolicy = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        site, _, kinds = part.partition(":")
+        policy[Site(site.strip())] = frozenset(k.strip() for k in kinds.split(",") if k.strip())
+    return policy
+
+
+def quality_check_required(policy: QualityPolicy, site: Site, kind: RequestKind) -> bool:
+    """Whether this site checks this kind of request twice before release."""
+    kinds = policy.get(Site(site), frozenset())
+    return "*" in kinds or RequestKind(kind).value in kinds
