@@ -21,6 +21,7 @@ from domain.authorization import Authorization, CombinedDocument, SignerRole, va
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue, issue
 from domain.kinds.amendment import AmendmentDenialBasis
+from domain.release_safety import QualityCheck, SensitiveReview
 from domain.request import issues_from_validation_error
 from domain.types import RECORD_COPY_KINDS, DeliveryMethod, RequestKind, Status
 
@@ -229,6 +230,17 @@ def _fee_response(form: Form, actor: str) -> Any:
     )
 
 
+def _quality(form: Form, actor: str) -> Any:
+    return _model(
+        QualityCheck,
+        actor=actor,
+        right_patient_on_every_page=_flag(form, "right_patient_on_every_page"),
+        right_recipient=_flag(form, "right_recipient"),
+        in_scope=_flag(form, "in_scope"),
+        note=_text(form, "note"),
+    )
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     name: str  # URL segment and form id
@@ -337,6 +349,23 @@ SPECS: tuple[ActionSpec, ...] = (
         fields=("reason",),
     ),
     ActionSpec("add_note", "Add a note", _simple(actions.AddNote, "text"), ALL, fields=("text",)),
+    # ---- a release held by a safety check (offered only for the hold's reason) --------------
+    ActionSpec(
+        "review_sensitive",
+        "Sensitive information reviewed",
+        _simple(SensitiveReview, "note"),
+        RECORD,
+        update="review_sensitive",
+        fields=("note",),
+    ),
+    ActionSpec(
+        "confirm_quality",
+        "Confirm the packet (second specialist)",
+        _quality,
+        RECORD,
+        update="confirm_quality",
+        fields=("right_patient_on_every_page", "right_recipient", "in_scope", "note"),
+    ),
     # ---- case workflows (by Update name) -----------------------------------------------
     ActionSpec(
         "amendment_accept",
@@ -400,19 +429,33 @@ BY_NAME = {s.name: s for s in SPECS}
 CASE_UPDATE_NAMES = {"extend": "extend", "cancel": "cancel", "add_note": "add_note"}
 
 
-def specs_for(kind: str, status: str) -> list[ActionSpec]:
-    """The actions a request of this kind offers in this stage (none once closed)."""
+#: Actions that answer a held release, and the hold reason each answers.
+HOLD_ACTIONS = {
+    "review_sensitive": "sensitive_review_required",
+    "confirm_quality": "quality_check_required",
+}
+
+
+def specs_for(kind: str, status: str, hold_codes: frozenset[str] = frozenset()) -> list[ActionSpec]:
+    """The actions a request of this kind offers in this stage (none once closed); the answers
+    to a held release only while it is held for that reason."""
     if status in _CLOSED:
         return []  # the workflow has finished: nothing can be sent to it
     if status in (Status.FULFILLING.value, Status.QUEUED_FOR_BATCH.value):
         return [s for s in SPECS if s.name == "add_note" and kind in s.kinds]
-    return [s for s in SPECS if kind in s.kinds and status not in s.hidden_when]
+    return [
+        s
+        for s in SPECS
+        if kind in s.kinds
+        and status not in s.hidden_when
+        and (s.name not in HOLD_ACTIONS or HOLD_ACTIONS[s.name] in hold_codes)
+    ]
 
 
 def update_name(spec: ActionSpec, kind: str) -> str | None:
     """The Update to send: None lets services.staff pick the records workflow's by type."""
     if kind in RECORD:
-        return None
+        return spec.update  # None: picked by the action's type
     return spec.update or CASE_UPDATE_NAMES.get(spec.name)
 
 

@@ -129,7 +129,8 @@ async def _page(
     status = (
         record.status.value if record else (live.case.status.value if live.case else row.status)
     )
-    specs = forms.specs_for(row.kind, status) if can(account.role, Can.ACT) else []
+    hold = _current_hold(data.events, status)
+    specs = forms.specs_for(row.kind, status, frozenset(hold)) if can(account.role, Can.ACT) else []
     context = {
         "row": row,
         "status": status,
@@ -148,6 +149,7 @@ async def _page(
         "claim_state": _claim_state(ctx, row, now),
         "assignee_name": data.names.get(row.assignee or "", None),
         "mine": row.assignee == account.id,
+        "hold": hold,
         "specs": specs,
         "spec_names": {s.name for s in specs},
         "errors": errors or {},
@@ -405,3 +407,19 @@ def document(
             item=item_id,
         )
     return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
+
+
+def _current_hold(events: list[Any], status: str) -> list[str]:
+    """Why the release is held, if it is: the reason codes of the latest hold still open while
+    the request waits with a specialist (a sensitive review answers its reason)."""
+    if status != "ready_to_release":
+        return []
+    codes: list[str] = []
+    for event in events:
+        if event.action == "release.held":
+            codes = [str(c) for c in (event.detail or {}).get("codes", [])]
+        elif event.action in ("release.approved", "request.completed"):
+            codes = []
+        elif event.action == "sensitive.reviewed":
+            codes = [c for c in codes if c != "sensitive_review_required"]
+    return codes

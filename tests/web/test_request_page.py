@@ -201,3 +201,40 @@ async def test_case_kinds_use_their_own_updates(
     await _wait_status(web_worker, rid, "awaiting_disagreement", "denied")
     await roi.aclose()
     await amend.aclose()
+
+
+async def test_a_held_release_shows_why_and_offers_its_answer(
+    web_app: FastAPI, web_worker: Harness, spec: httpx.AsyncClient
+) -> None:
+    """A release held for the second-specialist check: the page says why and offers the check
+    (and only then); the form reaches the workflow's own Update, whose refusal shows inline."""
+    from app.audit import audit
+
+    rid = await _start(web_worker, factories.third_party(received_at=received_now()))
+    await _act(spec, rid, "verify", method="photo_id")
+    await _wait_status(web_worker, rid, "ready_to_release")
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert 'id="hold-banner"' not in page and 'id="form-confirm_quality"' not in page
+
+    with session_scope(web_worker.database_url) as session:  # as the workflow records a hold
+        audit(
+            session,
+            rid,
+            "system",
+            "release.held",
+            datetime.now(UTC),
+            codes=["quality_check_required"],
+        )
+    page = (await spec.get(f"/requests/{rid}")).text
+    banner = re.search(r'id="hold-banner".*?</div>', page, re.S)
+    assert banner and "Quality check required" in banner.group(0)
+    form = form_html(page, "confirm_quality")
+    assert 'name="right_patient_on_every_page"' in form and 'name="in_scope"' in form
+    assert 'id="form-review_sensitive"' not in page  # not the reason it was held
+
+    r = await _act(spec, rid, "confirm_quality", right_recipient="on")
+    assert r.status_code == 422  # the workflow itself answers: it holds no packet for a check
+    assert (
+        field_errors(r.text, "confirm_quality", "status")
+        or "not waiting for a quality check" in r.text
+    )
