@@ -224,3 +224,25 @@ def adoption_notice(document_type: str = "adoption_decree", **overrides: Any) ->
     }
     data.update(overrides)
     return data
+
+
+#: A provider asking for records for treatment (continuity of care).
+PROVIDER = {
+    "organization": "Lakeside Family Clinic",
+    "relationship": "provider",
+    "contact": {
+        "email": "records@lakeside.example",
+        "address": {
+            "line1": "12 Clinic Rd",
+            "city": "Madison",
+            "state": "WI",
+            "postal_code": "53703",
+        },
+    },
+}
+#: A court document (a subpoena, or an order when signed by a judge).
+COURT = {
+    "court": "Hennepin County District Court",
+    "case_number": "27-CV-26-1234",
+    "issued_on": "2026-10-15",
+}

@@ -6,18 +6,13 @@ from __future__ import annotations
 
 import socket
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from store.migrate import upgrade
-from tests.conftest import _admin_and_test_url
+from tests.infra import migrated_database, time_skipping_server
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,33 +53,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="package")
 def deploy_db(server_url: str) -> Iterator[str]:
-    name = f"roi_deploy_{uuid.uuid4().hex[:12]}"
-    admin, url = _admin_and_test_url(server_url, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    upgrade(url)
-    yield url
-    from store.db import engine_for
-
-    engine_for(url).dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with migrated_database(server_url, "roi_deploy") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")
 async def deploy_env() -> AsyncIterator[WorkflowEnvironment]:
     """A Temporal test server of our own; tests connect their own clients to it."""
-    from runtime.search_attributes import ensure_search_attributes
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    await ensure_search_attributes(env.client)
-    yield env
-    await env.shutdown()
+    async with time_skipping_server() as env:
+        yield env
 
 
 def target_of(env: WorkflowEnvironment) -> str:

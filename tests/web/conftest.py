@@ -3,29 +3,20 @@ leave open never meet another test's skipped clock), a worker, accounts, and the
 
 from __future__ import annotations
 
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi import FastAPI
-from psycopg import sql
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from app.accounts import create_user
 from app.config import WebSettings
 from app.main import create_app
 from runtime.settings import Settings
-from store.migrate import upgrade
-from tests.conftest import _admin_and_test_url
 from tests.harness import Harness, running_worker
+from tests.infra import migrated_database, time_skipping_server
 from tests.web.helpers import PASSWORD
-
-BIN = Path(sys.executable).parent
 
 #: label -> (username, role, sites)
 ACCOUNTS: dict[str, tuple[str, str, list[str] | str]] = {
@@ -47,19 +38,8 @@ class Staff:
 
 @pytest.fixture(scope="package")
 def web_db(server_url: str) -> Iterator[str]:
-    name = f"roi_web_{uuid.uuid4().hex[:12]}"
-    admin, url = _admin_and_test_url(server_url, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    upgrade(url)
-    yield url
-    from store.db import engine_for
-
-    engine_for(url).dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with migrated_database(server_url, "roi_web") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")
@@ -74,15 +54,8 @@ def staff(web_db: str) -> Staff:
 @pytest.fixture(scope="package")
 async def web_env() -> AsyncIterator[WorkflowEnvironment]:
     """A Temporal test server of our own, whose clock never skips (no test awaits a result)."""
-    from runtime.search_attributes import ensure_search_attributes
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    await ensure_search_attributes(env.client)
-    yield env
-    await env.shutdown()
+    async with time_skipping_server() as env:
+        yield env
 
 
 @pytest.fixture(scope="package")

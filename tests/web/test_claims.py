@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from fastapi import FastAPI
-from psycopg import sql
 from sqlalchemy import select, update
 
 from app.accounts import Account, create_user
 from app.queue import claim_next, expire_claims
-from store.db import engine_for, session_scope
-from store.migrate import upgrade
+from store.db import session_scope
 from store.models import RecordRequest, RequestEvent
-from tests.conftest import _admin_and_test_url
+from tests.infra import migrated_database
 from tests.web.conftest import Staff
 from tests.web.helpers import PASSWORD, csrf, insert_request, sign_in
 
@@ -31,15 +27,8 @@ ROWS = 120
 @pytest.fixture(scope="module")
 def claims_db(server_url: str) -> Iterator[str]:
     """A database of its own: the test counts every claimable row."""
-    name = f"roi_claims_{uuid.uuid4().hex[:10]}"
-    admin, url = _admin_and_test_url(server_url, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    upgrade(url)
-    yield url
-    engine_for(url).dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with migrated_database(server_url, "roi_claims") as url:
+        yield url
 
 
 def test_concurrent_claimers_never_share_a_request(claims_db: str) -> None:

@@ -17,24 +17,8 @@ from store.models import IntakeSubmission, OutsideRecordsRedirect
 from tests import factories
 from tests.web.helpers import client
 
-PROVIDER = {
-    "organization": "Lakeside Family Clinic",
-    "relationship": "provider",
-    "contact": {
-        "email": "records@lakeside.example",
-        "address": {
-            "line1": "12 Clinic Rd",
-            "city": "Madison",
-            "state": "WI",
-            "postal_code": "53703",
-        },
-    },
-}
-COURT = {
-    "court": "Hennepin County District Court",
-    "case_number": "27-CV-26-1234",
-    "issued_on": "2026-10-15",
-}
+PROVIDER = factories.PROVIDER
+COURT = factories.COURT
 
 
 def _at() -> str:
