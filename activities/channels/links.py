@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from ulid import ULID
 
 from store.db import session_scope
 from store.models import DownloadAccess, DownloadLink
+from store.repository import append_event
 
 SALT = "roi-download-link"
 
@@ -83,14 +84,41 @@ def mark_sent(database_url: str, link_id: str, at: datetime) -> None:
 
 
 def revoke(database_url: str, *, request_id: str, actor: str, at: datetime) -> int:
-    """Revoke every live link of a request; returns how many were revoked."""
+    """Revoke every live link of a request, with its audit row; returns how many."""
     with session_scope(database_url) as session:
         result = session.execute(
             update(DownloadLink)
             .where(DownloadLink.request_id == request_id, DownloadLink.revoked_at.is_(None))  # type: ignore[union-attr]
             .values(revoked_at=at, revoked_by=actor)
         )
-        return result.rowcount or 0
+        count = result.rowcount or 0
+        if count:
+            append_event(
+                session,
+                key=f"{request_id}-links.revoked-{ULID()}",
+                request_id=request_id,
+                actor=actor,
+                action="links.revoked",
+                at=at,
+                detail={"links": count},
+            )
+        return count
+
+
+def links_of(database_url: str, request_id: str) -> list[tuple[DownloadLink, int, int]]:
+    """The request's links, each with how many downloads were served and refused."""
+    served = func.count().filter(DownloadAccess.outcome == "served")
+    refused = func.count().filter(DownloadAccess.outcome != "served")
+    with session_scope(database_url) as session:
+        rows = session.execute(
+            select(DownloadLink, served, refused)
+            .outerjoin(DownloadAccess, DownloadAccess.link_id == DownloadLink.id)
+            .where(DownloadLink.request_id == request_id)
+            .group_by(DownloadLink.id)
+            .order_by(DownloadLink.created_at)
+        ).all()
+        session.expunge_all()
+        return [(link, int(s), int(r)) for link, s, r in rows]
 
 
 def open_link(

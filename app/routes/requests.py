@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from activities.channels import links
 from app import detail, forms, queue
 from app.accounts import Account
 from app.audit import audit
@@ -53,6 +54,7 @@ class PageData:
     stored: dict[str, Any] | None
     names: dict[str, str]
     staff_choices: list[tuple[str, str]] = field(default_factory=list)
+    links: list[tuple[Any, int, int]] = field(default_factory=list)  # link, served, refused
 
 
 def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool) -> PageData:
@@ -79,7 +81,9 @@ def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool
             ).scalars():
                 if row.team in teams_of(user.role) and (user.all_sites or row.site in user.sites):
                     choices.append((user.id, user.username))
-    return PageData(row, events, documents, stored, names, choices)
+    return PageData(
+        row, events, documents, stored, names, choices, links.links_of(ctx.db(), request_id)
+    )
 
 
 def _claim_state(ctx: AppContext, row: RecordRequest, now: datetime) -> str:
@@ -144,6 +148,7 @@ async def _page(
         "clocks": detail.clocks_for(row, now),
         "events": data.events,
         "documents": data.documents,
+        "links": data.links,
         "names": data.names,
         "staff_choices": data.staff_choices,
         "claim_state": _claim_state(ctx, row, now),
@@ -158,6 +163,7 @@ async def _page(
         "focus": open_form or _default_focus(status),
         "forms": forms,
         "today": today,
+        "now": now,
         "deficiency_catalogue": list(forms.DEFICIENCIES.values()),
     }
     return await run_in_threadpool(
@@ -352,6 +358,29 @@ def reassign(
         signed,
         "Reassigned." if ok else "That person cannot work this request (team or site).",
         "ok" if ok else "error",
+    )
+    return RedirectResponse(f"/requests/{request_id}", status_code=303)
+
+
+@router.post("/requests/{request_id}/links/revoke")
+def revoke_links(
+    request: Request,
+    request_id: RequestId,
+    signed: Annotated[Signed, Depends(need(Can.ACT))],
+) -> Response:
+    """Withdraw the request's download links (sent to the wrong address, or asked to)."""
+    ctx = ctx_of(request)
+    with session_scope(ctx.db()) as session:
+        _load(session, signed.account, request_id)  # the account may work this request
+    count = links.revoke(
+        ctx.db(), request_id=request_id, actor=signed.account.id, at=datetime.now(UTC)
+    )
+    log.info("request.links_revoked", request_id=request_id, links=count)
+    set_flash(
+        ctx.db(),
+        signed,
+        f"{count} download link(s) revoked." if count else "No live download link.",
+        "ok" if count else "error",
     )
     return RedirectResponse(f"/requests/{request_id}", status_code=303)
 

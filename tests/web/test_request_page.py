@@ -238,3 +238,44 @@ async def test_a_held_release_shows_why_and_offers_its_answer(
         field_errors(r.text, "confirm_quality", "status")
         or "not waiting for a quality check" in r.text
     )
+
+
+async def test_download_links_listed_and_revoked_with_an_audit_row(
+    web_app: FastAPI, web_worker: Harness, spec: httpx.AsyncClient
+) -> None:
+    """A link sent to the wrong address is withdrawn from the page: later clicks are refused,
+    and who revoked it is in the audit trail."""
+    from activities.channels import links
+    from runtime.settings import get_settings
+    from store.models import RequestEvent
+
+    rid = await _start(web_worker, factories.own_records(received_at=received_now()))
+    now = datetime.now(UTC)
+    link = links.create_link(
+        web_worker.database_url,
+        delivery_key=f"{rid}-deliver",
+        request_id=rid,
+        patient_key=None,
+        package_path="/nonexistent.pdf",
+        content_type="application/pdf",
+        now=now,
+        ttl=timedelta(days=30),
+    )
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert 'id="links-table"' in page and ">live<" in page
+    assert 'id="form-revoke-links"' in page
+
+    r = await spec.post(f"/requests/{rid}/links/revoke", data={"csrf_token": await csrf(spec)})
+    assert r.status_code == 303
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert "revoked" in page and 'id="form-revoke-links"' not in page
+    token = links.LinkSigner(get_settings().link_secret).token(link.id)
+    refused = await spec.get(f"/download/{token}")
+    assert refused.status_code == 410
+    with session_scope(web_worker.database_url) as session:
+        [event] = [
+            e
+            for e in session.query(RequestEvent).filter(RequestEvent.request_id == rid)
+            if e.action == "links.revoked"
+        ]
+        assert event.detail == {"links": 1} and event.actor != "system"

@@ -37,6 +37,7 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
         frozenset({"amendment", "supervisor"}),
     ),
     ("POST", "/requests/{roi}/claim", {}, ROI_WORKERS),
+    ("POST", "/requests/{roi}/links/revoke", {}, ROI_WORKERS),
     ("POST", "/requests/{roi}/release", {}, ROI_WORKERS),
     ("POST", "/requests/{roi}/reassign", {"to": "{specialist_id}"}, frozenset({"supervisor"})),
     ("GET", "/requests/{roi}/audit", None, frozenset({"supervisor"})),
