@@ -22,6 +22,7 @@ from sqlalchemy import select
 from temporalio.client import Client
 
 from activities.channels.batch_cli import batch_app, release_app
+from app.cli import users_app
 from domain import actions
 from domain.authorization import Authorization
 from domain.calendar import business_days_between, local_date, local_datetime
@@ -54,6 +55,7 @@ app = typer.Typer(
 )
 app.add_typer(batch_app, name="batch")
 app.add_typer(release_app, name="release")
+app.add_typer(users_app, name="users")
 console = Console()
 err = Console(stderr=True)
 

@@ -1,4 +1,4 @@
-"""`roi users …` (app.cli.users_app) and the account rules behind it."""
+"""`roi users …` as an admin runs it, and the account rules behind it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from app.accounts import AccountError, create_user, seed_demo_accounts
-from app.cli import users_app
 from app.security import verify_password
 from runtime.settings import get_settings
+from starter import app as roi
 
 runner = CliRunner()
 
@@ -26,29 +26,39 @@ def cli_db(web_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_create_admin_prompts_for_a_hidden_password(cli_db: str) -> None:
     secret = "a-long-admin-pass-1"
     result = runner.invoke(
-        users_app, ["create-admin", "--username", "cli.admin"], input=f"{secret}\n{secret}\n"
+        roi, ["users", "create-admin", "--username", "cli.admin"], input=f"{secret}\n{secret}\n"
     )
     assert result.exit_code == 0, result.output
     assert "created admin cli.admin" in result.output
     assert secret not in result.output  # never echoed
     short = runner.invoke(
-        users_app,
-        ["create", "cli.spec", "--role", "specialist", "--site", "arizona"],
+        roi,
+        ["users", "create", "cli.spec", "--role", "specialist", "--site", "arizona"],
         input="short\nshort\n",
     )
     assert short.exit_code == 1 and "at least 12" in short.output
     ok = runner.invoke(
-        users_app,
-        ["create", "cli.spec", "--role", "specialist", "--site", "arizona", "--site", "florida"],
+        roi,
+        [
+            "users",
+            "create",
+            "cli.spec",
+            "--role",
+            "specialist",
+            "--site",
+            "arizona",
+            "--site",
+            "florida",
+        ],
         input="spec-password-12\nspec-password-12\n",
     )
     assert ok.exit_code == 0, ok.output
-    listing = runner.invoke(users_app, ["list"])
+    listing = runner.invoke(roi, ["users", "list"])
     assert "cli.spec" in listing.output and "arizona,florida" in listing.output
-    token = runner.invoke(users_app, ["create-token", "cli-portal"])
+    token = runner.invoke(roi, ["users", "create-token", "cli-portal"])
     assert token.exit_code == 0 and token.output.startswith("roi_")
-    assert runner.invoke(users_app, ["deactivate", "cli.spec"]).exit_code == 0
-    assert "inactive" in runner.invoke(users_app, ["list"]).output
+    assert runner.invoke(roi, ["users", "deactivate", "cli.spec"]).exit_code == 0
+    assert "inactive" in runner.invoke(roi, ["users", "list"]).output
 
 
 def test_account_rules_and_demo_seed(web_db: str) -> None:
