@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from domain.types import Status
 from store.db import session_scope
@@ -273,9 +274,9 @@ async def test_download_links_listed_and_revoked_with_an_audit_row(
     refused = await spec.get(f"/download/{token}")
     assert refused.status_code == 410
     with session_scope(web_worker.database_url) as session:
-        [event] = [
-            e
-            for e in session.query(RequestEvent).filter(RequestEvent.request_id == rid)
-            if e.action == "links.revoked"
-        ]
+        [event] = session.execute(
+            select(RequestEvent).where(
+                RequestEvent.request_id == rid, RequestEvent.action == "links.revoked"
+            )
+        ).scalars()
         assert event.detail == {"links": 1} and event.actor != "system"
