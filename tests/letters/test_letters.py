@@ -322,3 +322,10 @@ def test_rendering_logs_no_phi(
     out, err = capfd.readouterr()
     logged = out + err + caplog.text + str(caught.value)
     assert not any(value in logged for value in phi)
+
+
+def test_a_conditional_line_stays_its_own_paragraph() -> None:
+    """How it was sent, then the check to make: two paragraphs, never one run-on line."""
+    pdf = render_notice(sample_notice(NoticeKind.PACKING_SLIP, Language.EN))
+    lines = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().splitlines()
+    assert any(line.startswith("Please check") for line in lines), lines
