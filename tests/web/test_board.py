@@ -166,3 +166,38 @@ def test_queue_header_counts_from_the_summary_match_a_direct_count(
                 fast = queue_counts(session, account, f, now, timedelta(hours=1))
                 slow = _live_counts(session, account, f, now, timedelta(hours=1))
             assert fast == slow, (account.role, f)
+
+
+async def test_board_shows_each_sites_last_and_next_batch_run(
+    web_app: FastAPI, web_db: str, staff: Staff
+) -> None:
+    """Supervisors see when each site's mail/CD/FedEx batch last ran and when it runs next."""
+    from domain.batch import next_run, parse_batch_time
+    from domain.types import Site
+    from runtime.settings import get_settings
+    from store.db import session_scope
+    from store.models import BatchRun
+
+    ran = datetime.now(UTC) - timedelta(hours=20)
+    with session_scope(web_db) as session:
+        session.add(
+            BatchRun(
+                batch_id="roi-batch-florida-test",
+                site="florida",
+                started_at=ran,
+                finished_at=ran + timedelta(minutes=2),
+                status="finished",
+                counts={"sent": 7},
+            )
+        )
+    sup = await sign_in(web_app, staff.names["supervisor"])
+    page = (await sup.get("/board")).text
+    await sup.aclose()
+    table = re.search(r'<table[^>]*id="batch-runs".*?</table>', page, re.S)
+    assert table, "no batch table on the board"
+    rows = dict(re.findall(r'<th scope="row">(\w+)</th>(.*?)</tr>', table.group(0), re.S))
+    assert set(rows) == {"Arizona", "Florida", "Minnesota", "Wisconsin"}
+    assert ran.strftime("%b %d") in rows["Florida"] and "7 sent" in rows["Florida"]
+    at = parse_batch_time(get_settings().batch_time)
+    expected = next_run(Site.ARIZONA, datetime.now(UTC), at)
+    assert expected.strftime("%b %d %Y, %H:%M") in rows["Arizona"]  # Arizona local, no DST
