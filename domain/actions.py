@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from domain.authorization import Authorization
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue
 from domain.kinds.amendment import AmendmentDenialBasis, PersonToNotify
+from domain.text import require_storable
 from domain.types import DeliveryMethod
 
 
@@ -30,6 +32,13 @@ class IdentityMethod(StrEnum):
 class _Action(BaseModel):
     model_config = {"extra": "forbid", "str_strip_whitespace": True}
     actor: str = Field(min_length=1, max_length=64)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """A NUL byte in a note would be accepted here and then fail the activity that writes
+        the audit row, forever: refuse it with its field instead."""
+        return require_storable(value)
 
 
 class VerifyIdentity(_Action):

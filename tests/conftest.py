@@ -25,6 +25,8 @@ from runtime.logging import configure_logging
 from store.migrate import upgrade
 
 BIN = Path(sys.executable).parent
+#: The whole-suite PHI scan (ROI_PHI_SCAN=1): hooks that read every test's captured output.
+pytest_plugins = ["tests.hostile.phi_scan"]
 
 
 def _admin_and_test_url(base: str, name: str) -> tuple[str, str]:
@@ -105,3 +107,4 @@ async def harness(
         registered_env.client, database_url, tmp_path / "outbox", registered_env
     ) as h:
         yield h
+

