@@ -3,6 +3,7 @@ folder with synthetic patients, and a worker wired to all of them."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -118,6 +119,9 @@ class Inbox:
 
 @pytest.fixture(scope="session")
 def smtp() -> Iterator[tuple[Inbox, int]]:
+    # The stand-in mail server (like any mail server) logs each recipient address at INFO;
+    # that is the relay's log, not ours, and must not fill the test logs with addresses.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)

@@ -3,8 +3,9 @@ phone or email may appear in anything a test run captured (stdout, stderr and lo
 every test, passed or failed, setup and teardown included: the engine's structlog events, the
 web app's request lines, the Temporal SDK's warnings).
 
-On with `ROI_PHI_SCAN=1` (scripts/prove sets it): off by default, because a failing test's
-own assertion message may legitimately print a test's input. Registered from tests/conftest.py.
+On with `ROI_PHI_SCAN=1`, which `scripts/test` (so CI) sets; a plain `pytest` leaves it off,
+because while you debug a failing test its own assertion message may print the test's input.
+Registered from tests/conftest.py.
 """
 
 from __future__ import annotations
