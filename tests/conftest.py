@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 from sqlalchemy.engine import make_url
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -27,6 +28,12 @@ from store.migrate import upgrade
 BIN = Path(sys.executable).parent
 #: The whole-suite PHI scan (ROI_PHI_SCAN=1): hooks that read every test's captured output.
 pytest_plugins = ["tests.hostile.phi_scan"]
+
+# In CI, generated inputs (hypothesis, schemathesis) are the same on every run, so a red run
+# can be reproduced and a green one means the same thing each time; locally they vary.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def _admin_and_test_url(base: str, name: str) -> tuple[str, str]:
@@ -107,4 +114,3 @@ async def harness(
         registered_env.client, database_url, tmp_path / "outbox", registered_env
     ) as h:
         yield h
-
