@@ -49,8 +49,14 @@ def build_worker(
     task_queue: str,
     activities: list[Callable[..., Any]],
     executor: ThreadPoolExecutor,
+    max_cached_workflows: int = 250,
 ) -> Worker:
-    """A worker with every workflow and activity of the engine registered."""
+    """A worker with every workflow and activity of the engine registered.
+
+    Its memory follows the sticky workflow cache, not the number of open requests (most wait
+    on timers for weeks): a capped cache keeps a worker's RSS bounded, at the cost of replaying
+    an evicted request's history when its next timer fires.
+    """
     warm_calendars()
     return Worker(
         client,
@@ -60,6 +66,7 @@ def build_worker(
         activities=activities,
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
+        max_cached_workflows=max_cached_workflows,
     )
 
 
@@ -81,6 +88,22 @@ def make_activities(settings: Settings, database_url: str) -> list[Callable[...,
     ]
 
 
+async def reconcile_when_possible(database_url: str, client: Client, task_queue: str) -> None:
+    """Start accepted submissions whose workflow never started, retrying until the database
+    answers (a worker must not die because PostgreSQL is briefly down when it starts)."""
+    delay = 1.0
+    while True:
+        try:
+            restarted = await intake.reconcile(database_url, client, task_queue)
+        except Exception as error:  # database or Temporal unavailable: try again later
+            log.warning("worker.reconcile_retry", error=type(error).__name__, delay_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+            continue
+        log.info("worker.reconciled", started=len(restarted))
+        return
+
+
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -99,18 +122,25 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=32) as executor:
         worker = build_worker(
-            client, settings.task_queue, make_activities(settings, database_url), executor
+            client,
+            settings.task_queue,
+            make_activities(settings, database_url),
+            executor,
+            max_cached_workflows=settings.worker_workflow_cache,
         )
         async with worker:
             log.info("worker.started", task_queue=settings.task_queue)
-            restarted = await intake.reconcile(database_url, client, settings.task_queue)
-            log.info("worker.reconciled", started=len(restarted))
+            # in the background: a worker started while PostgreSQL is down still serves Temporal
+            reconciling = asyncio.create_task(
+                reconcile_when_possible(database_url, client, settings.task_queue)
+            )
             if settings.batch_enabled:
                 schedules = await ensure_batch_schedules(
                     client, settings.task_queue, settings.batch_time
                 )
                 log.info("worker.batch_schedules", schedules=len(schedules))
             await stop.wait()
+            reconciling.cancel()
             log.info("worker.stopping")
     tracing.shutdown()
 

@@ -19,7 +19,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities import names
 from activities.channels.dispatch import Channels
+from activities.heartbeat import keep_heartbeating
 from activities.outbox import Outbox
+from activities.persist import persist_after_send
 from domain.effects import (
     Delivery,
     DeliveryReceipt,
@@ -206,21 +208,26 @@ class RequestActivities:
         its batch sends it."""
         assert self.channels is not None
         amendments = self._amendments(delivery.patient_key)
-        sent = self.channels.deliver(delivery.model_copy(update={"amendments": amendments}))
+        with keep_heartbeating():  # a hung relay must not look like a dead worker
+            sent = self.channels.deliver(delivery.model_copy(update={"amendments": amendments}))
         if sent.receipt.queued:
             return sent.receipt
-        with session_scope(self.database_url) as session:
-            repository.record_outbound(
-                session,
-                key=delivery.key,
-                request_id=delivery.request_id,
-                channel=sent.channel,
-                kind=f"records_{delivery.method.value}",
-                path=sent.path,
-                at=datetime.now(UTC),
-                detail=sent.detail,
-            )
-        DELIVERIES.labels(sent.channel, delivery.method.value).inc()
+
+        def record() -> None:
+            with session_scope(self.database_url) as session:
+                repository.record_outbound(
+                    session,
+                    key=delivery.key,
+                    request_id=delivery.request_id,
+                    channel=sent.channel,
+                    kind=f"records_{delivery.method.value}",
+                    path=sent.path,
+                    at=datetime.now(UTC),
+                    detail=sent.detail,
+                )
+
+        with keep_heartbeating():  # sent: a database outage now must not cause a resend
+            persist_after_send(record)
         DELIVERIES.labels(sent.channel, delivery.method.value).inc()
         log.info("records.delivered", request_id=delivery.request_id, method=delivery.method.value)
         return sent.receipt

@@ -23,6 +23,7 @@ from activities.channels.fedex import FedexClient, Party
 from activities.channels.mailer import Mailer
 from activities.channels.packet import Packet, ReleaseHeld, gather, package
 from activities.outbox import Outbox
+from activities.persist import persist_after_send
 from activities.sources.base import RecordSource
 from domain.calendar import local_date
 from domain.effects import Delivery, DeliveryReceipt
@@ -165,8 +166,13 @@ class Channels:
             ttl=self.link_ttl,
         )
         url = f"{self.base_url}/download/{self.signer.token(link.id)}"
-        where = self.mailer.send(self.link_email(delivery, url, link.expires_at), delivery.key)
-        links.mark_sent(self.database_url, link.id, datetime.now(UTC))
+        if link.sent_at is None:
+            where = self.mailer.send(self.link_email(delivery, url, link.expires_at), delivery.key)
+            persist_after_send(
+                lambda: links.mark_sent(self.database_url, link.id, datetime.now(UTC))
+            )
+        else:  # a retry after the email went out: never send it twice
+            where = f"smtp:<{delivery.key}@roi.hospital.example>"
         return Sent(
             channel="email",
             path=where,

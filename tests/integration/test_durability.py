@@ -8,11 +8,7 @@ disclosure, one email and one completion letter.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,74 +18,15 @@ from sqlalchemy import func, select
 
 from domain import actions
 from domain.types import Status
-from runtime.devserver import start_dev_server
 from services import intake, staff
 from services.temporal import connect, workflow_id_for
 from store.db import session_scope
 from store.models import Disclosure, OutboundItem, RecordRequest
 from tests import factories
+from tests.stack import Stack, wait_for
 from workflows.record_request import RecordRequestWorkflow
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Stack:
-    """A dev server and worker processes sharing one SQLite file, database and outbox."""
-
-    def __init__(self, tmp: Path, database_url: str) -> None:
-        self.tmp = tmp
-        self.port = free_port()
-        self.ui_port = free_port()
-        self.db_file = tmp / "temporal.db"
-        self.database_url = database_url
-        self.task_queue = f"it-{uuid.uuid4().hex[:8]}"
-        self.outbox = tmp / "outbox"
-        self.server: subprocess.Popen[bytes] | None = None
-        self.workers: list[subprocess.Popen[bytes]] = []
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start_server(self) -> None:
-        self.server = start_dev_server(
-            self.db_file, port=self.port, ui_port=self.ui_port, log_file=self.tmp / "temporal.log"
-        )
-
-    def stop_server(self) -> None:
-        assert self.server is not None
-        self.server.send_signal(signal.SIGTERM)
-        self.server.wait(timeout=30)
-
-    def start_worker(self, latency_ms: int) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "ROI_DATABASE_URL": self.database_url,
-            "ROI_TEMPORAL_ADDRESS": self.address,
-            "ROI_TASK_QUEUE": self.task_queue,
-            "ROI_OUTBOX_DIR": str(self.outbox),
-            "ROI_OUTBOX_LATENCY_MS": str(latency_ms),
-            "ROI_DATA_DIR": str(self.tmp / "data"),
-        }
-        log = open(self.tmp / f"worker{len(self.workers)}.log", "wb")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.workers.append(worker)
-        return worker
-
-    def close(self) -> None:
-        for process in [*self.workers, self.server]:
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture
@@ -98,20 +35,6 @@ def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
     s.start_server()
     yield s
     s.close()
-
-
-async def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            value = await predicate()
-            if value:
-                return value
-        except Exception:  # the server may be restarting
-            pass
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(interval)
 
 
 async def test_request_survives_server_restart_and_worker_kill(stack: Stack) -> None:
