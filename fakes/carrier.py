@@ -169,17 +169,20 @@ def _label_pdf(tracking: str, shipment: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def serve(port: int = 0, carrier: FakeCarrier | None = None) -> tuple[LoopbackServer, FakeCarrier]:
-    """Start the fake carrier on loopback (port 0: any free port)."""
+def serve(
+    port: int = 0, carrier: FakeCarrier | None = None, host: str = "127.0.0.1"
+) -> tuple[LoopbackServer, FakeCarrier]:
+    """Start the fake carrier on loopback by default (port 0: any free port)."""
     carrier = carrier or FakeCarrier()
-    return LoopbackServer(carrier.handle, port).start(), carrier
+    return LoopbackServer(carrier.handle, port, host).start(), carrier
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 inside a container")
     args = parser.parse_args()
-    server, _ = serve(args.port)
+    server, _ = serve(args.port, host=args.host)
     print(f"fake carrier on {server.url}", flush=True)
     try:
         threading.Event().wait()

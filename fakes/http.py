@@ -19,9 +19,10 @@ def json_reply(status: int, body: Any) -> Reply:
 
 
 class LoopbackServer:
-    """Serve `handler(method, path, query, headers, body)` on 127.0.0.1 in a daemon thread."""
+    """Serve `handler(method, path, query, headers, body)` on loopback (or `host`, for a
+    container that other containers call) in a daemon thread."""
 
-    def __init__(self, handler: Handler, port: int = 0) -> None:
+    def __init__(self, handler: Handler, port: int = 0, host: str = "127.0.0.1") -> None:
         outer = handler
 
         class _Handler(BaseHTTPRequestHandler):
@@ -44,7 +45,7 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:  # quiet: no PHI in logs
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self.server = ThreadingHTTPServer((host, port), _Handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
