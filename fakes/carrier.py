@@ -24,7 +24,7 @@ from urllib.parse import parse_qs
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen import canvas
 
-from fakes.http import LoopbackServer, Reply, json_reply
+from fakes.http import LoopbackServer, Reply, json_reply, serve_until_interrupted
 
 STEPS = [("PU", "Picked up"), ("IT", "In transit"), ("DL", "Delivered")]
 
@@ -183,11 +183,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 inside a container")
     args = parser.parse_args()
     server, _ = serve(args.port, host=args.host)
-    print(f"fake carrier on {server.url}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
+    serve_until_interrupted(server, f"fake carrier on {server.url}")
 
 
 if __name__ == "__main__":

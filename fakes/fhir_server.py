@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import threading
 from typing import Any
 
-from fakes.http import LoopbackServer, Reply, json_reply
+from fakes.http import LoopbackServer, Reply, json_reply, serve_until_interrupted
 
 PAGE = 2  # small pages, so clients must follow `next`
 FHIR_JSON = "application/fhir+json"
@@ -174,11 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     store = FhirStore()
     server = serve(store, args.port)
-    print(f"fake FHIR server on {server.url} (empty; load resources in code)", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
+    serve_until_interrupted(server, f"fake FHIR server on {server.url} (empty; load in code)")
 
 
 if __name__ == "__main__":

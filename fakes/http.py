@@ -67,3 +67,12 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve_until_interrupted(server: LoopbackServer, banner: str) -> None:
+    """For `python -m fakes.…`: announce the server, then serve until Ctrl-C."""
+    print(banner, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
