@@ -25,6 +25,7 @@ from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
 from domain.calendar import warm_calendars
 from runtime import metrics, tracing
+from runtime.bytecode import precompile_workflows
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
 from runtime.settings import Settings, get_settings
@@ -58,6 +59,7 @@ def build_worker(
     an evicted request's history when its next timer fires.
     """
     warm_calendars()
+    precompile_workflows()
     return Worker(
         client,
         task_queue=task_queue,

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
-from pypdf import PdfReader, PdfWriter
+import pikepdf
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen import canvas
 
@@ -69,12 +69,13 @@ class ManifestLine:
 class MailBatch:
     """A growing print-ready PDF and its manifest."""
 
-    writer: PdfWriter = field(default_factory=PdfWriter)
+    document: pikepdf.Pdf = field(default_factory=pikepdf.Pdf.new)
     lines: list[ManifestLine] = field(default_factory=list)
+    sources: list[pikepdf.Pdf] = field(default_factory=list)  # open until the batch is saved
 
     @property
     def pages(self) -> int:
-        return len(self.writer.pages)
+        return len(self.document.pages)
 
     def add(self, delivery: Delivery, packet: Packet, today: date) -> ManifestLine:
         """Append one request's packet, whole."""
@@ -84,8 +85,9 @@ class MailBatch:
             *[d.content for d in packet.pdfs],
             separator_sheet(delivery.tracking_number),
         ):
-            for page in PdfReader(io.BytesIO(part)).pages:
-                self.writer.add_page(page)  # (append also merges outlines: slower, unneeded)
+            source = pikepdf.Pdf.open(io.BytesIO(part))
+            self.sources.append(source)
+            self.document.pages.extend(source.pages)
         line = ManifestLine(
             reference=delivery.tracking_number,
             request_id=delivery.request_id,
@@ -99,7 +101,7 @@ class MailBatch:
 
     def pdf(self) -> bytes:
         out = io.BytesIO()
-        self.writer.write(out)
+        self.document.save(out, deterministic_id=True)
         return out.getvalue()
 
     def manifest_csv(self) -> bytes:

