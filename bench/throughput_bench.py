@@ -11,9 +11,10 @@ server, else an embedded one; a throwaway database either way), the fake FedEx c
    third party with a valid and with a deficient authorization, imaging on CD and by FedEx with
    its $45 fee) go through `services.intake.submit`; a simulated specialist sends the staff
    actions as the same Updates the web app uses (`services.staff.perform`): corrected
-   authorization, verification, payment, completion; each request is done when the read model
-   shows it completed. Reported: completed/s, p50/p99 of the automated part of each request
-   (intake to waiting for staff, plus completion to closed), peak worker RSS.
+   authorization, verification, payment, completion. Like the staff app, the specialist sees
+   statuses in the read model (PostgreSQL), never by querying workflows; a request is done when
+   the read model shows it completed. Reported: completed/s, p50/p99 of the automated part of
+   each request (intake to waiting for staff, plus completion to closed), peak worker RSS.
 2. **floor**: the same number of no-op workflows on the same server with the same number of
    worker processes (`--floor-worker`), each running as many no-op activities before and
    after as many Updates as its twin request did (counted from the twin's Temporal history),
@@ -309,6 +310,51 @@ async def poll(check: Callable[[], Awaitable[Any]], timeout: float) -> Any:
         await asyncio.sleep(0.1)
 
 
+class ReadModel:
+    """What the simulated specialist sees: request statuses in PostgreSQL, read the way the
+    staff app reads its queue (one query for every request on screen, ten times a second),
+    never by querying workflows."""
+
+    def __init__(self, database_url: str) -> None:
+        from store.db import engine_for
+
+        self.engine = engine_for(database_url)
+        self.waiting: dict[str, tuple[set[str], asyncio.Future[str]]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    def _statuses(self, ids: list[str]) -> dict[str, str]:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, status FROM requests WHERE id = ANY(:ids)"), {"ids": ids}
+            )
+            return {row.id: row.status for row in rows}
+
+    async def _watch(self) -> None:
+        while True:
+            if self.waiting:
+                found = await asyncio.to_thread(self._statuses, list(self.waiting))
+                for rid, status in found.items():
+                    targets, future = self.waiting[rid]
+                    if status in targets and not future.done():
+                        future.set_result(status)
+                        del self.waiting[rid]
+            await asyncio.sleep(0.1)
+
+    async def reach(self, request_id: str, targets: set[Any], timeout: float = 300) -> str:
+        """Wait until the read model shows the request in one of `targets` (statuses)."""
+        if self.task is None:
+            self.task = asyncio.create_task(self._watch())
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.waiting[request_id] = ({t.value for t in targets}, future)
+        return await asyncio.wait_for(future, timeout)
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
 async def run_ours(
     client: Client, database_url: str, task_queue: str, kinds: list[str], concurrency: int
 ) -> list[Timing]:
@@ -316,15 +362,11 @@ async def run_ours(
     from domain import actions
     from domain.types import Status
     from services import intake, staff
-    from store.db import session_scope
-    from store.models import RecordRequest
     from tests import factories
 
     staff_id = "bench.specialist"
     gate = asyncio.Semaphore(concurrency)
-
-    async def status_of(request_id: str) -> Status:
-        return (await staff.current_state(client, request_id)).status
+    screen = ReadModel(database_url)
 
     async def one(kind: str) -> Timing:
         t = Timing(kind)
@@ -340,43 +382,31 @@ async def run_ours(
             )
             assert result.accepted and result.request_id, result.errors
             rid = t.request_id = result.request_id
-            waiting = {Status.AWAITING_VERIFICATION, Status.DEFICIENT}
-
-            async def reached(targets: set[Status]) -> Status | None:
-                found = await status_of(rid)
-                return found if found in targets else None
-
-            status = await poll(lambda: reached(waiting), 120)
+            status = await screen.reach(rid, {Status.AWAITING_VERIFICATION, Status.DEFICIENT})
             t.waiting = time.perf_counter()
-            if status == Status.DEFICIENT:
+            if status == Status.DEFICIENT.value:
                 fixed = actions.CorrectAuthorization(
                     actor=staff_id, authorization=factories.valid_authorization()
                 )
                 await staff.perform(client, rid, fixed)
-                await poll(lambda: reached({Status.AWAITING_VERIFICATION}), 120)
+                await screen.reach(rid, {Status.AWAITING_VERIFICATION})
             verify = actions.VerifyIdentity(actor=staff_id, method=actions.IdentityMethod.PHOTO_ID)
             await staff.perform(client, rid, verify)
             if kind == "imaging_fedex":
-                await poll(lambda: reached({Status.AWAITING_PAYMENT}), 120)
+                await screen.reach(rid, {Status.AWAITING_PAYMENT})
                 pay = actions.RecordPayment(actor=staff_id, amount_cents=4500, reference="PAY")
                 await staff.perform(client, rid, pay)
-                await poll(lambda: reached({Status.READY_TO_RELEASE}), 120)
+                await screen.reach(rid, {Status.READY_TO_RELEASE})
             t.completing = time.perf_counter()
             await staff.perform(client, rid, actions.Complete(actor=staff_id))
-
-            def closed() -> bool:
-                with session_scope(database_url) as session:
-                    row = session.get(RecordRequest, rid)
-                    return row is not None and row.status == Status.COMPLETED.value
-
-            async def closed_async() -> bool:
-                return await asyncio.to_thread(closed)
-
-            await poll(closed_async, 300)
+            await screen.reach(rid, {Status.COMPLETED})
             t.closed = time.perf_counter()
         return t
 
-    return list(await asyncio.gather(*(one(k) for k in kinds)))
+    try:
+        return list(await asyncio.gather(*(one(k) for k in kinds)))
+    finally:
+        screen.close()
 
 
 async def shape_of(client: Client, request_id: str) -> tuple[int, int, int]:
@@ -499,13 +529,14 @@ async def timers_check(
 ) -> float:
     """RSS of one worker once `count` requests wait for staff with their timers pending."""
     from domain.types import Status
-    from services import intake, staff
+    from services import intake
     from services.temporal import connect
 
     client = await connect(stack.address)
     queue = f"timers-{uuid.uuid4().hex[:8]}"
     stack.start_workers(1, queue, floor=False, max_cached=max_cached)
     gate = asyncio.Semaphore(concurrency)
+    screen = ReadModel(database_url)
     peak = 0.0
 
     async def one(n: int) -> None:
@@ -519,18 +550,14 @@ async def timers_check(
                 source="bench",
                 idempotency_key=f"timers-{uuid.uuid4().hex}",
             )
-            rid = result.request_id or ""
-
-            async def waiting() -> bool:
-                return (await staff.current_state(client, rid)).status == (
-                    Status.AWAITING_VERIFICATION
-                )
-
-            await poll(waiting, 600)
+            await screen.reach(result.request_id or "", {Status.AWAITING_VERIFICATION}, 600)
             if n % 50 == 0:
                 peak = max(peak, *stack.worker_rss())
 
-    await asyncio.gather(*(one(n) for n in range(count)))
+    try:
+        await asyncio.gather(*(one(n) for n in range(count)))
+    finally:
+        screen.close()
     await asyncio.sleep(2)
     peak = max(peak, *stack.worker_rss())
     stack.stop_workers()

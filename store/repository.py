@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session
 
 from domain.effects import AuditEvent, DisclosureRecord, StaffNotification
@@ -69,37 +71,48 @@ def request_row(state: RequestState, version: int) -> dict[str, Any]:
     }
 
 
+@cache
+def _request_upsert(columns: tuple[str, ...]) -> Insert:
+    """Upsert of a request row's projected `columns` that never overwrites a newer version
+    (built once: it runs on every workflow transition, and a statement reused keeps
+    SQLAlchemy's compiled form). Columns staff own (claims, assignment) are left alone."""
+    stmt = insert(RecordRequest.__table__).values(updated_at=func.now())
+    keep = ("id", "workflow_id", "tracking_number")
+    changing = {c: stmt.excluded[c] for c in columns if c not in keep}
+    return stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={**changing, "updated_at": func.now()},
+        where=RecordRequest.__table__.c.state_version < stmt.excluded.state_version,
+    )
+
+
+@cache
+def _event_insert() -> ReturningInsert[tuple[int]]:
+    """Append an audit event once per key; returns its id only when it was new."""
+    table = RequestEvent.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["event_key"]).returning(table.c.id)
+
+
 def project(session: Session, state: RequestState, version: int, event: AuditEvent) -> bool:
     """Upsert the request row (never overwriting a newer version) and append the event.
 
     Returns False when the event was already recorded (a retried activity).
     """
     row = request_row(state, version)
-    stmt = insert(RecordRequest).values(**row, updated_at=func.now())
-    changing = {
-        k: stmt.excluded[k] for k in row if k not in ("id", "workflow_id", "tracking_number")
-    }
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={**changing, "updated_at": func.now()},
-            where=RecordRequest.state_version < stmt.excluded.state_version,
-        )
-    )
-    result = session.execute(
-        insert(RequestEvent)
-        .values(
-            event_key=event.key,
-            request_id=state.request_id,
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            detail=event.detail,
-        )
-        .on_conflict_do_nothing(index_elements=["event_key"])
-        .returning(RequestEvent.id)
+    connection = session.connection()
+    connection.execute(_request_upsert(tuple(row)), row)
+    result = connection.execute(
+        _event_insert(),
+        {
+            "event_key": event.key,
+            "request_id": state.request_id,
+            "at": event.at,
+            "actor": event.actor,
+            "action": event.action,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "detail": event.detail,
+        },
     )
     if state.submission.needs_authorization:
         register_authorization(session, state.request_id, row["patient_key"])
@@ -187,21 +200,26 @@ def record_outbound(
     detail: dict[str, Any] | None = None,
 ) -> bool:
     """Remember that something was sent under `key`."""
-    result = session.execute(
-        insert(OutboundItem)
-        .values(
-            item_key=key,
-            request_id=request_id,
-            channel=channel,
-            kind=kind,
-            path=path,
-            created_at=at,
-            detail=detail,
-        )
-        .on_conflict_do_nothing(index_elements=["item_key"])
-        .returning(OutboundItem.id)
+    result = session.connection().execute(
+        _outbound_insert(),
+        {
+            "item_key": key,
+            "request_id": request_id,
+            "channel": channel,
+            "kind": kind,
+            "path": path,
+            "created_at": at,
+            "detail": detail,
+        },
     )
     return result.first() is not None
+
+
+@cache
+def _outbound_insert() -> ReturningInsert[tuple[int]]:
+    """Record a sent item once per key (built once: every letter and delivery runs it)."""
+    table = OutboundItem.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["item_key"]).returning(table.c.id)
 
 
 def find_submission_by_key(session: Session, idempotency_key: str) -> IntakeSubmission | None:
