@@ -606,7 +606,7 @@ async def main(args: argparse.Namespace) -> None:
     from runtime.logging import configure_logging
 
     configure_logging("WARNING", "console")
-    counts = [int(n) for n in args.workers.split(",")]
+    counts = [int(n) for n in args.workers.split(",") if n]  # "" = the timer check only
     with tempfile.TemporaryDirectory(prefix="roi-bench-") as folder:
         tmp = Path(folder)
         database_url, drop = database(os.environ.get("ROI_DATABASE_URL"), tmp)
@@ -651,8 +651,12 @@ async def main(args: argparse.Namespace) -> None:
         growth = ", ".join(f"{w} workers x{r.rate / base:.2f}" for w, r, _, _ in rows[1:])
         print(f"scale-out vs {rows[0][0]} worker(s): {growth}")
     if rows:
-        best = max(r.rate / f.rate for _, r, f, _ in rows if f.rate)
-        print(f"goal ours >= 80% of floor: {'met' if best >= 0.8 else 'NOT met'} (best {best:.0%})")
+        ratios = [r.rate / f.rate for _, r, f, _ in rows if f.rate]
+        worst = min(ratios)
+        print(
+            f"goal ours >= 80% of floor at every worker count: "
+            f"{'met' if worst >= 0.8 else 'NOT met'} (lowest {worst:.0%}, highest {max(ratios):.0%})"
+        )
     for cache, rss in timer_rss.items():
         verdict = "met" if rss < 300 else "NOT met"
         label = f"max_cached_workflows={cache}" if cache else "worker.py as it is"
