@@ -655,7 +655,8 @@ async def main(args: argparse.Namespace) -> None:
         worst = min(ratios)
         print(
             f"goal ours >= 80% of floor at every worker count: "
-            f"{'met' if worst >= 0.8 else 'NOT met'} (lowest {worst:.0%}, highest {max(ratios):.0%})"
+            f"{'met' if worst >= 0.8 else 'NOT met'} "
+            f"(lowest {worst:.0%}, highest {max(ratios):.0%})"
         )
     for cache, rss in timer_rss.items():
         verdict = "met" if rss < 300 else "NOT met"
