@@ -164,6 +164,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Stack:
     tmp: Path
@@ -232,6 +241,11 @@ class Stack:
                 worker.kill()
                 worker.wait()
         self.workers = []
+
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds used so far by (the worker processes, the Temporal server)."""
+        server = cpu_seconds(self.server.pid) if self.server else 0.0
+        return sum(cpu_seconds(w.pid) for w in self.workers), server
 
     def worker_rss(self) -> list[float]:
         return [rss_mb(w.pid) for w in self.workers]
@@ -471,6 +485,8 @@ class RunResult:
     p50: float
     p99: float
     rss: float
+    worker_cpu: float = 0.0  # CPU seconds, all worker processes together
+    server_cpu: float = 0.0  # CPU seconds of the Temporal server
 
     @property
     def rate(self) -> float:
@@ -498,13 +514,16 @@ async def measure(
     # warm-up: one request, so the first run does not pay the workers' start-up
     await run_ours(client, database_url, queue, ["own_email"], 1)
     sampler = asyncio.create_task(sample())
+    cpu_before = stack.cpu()
     started = time.perf_counter()
     timings = await run_ours(client, database_url, queue, kinds, concurrency)
     ours_seconds = time.perf_counter() - started
+    cpu_after = stack.cpu()
     sampler.cancel()
     stack.stop_workers()
     auto = [t.automated for t in timings]
     ours = RunResult(count, ours_seconds, pct(auto, 0.5), pct(auto, 0.99), peak[0])
+    ours.worker_cpu, ours.server_cpu = (b - a for a, b in zip(cpu_before, cpu_after, strict=True))
     shapes = [await shape_of(client, t.request_id) for t in timings]
     activities = sum(b + a for b, _, a in shapes)
     updates = sum(u for _, u, _ in shapes)
@@ -514,13 +533,16 @@ async def measure(
     peak[0] = 0.0
     await run_floor(client, floor_queue, [(1, 1, 1)], 1)
     sampler = asyncio.create_task(sample())
+    cpu_before = stack.cpu()
     started = time.perf_counter()
     floor_timings = await run_floor(client, floor_queue, shapes, concurrency)
     floor_seconds = time.perf_counter() - started
+    cpu_after = stack.cpu()
     sampler.cancel()
     stack.stop_workers()
     auto = [t.automated for t in floor_timings]
     floor = RunResult(count, floor_seconds, pct(auto, 0.5), pct(auto, 0.99), peak[0])
+    floor.worker_cpu, floor.server_cpu = (b - a for a, b in zip(cpu_before, cpu_after, strict=True))
     return ours, floor, {"activities": activities, "updates": updates}
 
 
@@ -646,6 +668,15 @@ async def main(args: argparse.Namespace) -> None:
             f"{ours.rss:>11.0f} {floor.rss:>12.0f} "
             f"{shape['activities'] / args.requests:>7.1f} {shape['updates'] / args.requests:>7.1f}"
         )
+    if rows:
+        print("CPU per request, ms (worker processes together / Temporal server):")
+    for workers, ours, floor, _ in rows:
+        print(
+            f"{workers:>7} ours {1000 * ours.worker_cpu / ours.completed:>5.0f} / "
+            f"{1000 * ours.server_cpu / ours.completed:<5.0f} floor "
+            f"{1000 * floor.worker_cpu / floor.completed:>5.0f} / "
+            f"{1000 * floor.server_cpu / floor.completed:<5.0f}"
+        )
     if len(rows) > 1:
         base = rows[0][1].rate
         growth = ", ".join(f"{w} workers x{r.rate / base:.2f}" for w, r, _, _ in rows[1:])
@@ -665,7 +696,8 @@ async def main(args: argparse.Namespace) -> None:
             f"worker RSS with {args.timers} requests waiting on timers ({label}): {rss:.0f} MB "
             f"(goal < 300 MB: {verdict})"
         )
-    print(f"median of p50s: {statistics.median([r.p50 for _, r, _, _ in rows] or [0]):.2f} s")
+    if rows:
+        print(f"median of p50s: {statistics.median([r.p50 for _, r, _, _ in rows]):.2f} s")
 
 
 if __name__ == "__main__":
