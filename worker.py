@@ -51,6 +51,7 @@ def build_worker(
     activities: list[Callable[..., Any]],
     executor: ThreadPoolExecutor,
     max_cached_workflows: int = 250,
+    sandboxed: bool = True,
 ) -> Worker:
     """A worker with every workflow and activity of the engine registered.
 
@@ -64,7 +65,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandboxed),
         activities=activities,
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
@@ -129,6 +130,7 @@ async def main() -> None:
             make_activities(settings, database_url),
             executor,
             max_cached_workflows=settings.worker_workflow_cache,
+            sandboxed=settings.workflow_sandbox,
         )
         async with worker:
             log.info("worker.started", task_queue=settings.task_queue)

@@ -20,6 +20,10 @@ server, else an embedded one; a throwaway database either way), the fake FedEx c
    after as many Updates as its twin request did (counted from the twin's Temporal history),
    driven by the same simulated specialist.
 
+Workers run as production's do (`--sandbox off`: ROI_WORKFLOW_SANDBOX=false, see
+workflows/runner.py); `--sandbox on` measures them in Temporal's sandbox, as in development.
+Besides rates, it reports CPU per request of the worker processes and of the Temporal server.
+
 Goal (issue 8): ours >= 80 % of the floor's throughput. Then the timer check: `--timers`
 requests left waiting for staff (their reminder and SLA timers pending) and the workers' RSS
 (goal < 300 MB). Throughput per worker count shows the scale-out (more workers, same cluster).
@@ -135,7 +139,7 @@ async def cache_capped_worker(task_queue: str, max_cached: int) -> None:
             client,
             task_queue=task_queue,
             workflows=engine.WORKFLOWS,
-            workflow_runner=engine.workflow_runner(),
+            workflow_runner=engine.workflow_runner(settings.workflow_sandbox),
             activities=engine.make_activities(settings, database_url),
             activity_executor=executor,
             max_concurrent_activities=32,
@@ -177,6 +181,7 @@ def cpu_seconds(pid: int) -> float:
 class Stack:
     tmp: Path
     database_url: str
+    sandboxed: bool = False  # as production workers run (deploy/k8s/base/configmap.yaml)
     port: int = field(default_factory=free_port)
     carrier_port: int = field(default_factory=free_port)
     server: subprocess.Popen[bytes] | None = None
@@ -219,6 +224,7 @@ class Stack:
             "ROI_BATCH_ENABLED": "false",  # mail, CD and FedEx leave at release, not at 15:00
             "ROI_FEDEX_BASE_URL": f"http://127.0.0.1:{self.carrier_port}",
             "ROI_LOG_LEVEL": "WARNING",
+            "ROI_WORKFLOW_SANDBOX": "true" if self.sandboxed else "false",
         }
         for n in range(count):
             args = [sys.executable, "worker.py"]
@@ -632,7 +638,7 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="roi-bench-") as folder:
         tmp = Path(folder)
         database_url, drop = database(os.environ.get("ROI_DATABASE_URL"), tmp)
-        stack = Stack(tmp, database_url)
+        stack = Stack(tmp, database_url, sandboxed=args.sandbox == "on")
         stack.start()
         rows: list[tuple[int, RunResult, RunResult, dict[str, int]]] = []
         try:
@@ -653,7 +659,8 @@ async def main(args: argparse.Namespace) -> None:
             stack.close()
             drop()
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"\nThroughput benchmark ({started_at}; {os.cpu_count()} CPUs, mix: ", end="")
+    print(f"\nThroughput benchmark ({started_at}; {os.cpu_count()} CPUs; ", end="")
+    print(f"workflow sandbox {args.sandbox}; mix: ", end="")
     print(", ".join(f"{name} {int(w * 100)}%" for name, w in MIX) + ")")
     print(
         f"{'workers':>7} {'ours req/s':>10} {'floor req/s':>11} {'ratio':>6} "
@@ -715,6 +722,12 @@ if __name__ == "__main__":
     parser.add_argument("--timers", type=int, default=300, help="requests left on timers")
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--sandbox",
+        choices=["on", "off"],
+        default="off",
+        help="workers run workflows in Temporal's sandbox (off: as deployed to production)",
+    )
     parser.add_argument(
         "--cache", default="250", help="also run the timer check with these workflow cache sizes"
     )

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None  # None: data_dir / "outbox"
     outbox_latency_ms: int = 0  # simulated channel latency for local outboxes (tests, demos)
     worker_workflow_cache: int = 250  # workflows a worker keeps in memory (bounds its RSS)
+    workflow_sandbox: bool = True  # Temporal's workflow sandbox (workflows/runner.py)
     log_level: str = "INFO"
     log_format: str = "json"  # json or console
     web_host: str = "127.0.0.1"

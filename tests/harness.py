@@ -189,16 +189,22 @@ class Harness:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, database_url: str, outbox: Path, env: WorkflowEnvironment | None = None
+    client: Client,
+    database_url: str,
+    outbox: Path,
+    env: WorkflowEnvironment | None = None,
+    *,
+    sandboxed: bool = True,
 ) -> AsyncIterator[Harness]:
-    """A worker on a fresh task queue with the real activities."""
+    """A worker on a fresh task queue with the real activities (in the workflow sandbox unless
+    told otherwise, as production may run: ROI_WORKFLOW_SANDBOX=false)."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     activities = [
         *RequestActivities(database_url, Outbox(outbox)).all(),
         *CaseActivities(database_url, Outbox(outbox)).all(),
     ]
     with ThreadPoolExecutor(max_workers=8) as executor:
-        async with build_worker(client, task_queue, activities, executor):
+        async with build_worker(client, task_queue, activities, executor, sandboxed=sandboxed):
             harness = Harness(
                 client=client,
                 task_queue=task_queue,

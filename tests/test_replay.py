@@ -41,11 +41,15 @@ def test_histories_are_checked_in() -> None:
     assert {"own_records_email", "third_party_corrected_fedex", "clocks_extension_breach"} <= names
 
 
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "no-sandbox"])
 @pytest.mark.parametrize("path", history_files(), ids=lambda p: p.stem)
-async def test_history_replays_without_nondeterminism(path: Path) -> None:
+async def test_history_replays_without_nondeterminism(path: Path, sandboxed: bool) -> None:
+    """Under the sandbox (development, CI) and without it (ROI_WORKFLOW_SANDBOX=false)."""
     warm_calendars()
     replayer = Replayer(
-        workflows=[W], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        workflows=[W],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(sandboxed),
     )
     history = json.loads(path.read_text())
     result = await replayer.replay_workflow(
