@@ -39,6 +39,25 @@ CHECKS = (
 SEEN: Counter[str] = Counter()
 
 
+def _describe_generator_lambdas_now() -> None:
+    """Hypothesis describes a strategy's lambdas by parsing their module with `ast` the first
+    time it needs to, which can be deep inside a nested draw; there CPython 3.11.7's AST
+    constructor can fail with "recursion depth mismatch" (a CPython bug, fixed in 3.11.8),
+    failing the test for the generator's sake. Describing one lambda of schemathesis' strategy
+    module here, at a shallow stack, caches the parse for every later description."""
+    try:
+        from hypothesis.internal.reflection import get_pretty_function_description
+        from schemathesis.generation.jsonschema import strategy
+    except ImportError:  # other versions: nothing to warm
+        return
+    for check in getattr(strategy, "_TYPE_CHECKS", {}).values():
+        get_pretty_function_description(check)
+        return
+
+
+_describe_generator_lambdas_now()
+
+
 @pytest.fixture(scope="module")
 def operations(web_app: FastAPI) -> list[APIOperation]:
     schema = schemathesis.openapi.from_dict(web_app.openapi())
