@@ -29,6 +29,12 @@ from fakes.http import LoopbackServer, Reply, json_reply, serve_until_interrupte
 STEPS = [("PU", "Picked up"), ("IT", "In transit"), ("DL", "Delivered")]
 
 
+def reference_of(shipment: dict[str, Any]) -> str:
+    """The customer reference a stored shipment was created with (our delivery key)."""
+    item = shipment["request"]["requestedShipment"]["requestedPackageLineItems"][0]
+    return str(item["customerReferences"][0]["value"])
+
+
 class FakeCarrier:
     """State and routes of the fake carrier."""
 
@@ -60,6 +66,10 @@ class FakeCarrier:
             return self._ship(json.loads(body))
         if method == "POST" and path == "/track/v1/trackingnumbers":
             return self._track(json.loads(body))
+        if method == "POST" and path == "/track/v1/referencenumbers":
+            return self._by_reference(json.loads(body))
+        if method == "PUT" and path == "/ship/v1/shipments/cancel":
+            return self._cancel(json.loads(body))
         return json_reply(404, {"errors": [{"code": "NOT.FOUND.ERROR"}]})
 
     def _token(self, body: bytes) -> Reply:
@@ -119,6 +129,27 @@ class FakeCarrier:
                 },
             },
         )
+
+    def _by_reference(self, request: dict[str, Any]) -> Reply:
+        """Track by customer reference: every live shipment carrying it."""
+        wanted = request.get("referencesInformation", {}).get("value")
+        found = [
+            {"trackingNumberInfo": {"trackingNumber": number}}
+            for number, shipment in self.shipments.items()
+            if not shipment.get("cancelled") and reference_of(shipment) == wanted
+        ]
+        if not found:
+            found = [{"error": {"code": "TRACKING.REFERENCENUMBER.NOTFOUND"}}]
+        return json_reply(200, {"output": {"completeTrackResults": [{"trackResults": found}]}})
+
+    def _cancel(self, request: dict[str, Any]) -> Reply:
+        """Cancel a shipment not yet tendered (its charge is voided)."""
+        with self._lock:
+            shipment = self.shipments.get(str(request.get("trackingNumber")))
+            if shipment is None:
+                return json_reply(404, {"errors": [{"code": "TRACKING.TRACKINGNUMBER.NOTFOUND"}]})
+            shipment["cancelled"] = True
+        return json_reply(200, {"output": {"cancelledShipment": True}})
 
     def _track(self, request: dict[str, Any]) -> Reply:
         results = []

@@ -276,6 +276,12 @@ class Channels:
         assert sub is not None
         pdf, _ = mail.single_packet(delivery, packet, today)
         self.outbox.write("ship", delivery.key, ".pdf", pdf)
+        # An earlier attempt's request may have reached FedEx with its answer (and the label)
+        # lost: a worker killed mid-call, a relay that delivered late. Its shipment was never
+        # labelled or tendered, so it is cancelled (its charge voided) before the one we ship.
+        for orphan in self.carrier.shipments_for(delivery.key, today):
+            self.carrier.cancel(orphan)
+            log.warning("fedex.orphan_cancelled", request_id=delivery.request_id)
         shipment = self.carrier.create_shipment(
             shipper_for(sub.site), recipient_party(delivery), delivery.key, today
         )

@@ -11,7 +11,7 @@ import base64
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import httpx
 from temporalio.exceptions import ApplicationError
@@ -166,6 +166,40 @@ class FedexClient:
             d["encodedLabel"] for d in piece["packageDocuments"] if d["contentType"] == "LABEL"
         )
         return Shipment(tracking_number=piece["trackingNumber"], label_pdf=base64.b64decode(label))
+
+    def shipments_for(self, reference: str, ship_date: date) -> list[str]:
+        """Tracking numbers of live shipments created with our `reference` (Track by
+        References): how a retry learns that an earlier attempt's request reached FedEx even
+        though its answer, and the label in it, never came back."""
+        body = self._post(
+            "/track/v1/referencenumbers",
+            {
+                "referencesInformation": {
+                    "type": "CUSTOMER_REFERENCE",
+                    "value": reference,
+                    "accountNumber": self.account_number,
+                    "shipDateBegin": (ship_date - timedelta(days=1)).isoformat(),
+                    "shipDateEnd": ship_date.isoformat(),
+                },
+                "includeDetailedScans": False,
+            },
+            "track by reference",
+        )
+        results = body["output"]["completeTrackResults"][0]["trackResults"]
+        return [r["trackingNumberInfo"]["trackingNumber"] for r in results if "error" not in r]
+
+    def cancel(self, tracking_number: str) -> None:
+        """Cancel a shipment that was never tendered (voids its charge)."""
+        response = self._http.put(
+            "/ship/v1/shipments/cancel",
+            json={
+                "accountNumber": {"value": self.account_number},
+                "trackingNumber": tracking_number,
+                "deletionControl": "DELETE_ALL_PACKAGES",
+            },
+            headers={"Authorization": f"Bearer {self._bearer()}", "X-locale": "en_US"},
+        )
+        _raise_for(response, "cancel")
 
     def track(self, tracking_number: str) -> Tracking:
         """The latest status of a shipment."""

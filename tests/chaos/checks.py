@@ -13,6 +13,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from domain.sla import start_clock
 from domain.types import RequestKind, Site
+from fakes.carrier import reference_of
 from services.temporal import workflow_id_for
 from store.db import session_scope
 from store.models import Disclosure, OutboundItem, RecordRequest, RequestEvent
@@ -106,14 +107,12 @@ def emails(smtp: SmtpFake, planned: list[Planned]) -> Check:
 
 
 def shipments(carrier: CarrierFake, planned: list[Planned]) -> Check:
-    """Exactly one FedEx shipment (so one charge to the hospital's account) per FedEx request,
-    counted at the carrier; none for anything else."""
-    refs = Counter(
-        s["request"]["requestedShipment"]["requestedPackageLineItems"][0]["customerReferences"][0][
-            "value"
-        ]
-        for s in carrier.carrier.shipments.values()
-    )
+    """Exactly one live FedEx shipment (so one charge to the hospital's account) per FedEx
+    request, counted at the carrier; none for anything else. A shipment created by an attempt
+    whose answer was lost (never labelled, never tendered) must have been cancelled."""
+    stored = list(carrier.carrier.shipments.values())
+    refs = Counter(reference_of(s) for s in stored if not s.get("cancelled"))
+    cancelled = sum(1 for s in stored if s.get("cancelled"))
     wrong = []
     for item in planned:
         want = 1 if item.path == "fedex" else 0
@@ -125,8 +124,8 @@ def shipments(carrier: CarrierFake, planned: list[Planned]) -> Check:
     return Check(
         "exactly one shipment per FedEx request (at the carrier)",
         ok,
-        f"{sum(refs.values())} shipments for {total} expected "
-        f"({carrier.carrier.ship_calls} create calls)"
+        f"{sum(refs.values())} live shipments for {total} expected "
+        f"({carrier.carrier.ship_calls} create calls, {cancelled} unlabelled ones cancelled)"
         + (f"; {_bad(wrong, len(planned))}" if wrong else ""),
     )
 

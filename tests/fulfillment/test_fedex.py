@@ -13,8 +13,8 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from activities.channels.fedex import FedexClient, Party
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
-from domain.types import Status
-from fakes.carrier import FakeCarrier
+from domain.types import DeliveryMethod, RequestKind, Status
+from fakes.carrier import FakeCarrier, reference_of
 from runtime.settings import Settings
 from tests import factories
 from tests.fulfillment.conftest import channels_for
@@ -95,3 +95,28 @@ def test_carrier_refuses_wrong_client_credentials(carrier: tuple[FakeCarrier, st
     with pytest.raises(ApplicationError) as refused:
         client.create_shipment(party, party, "ref-1", date(2026, 11, 25))
     assert refused.value.type == "CarrierError" and refused.value.non_retryable
+
+
+def test_a_shipment_whose_answer_was_lost_is_cancelled_before_the_retry_ships(
+    h: Harness, settings: Settings, carrier: tuple[FakeCarrier, str]
+) -> None:
+    """An attempt's create reached FedEx but its answer (and label) never came back (worker
+    killed mid-call, a relay that delivered late): the retry cancels that unlabelled shipment,
+    so one live shipment, one charge, and the label we hold is the one that ships."""
+    fake, url = carrier
+    delivery = _delivery("01lostanswerfedextest00001").model_copy(
+        update={"method": DeliveryMethod.FEDEX, "fee_paid_cents": 4500}
+    )
+    delivery.submission = delivery.submission.model_copy(  # type: ignore[union-attr]
+        update={"delivery_method": DeliveryMethod.FEDEX, "kind": RequestKind.IMAGING}
+    )
+    lost = FedexClient(url, "demo-client", "demo-secret", "000000000")
+    party = Party("A", ["1 Main St"], "Rochester", "MN", "55901")
+    lost.create_shipment(party, party, delivery.key, date.today())  # the answer we never saw
+    channels = channels_for(settings, h.database_url)
+    acts = RequestActivities(h.database_url, Outbox(settings.outbox_path), channels=channels)
+    receipt = ActivityEnvironment().run(acts.deliver, delivery)
+    mine = [s for s in fake.shipments.values() if reference_of(s) == delivery.key]
+    live = [s for s in mine if not s.get("cancelled")]
+    assert len(mine) == 2 and len(live) == 1
+    assert live[0]["trackingNumber"] == receipt.carrier_tracking_number
