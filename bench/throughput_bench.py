@@ -99,13 +99,19 @@ class NoopWorkflow:
         return self.received
 
 
-async def floor_worker(address: str, task_queue: str) -> None:
-    """A worker process of the floor: same executor size as worker.py."""
-    client = await Client.connect(address)
+def stop_on_signals() -> asyncio.Event:
+    """Set when the process is told to stop (SIGINT, SIGTERM), as worker.py does."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def floor_worker(address: str, task_queue: str) -> None:
+    """A worker process of the floor: same executor size as worker.py."""
+    client = await Client.connect(address)
+    stop = stop_on_signals()
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with Worker(
             client,
@@ -119,8 +125,8 @@ async def floor_worker(address: str, task_queue: str) -> None:
 
 
 async def cache_capped_worker(task_queue: str, max_cached: int) -> None:
-    """worker.py's worker with a smaller workflow cache: what the RSS check would be with
-    `max_cached_workflows` set (worker.py keeps the SDK default of 1,000)."""
+    """worker.py's worker (`build_worker`) with another workflow cache size than
+    ROI_WORKER_WORKFLOW_CACHE: what the RSS check gives for that size."""
     import worker as engine
     from runtime.postgres import resolve_database_url
     from runtime.settings import get_settings
@@ -129,21 +135,15 @@ async def cache_capped_worker(task_queue: str, max_cached: int) -> None:
     settings = get_settings()
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     client = await connect(settings.temporal_address)
-    engine.warm_calendars()  # as build_worker does: holiday tables load outside the sandbox
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     with ThreadPoolExecutor(max_workers=32) as executor:
-        async with Worker(
+        async with engine.build_worker(
             client,
-            task_queue=task_queue,
-            workflows=engine.WORKFLOWS,
-            workflow_runner=engine.workflow_runner(settings.workflow_sandbox),
-            activities=engine.make_activities(settings, database_url),
-            activity_executor=executor,
-            max_concurrent_activities=32,
+            task_queue,
+            engine.make_activities(settings, database_url),
+            executor,
             max_cached_workflows=max_cached,
+            sandboxed=settings.workflow_sandbox,
         ):
             await stop.wait()
 
