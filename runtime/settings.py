@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,10 +11,23 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class Environment(StrEnum):
+    """Where the engine runs. Demo conveniences (built-in secrets, the fake carrier, the demo
+    record folder) are allowed only in `local` and `test` (runtime/production.py)."""
+
+    LOCAL = "local"
+    TEST = "test"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
 class Settings(BaseSettings):
-    """Every knob the engine has; defaults run the local demo."""
+    """Every knob the engine has. Defaults run the local demo, and are refused outside it:
+    `env` defaults to production, so a forgotten setting fails closed."""
 
     model_config = SettingsConfigDict(env_prefix="ROI_", extra="ignore")
+
+    env: Environment = Environment.PRODUCTION  # scripts/demo sets local, scripts/test sets test
 
     database_url: str | None = None  # None: start the embedded PostgreSQL under data_dir
     data_dir: Path = PROJECT_ROOT / ".data"
@@ -21,6 +35,17 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
     task_queue: str = "roi-requests"
+    # Temporal payloads are encrypted (runtime/codec.py): "key-id:base64-32-bytes,…", the first
+    # encrypts, every one decrypts (rotation). Unset: a built-in key, refused outside local/test.
+    payload_keys: str | None = None
+    temporal_tls: bool = False  # TLS to the Temporal frontend (implied by any setting below)
+    temporal_tls_ca_path: Path | None = None  # CA that signed the frontend's certificate
+    temporal_tls_cert_path: Path | None = None  # mTLS client certificate (with the key below)
+    temporal_tls_key_path: Path | None = None
+    temporal_tls_server_name: str | None = None  # SNI / name to verify, if not the address's
+    temporal_api_key: str | None = None  # Temporal Cloud API key (sent as a bearer token)
+    # Origins of the Temporal Web UI allowed to call the staff app's /codec/decode
+    codec_cors_origins: str = "http://localhost:8233,http://127.0.0.1:8233"
     outbox_dir: Path | None = None  # None: data_dir / "outbox"
     outbox_latency_ms: int = 0  # simulated channel latency for local outboxes (tests, demos)
     worker_workflow_cache: int = 250  # workflows a worker keeps in memory (bounds its RSS)

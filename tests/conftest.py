@@ -25,6 +25,9 @@ from temporalio.testing import WorkflowEnvironment
 from runtime.logging import configure_logging
 from store.migrate import upgrade
 
+# Tests may use the demo conveniences (fake carrier, built-in keys); production refuses them.
+os.environ.setdefault("ROI_ENV", "test")
+
 BIN = Path(sys.executable).parent
 #: The whole-suite PHI scan (ROI_PHI_SCAN=1): hooks that read every test's captured output.
 pytest_plugins = ["tests.hostile.phi_scan"]
