@@ -35,10 +35,21 @@ from app.context import (
     Unavailable,
 )
 from app.render import render
-from app.routes import admin, board, download, intake, queue, requests, session, status
+from app.routes import (
+    admin,
+    board,
+    codec,
+    download,
+    intake,
+    queue,
+    requests,
+    session,
+    status,
+)
 from runtime import tracing, web_ops
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
+from runtime.production import Component, refuse_demo_settings
 from runtime.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -266,8 +277,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if database_url is None:
+        if database_url is None:  # the production path (tests inject the database)
             configure_logging(settings.log_level, settings.log_format)
+            refuse_demo_settings(settings, Component.WEB)  # outside local/test: stop here
             ctx.database_url = await run_in_threadpool(
                 resolve_database_url, settings.database_url, settings.data_dir
             )
@@ -291,7 +303,7 @@ def create_app(
         web_ops.router(settings, lambda: ctx.database_url, lambda: ctx.client is not None)
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (session, queue, requests, board, admin, status, intake, download):
+    for module in (session, queue, requests, board, admin, status, intake, download, codec):
         app.include_router(module.router)
     _install_handlers(app)
 

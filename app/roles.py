@@ -30,6 +30,7 @@ class Can(StrEnum):
     AUDIT_TRAIL = "audit_trail"  # who viewed or changed a request
     SUBMIT_INTAKE = "submit_intake"  # key in a request through the intake API
     MANAGE_USERS = "manage_users"
+    DECODE_PAYLOADS = "decode_payloads"  # open sealed Temporal payloads (/codec/decode)
 
 
 _SPECIALIST = frozenset({Can.WORK_QUEUE, Can.VIEW_REQUEST, Can.ACT})
@@ -38,7 +39,8 @@ CAPABILITIES: dict[Role, frozenset[Can]] = {
     Role.SPECIALIST: _SPECIALIST | {Can.SUBMIT_INTAKE},
     Role.AMENDMENT_SPECIALIST: _SPECIALIST,
     Role.DATA_INTEGRITY_SPECIALIST: _SPECIALIST,
-    Role.SUPERVISOR: _SPECIALIST | {Can.BOARD, Can.REASSIGN, Can.AUDIT_TRAIL, Can.SUBMIT_INTAKE},
+    Role.SUPERVISOR: _SPECIALIST
+    | {Can.BOARD, Can.REASSIGN, Can.AUDIT_TRAIL, Can.SUBMIT_INTAKE, Can.DECODE_PAYLOADS},
     Role.ADMIN: frozenset({Can.MANAGE_USERS}),
 }
 

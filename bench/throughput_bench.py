@@ -110,7 +110,9 @@ def stop_on_signals() -> asyncio.Event:
 
 async def floor_worker(address: str, task_queue: str) -> None:
     """A worker process of the floor: same executor size as worker.py."""
-    client = await Client.connect(address)
+    from services.temporal import connect
+
+    client = await connect(address)  # the floor seals its payloads too (same codec cost)
     stop = stop_on_signals()
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with Worker(

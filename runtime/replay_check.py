@@ -21,13 +21,12 @@ from collections.abc import AsyncIterator
 
 import structlog
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.calendar import warm_calendars
 from runtime.logging import configure_logging
 from runtime.settings import get_settings
-from services.temporal import connect
+from services.temporal import connect, converter
 from workflows.runner import workflow_runner
 
 log = structlog.get_logger(__name__)
@@ -54,7 +53,7 @@ async def replay(found: AsyncIterator[WorkflowHistory]) -> tuple[int, list[str]]
     warm_calendars()
     replayer = Replayer(
         workflows=WORKFLOWS,
-        data_converter=pydantic_data_converter,
+        data_converter=converter(),  # histories are sealed: open them here, in-cluster
         workflow_runner=workflow_runner(),
     )
     checked, failed = 0, []

@@ -304,3 +304,27 @@ class BatchRun(SQLModel, table=True):
     trigger: str = Field(default="schedule", max_length=16)  # schedule, manual
     counts: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
     artifacts: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+
+
+class SecurityEvent(SQLModel, table=True):
+    """Append-only record of security-relevant actions (who decoded Temporal payloads, …).
+
+    Actor is an account's opaque id; detail carries codes, counts and request ids, never PHI.
+    """
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_action_at", "action", "at"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    at: datetime = Field(
+        sa_column=Column(
+            DateTime(timezone=True), nullable=False, index=True, server_default=text("now()")
+        )
+    )
+    actor: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=64)
+    outcome: str = Field(max_length=16)  # ok, refused, failed
+    client: str | None = Field(default=None, max_length=64)  # client address, when known
+    detail: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import settings
 from psycopg import sql
 from sqlalchemy.engine import make_url
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from runtime.logging import configure_logging
+from services.temporal import converter
 from store.migrate import upgrade
 
 # Tests may use the demo conveniences (fake carrier, built-in keys); production refuses them.
@@ -91,7 +91,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server, from the installed binary (never downloaded)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=converter(),  # payloads sealed, as in production
     )
     yield env
     await env.shutdown()

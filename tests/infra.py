@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from services.temporal import converter
 from store.migrate import upgrade
 
 BIN = Path(sys.executable).parent
@@ -55,7 +55,7 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
 
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=converter(),  # payloads sealed, as in production
     )
     try:
         await ensure_search_attributes(env.client)

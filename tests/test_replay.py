@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from domain import actions
 from domain.calendar import warm_calendars
 from domain.types import Status
+from services.temporal import converter
 from tests import factories
 from tests.harness import Harness, running_worker
 from workflows.record_request import RecordRequestWorkflow as W
@@ -48,7 +48,7 @@ async def test_history_replays_without_nondeterminism(path: Path, sandboxed: boo
     warm_calendars()
     replayer = Replayer(
         workflows=[W],
-        data_converter=pydantic_data_converter,
+        data_converter=converter(),
         workflow_runner=workflow_runner(sandboxed),
     )
     history = json.loads(path.read_text())
