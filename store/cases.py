@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.effects import AmendmentOutcome, AuditEvent, ProxyChange, RegistryUpdate
 from domain.kinds.case import CaseState
@@ -96,7 +96,7 @@ def project_case(session: Session, state: CaseState, version: int, event: AuditE
             detail=event.detail,
         )
         .on_conflict_do_nothing(index_elements=["event_key"])
-        .returning(RequestEvent.id)
+        .returning(col(RequestEvent.id))
     )
     return result.first() is not None
 
@@ -119,7 +119,7 @@ def begin_release(session: Session, authorization_ref: str, request_id: str, at:
     register_authorization(session, request_id, None)
     row = session.execute(
         select(AuthorizationRecord)
-        .where(AuthorizationRecord.authorization_ref == authorization_ref)
+        .where(col(AuthorizationRecord.authorization_ref) == authorization_ref)
         .with_for_update()
     ).scalar_one()
     if row.status == "revoked":
@@ -143,8 +143,8 @@ def apply_revocation(
     for tracking in tracking_numbers:
         request = session.execute(
             select(RecordRequest).where(
-                RecordRequest.tracking_number == tracking.upper(),
-                RecordRequest.patient_key == patient_key,
+                col(RecordRequest.tracking_number) == tracking.upper(),
+                col(RecordRequest.patient_key) == patient_key,
             )
         ).scalar_one_or_none()
         if request is None or request.kind in NO_AUTHORIZATION_KINDS:
@@ -153,7 +153,7 @@ def apply_revocation(
         register_authorization(session, request.id, patient_key)
         row = session.execute(
             select(AuthorizationRecord)
-            .where(AuthorizationRecord.authorization_ref == f"{request.id}-authorization")
+            .where(col(AuthorizationRecord.authorization_ref) == f"{request.id}-authorization")
             .with_for_update()
         ).scalar_one()
         if row.status != "revoked":
@@ -186,7 +186,9 @@ def update_registry(session: Session, change: RegistryUpdate) -> None:
 def deceased_on(session: Session, patient_key: str) -> date | None:
     """The date of death Data Integrity recorded, if any."""
     return session.execute(
-        select(PatientRegistry.deceased_on).where(PatientRegistry.patient_key == patient_key)
+        select(col(PatientRegistry.deceased_on)).where(
+            col(PatientRegistry.patient_key) == patient_key
+        )
     ).scalar_one_or_none()
 
 
@@ -206,7 +208,7 @@ def amendments_for(session: Session, patient_key: str) -> list[AmendmentRecord]:
     return list(
         session.execute(
             select(AmendmentRecord).where(
-                AmendmentRecord.patient_key == patient_key,
+                col(AmendmentRecord.patient_key) == patient_key,
                 AmendmentRecord.include_with_disclosures.is_(True),  # type: ignore[attr-defined]
             )
         ).scalars()
@@ -231,7 +233,9 @@ def change_proxy(session: Session, change: ProxyChange) -> None:
     else:
         session.execute(
             update(ProxyGrant)
-            .where(ProxyGrant.request_id == change.request_id, ProxyGrant.status == "active")
+            .where(
+                col(ProxyGrant.request_id) == change.request_id, col(ProxyGrant.status) == "active"
+            )
             .values(status="ended", ended_at=change.at, end_reason=change.reason)
         )
 
@@ -240,8 +244,8 @@ def patient_disclosures(session: Session, patient_key: str) -> list[Disclosure]:
     return list(
         session.execute(
             select(Disclosure)
-            .where(Disclosure.patient_key == patient_key)
-            .order_by(Disclosure.disclosed_at)
+            .where(col(Disclosure.patient_key) == patient_key)
+            .order_by(col(Disclosure.disclosed_at))
         ).scalars()
     )
 
@@ -250,11 +254,11 @@ def prior_accountings(session: Session, patient_key: str, request_id: str) -> li
     """When this patient's earlier accounting requests were received."""
     return list(
         session.execute(
-            select(RecordRequest.received_at).where(
-                RecordRequest.patient_key == patient_key,
-                RecordRequest.kind == "accounting",
-                RecordRequest.id != request_id,
-                RecordRequest.status.not_in(["cancelled"]),  # type: ignore[attr-defined]
+            select(col(RecordRequest.received_at)).where(
+                col(RecordRequest.patient_key) == patient_key,
+                col(RecordRequest.kind) == "accounting",
+                col(RecordRequest.id) != request_id,
+                col(RecordRequest.status).not_in(["cancelled"]),
             )
         ).scalars()
     )

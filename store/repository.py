@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.sql.dml import ReturningInsert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.effects import AuditEvent, DisclosureRecord, StaffNotification
 from domain.patients import patient_key
@@ -23,6 +23,7 @@ from store.models import (
     RecordRequest,
     RequestEvent,
 )
+from store.tables import table_of
 
 
 def request_row(state: RequestState, version: int) -> dict[str, Any]:
@@ -76,20 +77,20 @@ def _request_upsert(columns: tuple[str, ...]) -> Insert:
     """Upsert of a request row's projected `columns` that never overwrites a newer version
     (built once: it runs on every workflow transition, and a statement reused keeps
     SQLAlchemy's compiled form). Columns staff own (claims, assignment) are left alone."""
-    stmt = insert(RecordRequest.__table__).values(updated_at=func.now())
+    stmt = insert(table_of(RecordRequest)).values(updated_at=func.now())
     keep = ("id", "workflow_id", "tracking_number")
     changing = {c: stmt.excluded[c] for c in columns if c not in keep}
     return stmt.on_conflict_do_update(
         index_elements=["id"],
         set_={**changing, "updated_at": func.now()},
-        where=RecordRequest.__table__.c.state_version < stmt.excluded.state_version,
+        where=table_of(RecordRequest).c.state_version < stmt.excluded.state_version,
     )
 
 
 @cache
 def _event_insert() -> ReturningInsert[tuple[int]]:
     """Append an audit event once per key; returns its id only when it was new."""
-    table = RequestEvent.__table__
+    table = table_of(RequestEvent)
     return insert(table).on_conflict_do_nothing(index_elements=["event_key"]).returning(table.c.id)
 
 
@@ -159,7 +160,7 @@ def record_disclosure(session: Session, record: DisclosureRecord, source: str = 
             source=source,
         )
         .on_conflict_do_nothing(index_elements=["disclosure_key"])
-        .returning(Disclosure.id)
+        .returning(col(Disclosure.id))
     )
     return result.first() is not None
 
@@ -176,7 +177,7 @@ def record_notification(session: Session, note: StaffNotification) -> bool:
             created_at=note.at,
         )
         .on_conflict_do_nothing(index_elements=["notification_key"])
-        .returning(Notification.id)
+        .returning(col(Notification.id))
     )
     return result.first() is not None
 
@@ -184,7 +185,9 @@ def record_notification(session: Session, note: StaffNotification) -> bool:
 def outbound_item(session: Session, key: str) -> OutboundItem | None:
     """What was already sent under `key`, if anything."""
     return (
-        session.execute(select(OutboundItem).where(OutboundItem.item_key == key)).scalars().first()
+        session.execute(select(OutboundItem).where(col(OutboundItem.item_key) == key))
+        .scalars()
+        .first()
     )
 
 
@@ -218,18 +221,18 @@ def record_outbound(
 @cache
 def _outbound_insert() -> ReturningInsert[tuple[int]]:
     """Record a sent item once per key (built once: every letter and delivery runs it)."""
-    table = OutboundItem.__table__
+    table = table_of(OutboundItem)
     return insert(table).on_conflict_do_nothing(index_elements=["item_key"]).returning(table.c.id)
 
 
 def find_submission_by_key(session: Session, idempotency_key: str) -> IntakeSubmission | None:
     """The submission stored under an idempotency key."""
-    query = select(IntakeSubmission).where(IntakeSubmission.idempotency_key == idempotency_key)
+    query = select(IntakeSubmission).where(col(IntakeSubmission.idempotency_key) == idempotency_key)
     return session.execute(query).scalars().first()
 
 
 def mark_submission(session: Session, submission_id: str, **values: Any) -> None:
     """Set the outcome (accepted/rejected), errors and request id of a stored submission."""
     session.execute(
-        update(IntakeSubmission).where(IntakeSubmission.id == submission_id).values(**values)
+        update(IntakeSubmission).where(col(IntakeSubmission.id) == submission_id).values(**values)
     )
