@@ -31,9 +31,16 @@ def port_open(host: str, port: int) -> bool:
 
 
 def start_dev_server(
-    db_file: Path, *, port: int = 7233, ui_port: int = 8233, log_file: Path | None = None
+    db_file: Path,
+    *,
+    port: int = 7233,
+    ui_port: int = 8233,
+    log_file: Path | None = None,
+    codec_endpoint: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """`temporal server start-dev` with the engine's search attributes; waits until it listens."""
+    """`temporal server start-dev` with the engine's search attributes; waits until it listens.
+    With `codec_endpoint` (the staff app's /codec), its Web UI opens sealed payloads for a
+    signed-in supervisor."""
     db_file.parent.mkdir(parents=True, exist_ok=True)
     args = [
         temporal_cli(),
@@ -50,6 +57,8 @@ def start_dev_server(
         "--log-level",
         "warn",
     ]
+    if codec_endpoint:
+        args += ["--ui-codec-endpoint", codec_endpoint]
     for name, kind in REGISTRATION.items():
         args += ["--search-attribute", f"{name}={kind}"]
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
