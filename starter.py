@@ -36,6 +36,7 @@ from domain.sites import site_profile
 from domain.types import TERMINAL_STATUSES, DeliveryMethod, RequestKind, Site, Status
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
+from runtime.production import Component, demo_settings_in_use, refuse_demo_settings
 from runtime.settings import get_settings
 from services import intake, staff
 from services.disclosures import (
@@ -58,6 +59,16 @@ app.add_typer(release_app, name="release")
 app.add_typer(users_app, name="users")
 console = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def _refuse_demo_settings() -> None:
+    # Runs before every command: outside ROI_ENV=local/test, demo settings stop it (exit 78).
+    settings = get_settings()
+    if demo_settings_in_use(settings, Component.CLI):
+        configure_logging("WARNING", "console")  # the refusal event goes to stderr
+        refuse_demo_settings(settings, Component.CLI)
+
 
 Actor = Annotated[
     str, typer.Option("--actor", envvar="ROI_ACTOR", help="Your staff user id (audit trail).")

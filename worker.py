@@ -28,6 +28,7 @@ from runtime import metrics, tracing
 from runtime.bytecode import precompile_workflows
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
+from runtime.production import Component, refuse_demo_settings
 from runtime.settings import Settings, get_settings
 from services import intake
 from services.temporal import connect
@@ -110,6 +111,7 @@ async def reconcile_when_possible(database_url: str, client: Client, task_queue:
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    refuse_demo_settings(settings, Component.WORKER)  # outside local/test: exits here
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     tracing.configure(settings, "roi-worker")  # ROI_OTEL_EXPORTER; off by default
     if settings.worker_metrics_port:  # our counters; the SDK's come from the runtime below
