@@ -12,12 +12,13 @@ import contextlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -195,7 +196,7 @@ async def submit(
         submission_id = str(ULID())
         channel = data.get("channel") if isinstance(data, dict) else None
         session.add(
-            IntakeSubmission(
+            IntakeSubmission(  # type: ignore[call-arg]  # stored_at is the database default (now())
                 id=submission_id,
                 received_at=_received_at(data, now),
                 channel=str(channel)[:16] if channel else "unknown",
@@ -205,7 +206,7 @@ async def submit(
                 if data is not None
                 else {
                     "unparsed": storable_copy(
-                        raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+                        raw if isinstance(raw, str) else cast(bytes, raw).decode("utf-8", "replace")
                     )
                 },
             )
@@ -227,7 +228,7 @@ def _parse(
     data: Any, now: datetime
 ) -> tuple[RequestKind | None, BaseModel | None, list[FieldIssue]]:
     """Dispatch on `kind` to the right model and rules."""
-    raw_kind = data.get("kind") if isinstance(data, dict) else None
+    raw_kind: Any = data.get("kind") if isinstance(data, dict) else None
     try:
         kind = RequestKind(raw_kind)
     except ValueError:
@@ -405,12 +406,12 @@ async def reconcile(
                 select(IntakeSubmission).where(
                     or_(
                         and_(
-                            IntakeSubmission.outcome == "accepted",
-                            IntakeSubmission.request_id.not_in(select(RecordRequest.id)),  # type: ignore[union-attr]
+                            col(IntakeSubmission.outcome) == "accepted",
+                            col(IntakeSubmission.request_id).not_in(select(col(RecordRequest.id))),
                         ),
                         and_(
-                            IntakeSubmission.outcome == "received",
-                            IntakeSubmission.stored_at < cutoff,
+                            col(IntakeSubmission.outcome) == "received",
+                            col(IntakeSubmission.stored_at) < cutoff,
                         ),
                     )
                 )

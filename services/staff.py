@@ -7,9 +7,10 @@ Actions go to the request's workflow as Temporal Updates; a refusal comes back a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import or_, select
+from sqlmodel import col
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -57,9 +58,12 @@ def resolve_request_id(database_url: str, reference: str) -> str:
     """A request id from either its id or its tracking number (case-insensitive)."""
     ref = reference.strip()
     with session_scope(database_url) as session:
-        found = session.execute(
-            select(RecordRequest.id).where(
-                or_(RecordRequest.id == ref.lower(), RecordRequest.tracking_number == ref.upper())
+        found: str | None = session.execute(
+            select(col(RecordRequest.id)).where(
+                or_(
+                    col(RecordRequest.id) == ref.lower(),
+                    col(RecordRequest.tracking_number) == ref.upper(),
+                )
             )
         ).scalar_one_or_none()
     if found is None:
@@ -77,8 +81,11 @@ async def perform(
     """
     handle = client.get_workflow_handle(workflow_id_for(request_id))
     try:
-        return await handle.execute_update(
-            update or UPDATES[type(action)], action, result_type=actions.ActionResult
+        return cast(
+            actions.ActionResult,
+            await handle.execute_update(
+                update or UPDATES[type(action)], action, result_type=actions.ActionResult
+            ),
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
@@ -105,7 +112,8 @@ async def perform_on_case(
 async def current_state(client: Client, request_id: str) -> RequestState:
     """The workflow's own view of the request (source of truth)."""
     handle = client.get_workflow_handle(workflow_id_for(request_id))
-    return await handle.query(RecordRequestWorkflow.status, result_type=RequestState)
+    # a query method's result type comes from its definition (result_type is for names only)
+    return await handle.query(RecordRequestWorkflow.status)
 
 
 async def any_state(client: Client, request_id: str) -> RequestState | CaseState:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -57,6 +57,10 @@ class CaseWorkflow:
     """Base of the case workflows (not a workflow itself)."""
 
     state: CaseState
+
+    if TYPE_CHECKING:
+        # Every case kind's entry point (each subclass defines it under @workflow.run).
+        async def run(self, start: CaseStart) -> CaseState: ...
 
     def _init_case(self, start: CaseStart) -> None:
         self.state = CaseState(
