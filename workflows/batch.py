@@ -31,13 +31,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.effects import BatchFulfilled, ReleaseHold
     from domain.types import DeliveryMethod
 
-SHORT = dict(
+SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=60),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
     ),
 )
-BUILD = dict(
+BUILD: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(hours=2),
     heartbeat_timeout=timedelta(minutes=2),
     retry_policy=RetryPolicy(

@@ -235,7 +235,7 @@ class CaseWorkflow:
             if delay > timedelta(0):
                 try:
                     await workflow.wait_condition(
-                        lambda version=version: (
+                        lambda version=version: (  # type: ignore[misc]  # lambda with a default: mypy cannot infer it
                             not self.state.is_open
                             or self.state.status in CLOCK_SATISFIED
                             or self.clock_version != version

@@ -59,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.types import SlaEvent, Status
     from workflows import search
 
-SHORT = dict(
+SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -67,7 +67,7 @@ SHORT = dict(
 )
 TRACKING_EVERY = timedelta(hours=6)
 TRACKING_READS = 60  # 15 days of 6-hourly reads, then staff are told
-DELIVERY = dict(
+DELIVERY: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(minutes=10),
     heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(
@@ -445,7 +445,7 @@ class RecordRequestWorkflow:
             version = self.clock_version
             if mark is None:
                 await workflow.wait_condition(
-                    lambda version=version: not self.state.is_open or self.clock_version != version
+                    lambda version=version: not self.state.is_open or self.clock_version != version  # type: ignore[misc]  # lambda with a default: mypy cannot infer it
                 )
                 continue
             event, at = mark
@@ -453,7 +453,7 @@ class RecordRequestWorkflow:
             if delay > timedelta(0):
                 try:
                     await workflow.wait_condition(
-                        lambda version=version: (
+                        lambda version=version: (  # type: ignore[misc]  # lambda with a default: mypy cannot infer it
                             not self.state.is_open or self.clock_version != version
                         ),
                         timeout=delay,
