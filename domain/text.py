@@ -10,6 +10,7 @@ marks, combining characters, emoji, any script) is kept exactly as sent.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -22,6 +23,8 @@ _REPLACEMENT = "\ufffd"
 
 INVALID_CHARACTERS = "invalid_characters"
 MESSAGE = "Contains a character that cannot be stored (a NUL byte or broken Unicode); remove it."
+NUMBER_OUT_OF_RANGE = "number_out_of_range"
+NUMBER_MESSAGE = "This number is too large to be a real value; check it."
 
 
 #: No submission nests deeper than this; a body that does is an attack, not a request.
@@ -61,7 +64,10 @@ def unstorable_fields(data: Any, path: str = "") -> list[FieldIssue]:
     if isinstance(data, BaseModel):
         data = data.model_dump()
     found: list[FieldIssue] = []
-    if isinstance(data, str):
+    if isinstance(data, float) and not math.isfinite(data):
+        # JSON such as 1e999999 parses to infinity, which jsonb (and every field) refuses
+        found.append(issue(path or "body", NUMBER_OUT_OF_RANGE, NUMBER_MESSAGE))
+    elif isinstance(data, str):
         if not is_storable(data):
             found.append(issue(path or "body", INVALID_CHARACTERS, MESSAGE))
     elif isinstance(data, dict):
@@ -79,8 +85,10 @@ def unstorable_fields(data: Any, path: str = "") -> list[FieldIssue]:
 
 
 def storable_copy(data: Any) -> Any:
-    """The same JSON value with each unstorable character replaced by U+FFFD, so a refused
-    submission can still be kept for staff review."""
+    """The same JSON value with each unstorable character replaced by U+FFFD (and a number out
+    of range by null), so a refused submission can still be kept for staff review."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
     if isinstance(data, str):
         return _UNSTORABLE.sub(_REPLACEMENT, data)
     if isinstance(data, dict):

@@ -8,6 +8,8 @@ import json
 import pytest
 from fastapi import FastAPI
 
+from store.db import session_scope
+from store.models import IntakeSubmission
 from tests import factories
 from tests.hostile.helpers import assert_explained, send_raw
 from tests.web.helpers import client, sign_in
@@ -120,3 +122,22 @@ async def test_a_key_reused_for_another_kind_never_drops_the_second_request(
         assert kept is not None and kept.payload["kind"] == "access_own"
     assert again.status_code == 200 and again.json()["duplicate"] is True
     assert again.json()["tracking_number"] == first.json()["tracking_number"]
+
+
+@pytest.mark.parametrize("number", ["1e999999", "-1e999999", "1.5e400"])
+async def test_a_number_too_large_is_refused_by_field_and_the_submission_kept(
+    number: str, web_app: FastAPI, api_token: str, web_db: str
+) -> None:
+    """Found by the attack on the running app: these answered 500 and the submission was lost."""
+    body = json.dumps(factories.own_records()).replace('"MRN-0000001"', number).encode()
+    headers = {"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"}
+    response = await send_raw(web_app, "POST", URL, headers, body)
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert {"field": "patient.mrn", "code": "number_out_of_range"} in [
+        {"field": e["field"], "code": e["code"]} for e in answer["errors"]
+    ]
+    with session_scope(web_db) as session:
+        kept = session.get(IntakeSubmission, answer["submission_id"])
+    assert kept is not None and kept.payload["patient"]["mrn"] is None
+    assert kept.payload["patient"]["last_name"] == "Testpatient"
