@@ -7,6 +7,8 @@ key (a retried activity writes the same row or file, never a second one).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from temporalio import activity
@@ -154,7 +156,7 @@ class CaseActivities:
             found = cases.prior_accountings(session, query.patient_key, query.request_id)
         return [d.date().isoformat() for d in found]
 
-    def all(self) -> list:
+    def all(self) -> list[Callable[..., Any]]:
         return [
             self.project_case,
             self.begin_release,

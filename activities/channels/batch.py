@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from activities.channels.dispatch import Channels
 from activities.channels.mail import MailBatch
@@ -33,10 +34,10 @@ WAITING = (Status.QUEUED_FOR_BATCH.value, Status.FULFILLING.value)
 
 def queued_items(session: Session, site: str, method: str | None = None) -> list[BatchItem]:
     """Deliveries waiting for the site's batch, oldest first (the preview reads this too)."""
-    query = select(BatchItem).where(BatchItem.site == site, BatchItem.status == "queued")
+    query = select(BatchItem).where(col(BatchItem.site) == site, col(BatchItem.status) == "queued")
     if method:
-        query = query.where(BatchItem.method == method)
-    return list(session.execute(query.order_by(BatchItem.queued_at)).scalars().all())  # type: ignore[arg-type]
+        query = query.where(col(BatchItem.method) == method)
+    return list(session.execute(query.order_by(col(BatchItem.queued_at))).scalars().all())
 
 
 def start_run(database_url: str, start: BatchStart) -> BatchPlan:
@@ -57,7 +58,9 @@ def start_run(database_url: str, start: BatchStart) -> BatchPlan:
         )
         if start.skipped:
             session.execute(
-                update(BatchRun).where(BatchRun.batch_id == start.batch_id).values(finished_at=now)
+                update(BatchRun)
+                .where(col(BatchRun.batch_id) == start.batch_id)
+                .values(finished_at=now)
             )
             return BatchPlan(batch_id=start.batch_id, site=start.site)
         queued: dict[str, int] = {}
@@ -65,15 +68,15 @@ def start_run(database_url: str, start: BatchStart) -> BatchPlan:
             queued[item.method] = queued.get(item.method, 0) + 1
         session.execute(  # the totals the CLI's progress bars start from
             update(BatchRun)
-            .where(BatchRun.batch_id == start.batch_id)
+            .where(col(BatchRun.batch_id) == start.batch_id)
             .values(counts={f"{m}_total": n for m, n in queued.items()})
         )
         unsignalled = (
             session.execute(
                 select(BatchItem).where(
-                    BatchItem.site == start.site,
-                    BatchItem.status.in_(["sent", "held"]),  # type: ignore[attr-defined]
-                    BatchItem.signalled_at.is_(None),  # type: ignore[union-attr]
+                    col(BatchItem.site) == start.site,
+                    col(BatchItem.status).in_(["sent", "held"]),
+                    col(BatchItem.signalled_at).is_(None),
                 )
             )
             .scalars()
@@ -128,13 +131,13 @@ class BatchBuilder:
         was withdrawn."""
         item = session.execute(
             select(BatchItem)
-            .where(BatchItem.delivery_key == key, BatchItem.status == "queued")
+            .where(col(BatchItem.delivery_key) == key, col(BatchItem.status) == "queued")
             .with_for_update(skip_locked=True)
         ).scalar_one_or_none()
         if item is None:
             return None
         status = session.execute(
-            select(RecordRequest.status).where(RecordRequest.id == item.request_id)
+            select(col(RecordRequest.status)).where(col(RecordRequest.id) == item.request_id)
         ).scalar_one_or_none()
         if status not in WAITING:
             item.status = "withdrawn"
@@ -234,13 +237,13 @@ def mark_signalled(database_url: str, request_ids: list[str]) -> int:
         result = session.execute(
             update(BatchItem)
             .where(
-                BatchItem.request_id.in_(request_ids),  # type: ignore[attr-defined]
-                BatchItem.status.in_(["sent", "held"]),  # type: ignore[attr-defined]
-                BatchItem.signalled_at.is_(None),  # type: ignore[union-attr]
+                col(BatchItem.request_id).in_(request_ids),
+                col(BatchItem.status).in_(["sent", "held"]),
+                col(BatchItem.signalled_at).is_(None),
             )
             .values(signalled_at=datetime.now(UTC))
         )
-        return result.rowcount or 0
+        return cast(CursorResult[Any], result).rowcount or 0
 
 
 def finish_run(
@@ -254,7 +257,7 @@ def finish_run(
     with session_scope(database_url) as session:
         session.execute(
             update(BatchRun)
-            .where(BatchRun.batch_id == batch_id)
+            .where(col(BatchRun.batch_id) == batch_id)
             .values(
                 status=status, finished_at=datetime.now(UTC), counts=counts, artifacts=artifacts
             )

@@ -9,9 +9,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy import select
+from sqlmodel import col
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.channels import links
@@ -59,8 +67,8 @@ def preview(site: SiteOpt = None) -> None:
             items = queued_items(session, s.value)
             tracking = dict(
                 session.execute(
-                    select(RecordRequest.id, RecordRequest.tracking_number).where(
-                        RecordRequest.id.in_([i.request_id for i in items])  # type: ignore[attr-defined]
+                    select(col(RecordRequest.id), col(RecordRequest.tracking_number)).where(
+                        col(RecordRequest.id).in_([i.request_id for i in items])
                     )
                 ).all()
             )
@@ -106,7 +114,7 @@ def run(
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
             pending = {h.id: h for h in handles}
             waiters = {h.id: asyncio.ensure_future(h.result()) for h in handles}
             while pending:
@@ -131,11 +139,13 @@ def run(
 
 
 def _show(
-    database_url: str, batch_ids: list[str], progress: Progress, tasks: dict[str, int]
+    database_url: str, batch_ids: list[str], progress: Progress, tasks: dict[str, TaskID]
 ) -> None:
     """Move each run's bars to what its build activities last recorded."""
     with session_scope(database_url) as session:
-        runs = session.execute(select(BatchRun).where(BatchRun.batch_id.in_(batch_ids))).scalars()  # type: ignore[attr-defined]
+        runs = session.execute(
+            select(BatchRun).where(col(BatchRun.batch_id).in_(batch_ids))
+        ).scalars()
         for run_row in runs:
             counts = run_row.counts or {}
             for method in BATCH_METHODS:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
 
 import structlog
 from sqlalchemy.dialects.postgresql import insert
@@ -47,7 +49,7 @@ class Sent:
     channel: str
     path: str
     receipt: DeliveryReceipt
-    detail: dict | None = None
+    detail: dict[str, Any] | None = None
 
 
 def shipper_for(site: Site) -> Party:
@@ -215,7 +217,7 @@ class Channels:
             {"label": str(label)},
         )
 
-    def write_cd(self, delivery: Delivery, packet: Packet) -> tuple:
+    def write_cd(self, delivery: Delivery, packet: Packet) -> tuple[Path, Path]:
         """The ISO and its label in the outbox; the password sent apart from the disc."""
         password = cd.disc_password(self.link_secret, delivery.key)
         today = self.today(delivery)

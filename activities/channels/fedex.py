@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 import httpx
 from temporalio.exceptions import ApplicationError
@@ -111,7 +112,7 @@ class FedexClient:
             self._token_until = time.monotonic() + max(int(body.get("expires_in", 3600)) - 60, 30)
             return self._token
 
-    def _post(self, path: str, payload: dict[str, object], what: str) -> dict:
+    def _post(self, path: str, payload: dict[str, object], what: str) -> dict[str, Any]:
         response = self._http.post(
             path,
             json=payload,
@@ -125,7 +126,7 @@ class FedexClient:
                 headers={"Authorization": f"Bearer {self._bearer()}", "X-locale": "en_US"},
             )
         _raise_for(response, what)
-        return response.json()
+        return cast(dict[str, Any], response.json())
 
     def create_shipment(
         self, shipper: Party, recipient: Party, reference: str, ship_date: date

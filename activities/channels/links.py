@@ -8,10 +8,12 @@ the `download_links` row; every use, served or refused, is an access event.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from ulid import ULID
 
 from store.db import session_scope
@@ -66,8 +68,8 @@ def create_link(
             )
             .on_conflict_do_nothing(index_elements=["delivery_key"])
         )
-        link = session.execute(
-            select(DownloadLink).where(DownloadLink.delivery_key == delivery_key)
+        link: DownloadLink = session.execute(
+            select(DownloadLink).where(col(DownloadLink.delivery_key) == delivery_key)
         ).scalar_one()
         session.expunge(link)
         return link
@@ -78,7 +80,7 @@ def mark_sent(database_url: str, link_id: str, at: datetime) -> None:
     with session_scope(database_url) as session:
         session.execute(
             update(DownloadLink)
-            .where(DownloadLink.id == link_id, DownloadLink.sent_at.is_(None))  # type: ignore[union-attr]
+            .where(col(DownloadLink.id) == link_id, col(DownloadLink.sent_at).is_(None))
             .values(sent_at=at)
         )
 
@@ -88,10 +90,12 @@ def revoke(database_url: str, *, request_id: str, actor: str, at: datetime) -> i
     with session_scope(database_url) as session:
         result = session.execute(
             update(DownloadLink)
-            .where(DownloadLink.request_id == request_id, DownloadLink.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(
+                col(DownloadLink.request_id) == request_id, col(DownloadLink.revoked_at).is_(None)
+            )
             .values(revoked_at=at, revoked_by=actor)
         )
-        count = result.rowcount or 0
+        count = cast(CursorResult[Any], result).rowcount or 0
         if count:
             append_event(
                 session,
@@ -107,15 +111,15 @@ def revoke(database_url: str, *, request_id: str, actor: str, at: datetime) -> i
 
 def links_of(database_url: str, request_id: str) -> list[tuple[DownloadLink, int, int]]:
     """The request's links, each with how many downloads were served and refused."""
-    served = func.count().filter(DownloadAccess.outcome == "served")
-    refused = func.count().filter(DownloadAccess.outcome != "served")
+    served = func.count().filter(col(DownloadAccess.outcome) == "served")
+    refused = func.count().filter(col(DownloadAccess.outcome) != "served")
     with session_scope(database_url) as session:
         rows = session.execute(
             select(DownloadLink, served, refused)
-            .outerjoin(DownloadAccess, DownloadAccess.link_id == DownloadLink.id)
-            .where(DownloadLink.request_id == request_id)
+            .outerjoin(DownloadAccess, col(DownloadAccess.link_id) == col(DownloadLink.id))
+            .where(col(DownloadLink.request_id) == request_id)
             .group_by(DownloadLink.id)
-            .order_by(DownloadLink.created_at)
+            .order_by(col(DownloadLink.created_at))
         ).all()
         session.expunge_all()
         return [(link, int(s), int(r)) for link, s, r in rows]
@@ -155,8 +159,8 @@ def access_events(database_url: str, request_id: str) -> list[DownloadAccess]:
         rows = (
             session.execute(
                 select(DownloadAccess)
-                .where(DownloadAccess.request_id == request_id)
-                .order_by(DownloadAccess.id)  # type: ignore[arg-type]
+                .where(col(DownloadAccess.request_id) == request_id)
+                .order_by(col(DownloadAccess.id))
             )
             .scalars()
             .all()

@@ -26,7 +26,7 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDReusePolicy
 
-from domain.batch import BatchRunInput, parse_batch_time
+from domain.batch import BatchResult, BatchRunInput, parse_batch_time
 from domain.calendar import is_holiday
 from domain.sites import site_profile
 from domain.types import Site
@@ -112,7 +112,9 @@ async def next_scheduled(client: Client, site: Site) -> datetime | None:
     return upcoming[0] if upcoming else None
 
 
-async def start_batch_now(client: Client, task_queue: str, site: Site) -> WorkflowHandle:
+async def start_batch_now(
+    client: Client, task_queue: str, site: Site
+) -> WorkflowHandle[SiteBatchWorkflow, BatchResult]:
     """A run started by staff (any day: a manual run is not limited to business days)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     return await client.start_workflow(

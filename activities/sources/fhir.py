@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from fhir.resources.R4B.binary import Binary
@@ -36,7 +36,7 @@ SECURITY_LABELS = {
     "MH": SensitiveCategory.MENTAL_HEALTH,
 }
 #: LOINC document types -> record types.
-LOINC_TYPES = {
+LOINC_TYPES: dict[str | None, str] = {
     "11506-3": "visit_notes",
     "34117-2": "visit_notes",
     "11502-2": "lab_results",
@@ -67,7 +67,7 @@ class FhirSource:
             transport=transport,
         )
 
-    def _get(self, path: str, params: dict[str, Any] | list[tuple[str, str]] | None = None) -> Any:
+    def _get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
         response = self._http.get(path, params=params)
         response.raise_for_status()
         return response.json()
@@ -180,11 +180,12 @@ def _facts(
     title: str,
     labels: list[str],
 ) -> DocumentFacts:
-    name = (patient.name or [None])[0]
+    name = patient.name[0] if patient.name else None
     mrn = next((i.value for i in patient.identifier or [] if i.type and i.type.text == "MRN"), None)
     return DocumentFacts(
         document_id=document_id,
-        patient_first_name=(name.given or [""])[0] if name else "",
+        # fhir.resources types list items as optional; a FHIR list holds no nulls
+        patient_first_name=cast(str, (name.given or [""])[0]) if name else "",
         patient_last_name=(name.family or "") if name else "",
         patient_date_of_birth=patient.birthDate or date.min,
         patient_mrn=mrn,
