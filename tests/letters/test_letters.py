@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from PIL import Image
 
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue
 from domain.notices import NoticeKind
+from domain.sites import site_profile
 from domain.types import Language, Site
 from letters import LetterError, render_authorization_form, render_notice
 from letters.catalog import catalog_for
@@ -248,20 +251,113 @@ def test_every_deficiency_code_the_domain_produces_has_wording() -> None:
         assert all(catalog.has(f"deficiency.code.{c}") for c in codes), language
 
 
-def test_a_png_per_language_for_review() -> None:
-    """Rendered pages for a person to look at (Arabic: joined letters, right-aligned)."""
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) not installed")
+#: Where things sit on page 1 of a letter, in inches from the top-left corner (letters/page.py):
+#: the envelope's windows, the body's frame, and strips that must stay blank.
+DPI = 80
+RETURN_WINDOW_IN = (0.5, 0.5, 3.0, 1.2)
+RECIPIENT_WINDOW_IN = (1.0, 2.0, 4.75, 3.0)  # 1 in from the left, 2 in from the top, 3.75 x 1 in
+BODY_IN = (0.9, 3.3, 7.6, 9.6)  # 1 in margins; the body starts 3.3 in down on page 1
+BLANK_IN = {
+    "left margin": (0.0, 0.0, 0.45, 11.0),
+    "left of the address window": (0.0, 1.9, 0.95, 3.1),
+    "between the address window and the body": (1.0, 3.05, 4.75, 3.25),
+}
+
+
+def _pdftotext(pdf: bytes, *crop: str) -> str:
+    """Page 1's text (optionally only inside a crop box given in points)."""
+    args = ["pdftotext", "-f", "1", "-l", "1", "-r", "72", *crop, "-layout", "-", "-"]
+    return subprocess.run(args, input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def _ink_lines(
+    page: Image.Image, box: tuple[float, float, float, float]
+) -> list[tuple[float, float]]:
+    """Each run of inked pixel rows in the box (a line of text), as its (left, right) extent in
+    inches from the page's left edge."""
+    x0, y0, x1, y1 = box
+    region = page.crop((round(x0 * DPI), round(y0 * DPI), round(x1 * DPI), round(y1 * DPI)))
+    width, height = region.size
+    data = region.tobytes()
+    lines: list[tuple[float, float]] = []
+    extent: list[int] | None = None
+    for row in range(height + 1):
+        inked = [c for c in range(width) if row < height and data[row * width + c] < 128]
+        if inked:
+            low, high = min(inked), max(inked)
+            extent = [low, high] if extent is None else [min(extent[0], low), max(extent[1], high)]
+        elif extent is not None:
+            lines.append((x0 + extent[0] / DPI, x0 + extent[1] / DPI))
+            extent = None
+    return lines
+
+
+def _need_poppler() -> None:
+    if shutil.which("pdftoppm") and shutil.which("pdftotext"):
+        return
+    if os.environ.get("CI"):  # scripts/test installs poppler-utils; CI must not skip this
+        pytest.fail("pdftoppm/pdftotext (poppler-utils) not installed")
+    pytest.skip("pdftoppm/pdftotext (poppler-utils) not installed")
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_page_one_shows_the_address_in_the_window_and_the_body_in_its_frame(
+    language: Language,
+) -> None:
+    """Page 1 rendered as a person (and a mail-room scanner) sees it; the PNG is kept in
+    test-artifacts/letters for review (Arabic: joined letters, right-aligned)."""
+    _need_poppler()
+    notice = sample_notice(NoticeKind.DENIAL, language)
+    pdf = render_notice(notice)
+    recipient = [notice.recipient_name, *notice.recipient_address]
+
+    # the text: the recipient, and only the recipient, inside the envelope window
+    x, top, right, bottom = (v * 72 for v in RECIPIENT_WINDOW_IN)
+    crop = [
+        "-x",
+        f"{x:.0f}",
+        "-y",
+        f"{top:.0f}",
+        "-W",
+        f"{right - x:.0f}",
+        "-H",
+        f"{bottom - top:.0f}",
+    ]
+    in_window = [line.strip() for line in _pdftotext(pdf, *crop).splitlines() if line.strip()]
+    assert in_window == recipient, in_window
+    page_text = " ".join(_pdftotext(pdf).replace("\u2068", "").replace("\u2069", "").split())
+    assert "ROI-7K3QD-M2X9A" in page_text
+    assert "Rochester, MN 55905" in page_text  # the site's return address
+    for word in words(language, "denial.title"):
+        assert word in text_of(pdf), (language, word)
+
+    # the pixels
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for language in Language:
-        pdf = render_notice(sample_notice(NoticeKind.DENIAL, language))
-        base = ARTIFACTS / f"denial_{language.value}"
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", "-", str(base)],
-            input=pdf,
-            check=True,
-        )
-        assert base.with_suffix(".png").stat().st_size > 10_000
+    base = ARTIFACTS / f"denial_{language.value}"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(DPI), "-f", "1", "-l", "1", "-singlefile", "-", str(base)],
+        input=pdf,
+        check=True,
+    )
+    with Image.open(base.with_suffix(".png")) as png:
+        page = png.convert("L")
+    assert page.size == (round(8.5 * DPI), round(11 * DPI))  # US Letter
+    window = _ink_lines(page, RECIPIENT_WINDOW_IN)
+    assert len(window) == len(recipient), window  # name and two address lines, legible rows
+    assert all(abs(left - RECIPIENT_WINDOW_IN[0]) < 0.05 for left, _ in window), window
+    returned = _ink_lines(page, RETURN_WINDOW_IN)
+    assert len(returned) == len(site_profile(Site.MINNESOTA).mailing_address), returned
+    body = _ink_lines(page, BODY_IN)
+    assert len(body) >= 15, body  # a page of text, not a blank or a stub
+    starts_left = sum(abs(left - 1.0) < 0.06 for left, _ in body)
+    ends_right = sum(abs(right - 7.5) < 0.06 for _, right in body)
+    if language == Language.AR:
+        assert ends_right >= 0.75 * len(body) and starts_left < 0.25 * len(body), body
+    else:
+        assert starts_left >= 0.75 * len(body), body
+    assert all(left > 0.95 and right < 7.55 for left, right in body), body  # inside the frame
+    for name, box in BLANK_IN.items():
+        assert _ink_lines(page, box) == [], f"ink in the {name}"
 
 
 def test_arabic_text_is_shaped_and_extractable() -> None:
