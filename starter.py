@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlmodel import col
 from temporalio.client import Client
 
 from activities.channels.batch_cli import batch_app, release_app
@@ -255,15 +256,17 @@ def list_requests(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
     """Open requests, most urgent legal due date first."""
-    query = select(RecordRequest).order_by(RecordRequest.due_at, RecordRequest.target_due_at)
+    query = select(RecordRequest).order_by(
+        col(RecordRequest.due_at), col(RecordRequest.target_due_at)
+    )
     if site:
-        query = query.where(RecordRequest.site == site.value)
+        query = query.where(col(RecordRequest.site) == site.value)
     if stage:
-        query = query.where(RecordRequest.status == stage.value)
+        query = query.where(col(RecordRequest.status) == stage.value)
     if kind:
-        query = query.where(RecordRequest.kind == kind.value)
+        query = query.where(col(RecordRequest.kind) == kind.value)
     if not include_closed and not stage:
-        query = query.where(RecordRequest.status.not_in([s.value for s in TERMINAL_STATUSES]))  # type: ignore[attr-defined]
+        query = query.where(col(RecordRequest.status).not_in([s.value for s in TERMINAL_STATUSES]))
     configure_logging("WARNING", "console")
     with session_scope(_db()) as session:
         rows = session.execute(query.limit(limit)).scalars().all()

@@ -6,9 +6,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, func, select, update
+from sqlmodel import Session, col
 from ulid import ULID
 
 from app.models import ApiToken, StaffUser
@@ -17,6 +18,7 @@ from app.security import hash_password, needs_rehash, new_token, password_proble
 from app.security import verify_password as _verify
 from domain.types import Site
 from store.db import session_scope
+from store.tables import table_of
 
 ALL_SITES = "all"
 
@@ -100,7 +102,9 @@ def create_user(
         raise AccountError(problem)
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
-        taken = session.execute(select(StaffUser.id).where(StaffUser.username == name)).first()
+        taken = session.execute(
+            select(col(StaffUser.id)).where(col(StaffUser.username) == name)
+        ).first()
         if taken:
             raise AccountError("That username is taken.")
         user_id = str(ULID()).lower()
@@ -149,13 +153,13 @@ def update_user(
         return
     with session_scope(database_url) as session:
         found = session.execute(
-            update(StaffUser).where(StaffUser.id == user_id).values(**values)  # type: ignore[arg-type]
+            update(StaffUser).where(col(StaffUser.id) == user_id).values(**values)
         )
-        if found.rowcount == 0:  # type: ignore[attr-defined]
+        if cast(CursorResult[Any], found).rowcount == 0:
             raise AccountError("No such account.")
         if active is False or password is not None or role is not None or sites is not None:
             session.execute(
-                StaffSession.__table__.delete().where(StaffSession.user_id == user_id)  # type: ignore[attr-defined]
+                table_of(StaffSession).delete().where(col(StaffSession.user_id) == user_id)
             )
 
 
@@ -171,14 +175,14 @@ def count_admins(database_url: str) -> int:
         return session.execute(
             select(func.count())
             .select_from(StaffUser)
-            .where(StaffUser.role == Role.ADMIN.value, StaffUser.active.is_(True))  # type: ignore[attr-defined]
+            .where(col(StaffUser.role) == Role.ADMIN.value, col(StaffUser.active).is_(True))
         ).scalar_one()
 
 
 def check_password(session: Session, username: str, password: str) -> StaffUser | None:
     """The active account with this username and password, else None (same cost either way)."""
     user = session.execute(
-        select(StaffUser).where(StaffUser.username == username.strip().lower())
+        select(StaffUser).where(col(StaffUser.username) == username.strip().lower())
     ).scalar_one_or_none()
     ok = _verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
@@ -210,7 +214,7 @@ def seed_demo_accounts(database_url: str) -> list[tuple[str, str, str]]:
         password = "-".join(secrets.token_hex(3) for _ in range(3))  # e.g. 3f9a1c-0b7e22-9d41aa
         with session_scope(database_url) as session:
             existing = session.execute(
-                select(StaffUser.id).where(StaffUser.username == username)
+                select(col(StaffUser.id)).where(col(StaffUser.username) == username)
             ).scalar_one_or_none()
         if existing is None:
             create_user(database_url, username, password, role.value, ALL_SITES)
@@ -235,7 +239,7 @@ def create_api_token(database_url: str, name: str) -> str:
     label = _check_username(name)
     token = "roi_" + new_token()
     with session_scope(database_url) as session:
-        if session.execute(select(ApiToken.id).where(ApiToken.name == label)).first():
+        if session.execute(select(col(ApiToken.id)).where(col(ApiToken.name) == label)).first():
             raise AccountError("A token with that name exists; revoke it first.")
         session.add(
             ApiToken(
@@ -252,10 +256,10 @@ def revoke_api_token(database_url: str, name: str) -> None:
     with session_scope(database_url) as session:
         found = session.execute(
             update(ApiToken)
-            .where(ApiToken.name == name.strip().lower(), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(col(ApiToken.name) == name.strip().lower(), col(ApiToken.revoked_at).is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
-        if found.rowcount == 0:  # type: ignore[attr-defined]
+        if cast(CursorResult[Any], found).rowcount == 0:
             raise AccountError("No active token with that name.")
 
 
@@ -264,9 +268,9 @@ def api_client_for(session: Session, token: str) -> str | None:
     if not token.startswith("roi_"):
         return None
     row = session.execute(
-        select(ApiToken.name).where(
-            ApiToken.token_hash == token_hash(token),
-            ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        select(col(ApiToken.name)).where(
+            col(ApiToken.token_hash) == token_hash(token),
+            col(ApiToken.revoked_at).is_(None),
         )
     ).scalar_one_or_none()
     return row

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from sqlalchemy import delete, select, update
+from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts import Account, account_of
@@ -70,7 +71,7 @@ def close_session(database_url: str, token: str | None) -> None:
     if token:
         with session_scope(database_url) as session:
             session.execute(
-                delete(StaffSession).where(StaffSession.token_hash == token_hash(token))  # type: ignore[arg-type]
+                delete(StaffSession).where(col(StaffSession.token_hash) == token_hash(token))
             )
 
 
@@ -89,8 +90,8 @@ def _lookup(request: Request) -> Signed | None:
         with session_scope(ctx.db()) as session:
             row = session.execute(
                 select(StaffSession, StaffUser)
-                .join(StaffUser, StaffUser.id == StaffSession.user_id)  # type: ignore[arg-type]
-                .where(StaffSession.token_hash == hashed)  # type: ignore[arg-type]
+                .join(StaffUser, col(StaffUser.id) == col(StaffSession.user_id))
+                .where(col(StaffSession.token_hash) == hashed)
             ).first()
             if row is None:
                 lapsed = True
@@ -98,14 +99,14 @@ def _lookup(request: Request) -> Signed | None:
                 record, user = row
                 if not user.active or record.expires_at <= now or record.last_seen_at + idle <= now:
                     session.execute(  # committed before the 401 below
-                        delete(StaffSession).where(StaffSession.token_hash == hashed)  # type: ignore[arg-type]
+                        delete(StaffSession).where(col(StaffSession.token_hash) == hashed)
                     )
                     lapsed = True
                 else:
                     if now - record.last_seen_at > _TOUCH_EVERY:
                         session.execute(
                             update(StaffSession)
-                            .where(StaffSession.token_hash == hashed)  # type: ignore[arg-type]
+                            .where(col(StaffSession.token_hash) == hashed)
                             .values(last_seen_at=now)
                         )
                     signed = Signed(
@@ -214,7 +215,7 @@ def set_flash(database_url: str, signed: Signed, message: str, kind: str = "ok")
     with session_scope(database_url) as session:
         session.execute(
             update(StaffSession)
-            .where(StaffSession.token_hash == signed.token_hash)  # type: ignore[arg-type]
+            .where(col(StaffSession.token_hash) == signed.token_hash)
             .values(flash={"message": message, "kind": kind})
         )
 
@@ -226,7 +227,7 @@ def pop_flash(database_url: str, signed: Signed) -> dict[str, str] | None:
     with session_scope(database_url) as session:
         session.execute(
             update(StaffSession)
-            .where(StaffSession.token_hash == signed.token_hash)  # type: ignore[arg-type]
+            .where(col(StaffSession.token_hash) == signed.token_hash)
             .values(flash=None)
         )
     flash, signed.flash = signed.flash, None

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select, tuple_
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts import Account
 from app.models import BoardSummary, StaffUser
@@ -19,6 +19,7 @@ from app.queue import TERMINAL, WAITING
 from domain.calendar import add_business_days, local_date
 from domain.types import Site
 from store.models import RecordRequest as R
+from store.tables import table_of
 
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("0-7", 0, 8),
@@ -97,9 +98,9 @@ def conditions(t: Any, now: datetime, due_soon_days: int, risk_business_days: in
 
 
 def _scope(account: Account) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [R.status.not_in(TERMINAL)]  # type: ignore[attr-defined]
+    where: list[ColumnElement[bool]] = [col(R.status).not_in(TERMINAL)]
     if account.sites is not None:
-        where.append(R.site.in_(sorted(account.sites)))  # type: ignore[attr-defined]
+        where.append(col(R.site).in_(sorted(account.sites)))
     return where
 
 
@@ -126,7 +127,7 @@ def board_counts(
 ) -> Board:
     """Every count on the board: by site and age from the trigger-kept summary (a few thousand
     rows whatever the queue's size), by specialist from the claimed requests only."""
-    S = BoardSummary.__table__.c  # type: ignore[attr-defined]
+    S = table_of(BoardSummary).c
     c = conditions(S, now, due_soon_days, risk_business_days)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)  # UTC day, like received_day
     band = case(
@@ -175,13 +176,18 @@ def board_counts(
     rc = conditions(R, now, due_soon_days, risk_business_days)
     one = literal(1)
     claimed = session.execute(
-        select(R.site, R.assignee, func.grouping(R.site, R.assignee), *_numbers(rc, one))
+        select(
+            col(R.site),
+            col(R.assignee),
+            func.grouping(col(R.site), col(R.assignee)),
+            *_numbers(rc, one),
+        )
         .where(
             *_scope(account),
-            R.assignee.is_not(None),  # type: ignore[union-attr]
-            R.claimed_at >= now - claim_timeout,  # type: ignore[operator]
+            col(R.assignee).is_not(None),
+            col(R.claimed_at) >= now - claim_timeout,
         )
-        .group_by(func.grouping_sets(tuple_(R.site), tuple_(R.assignee), tuple_()))
+        .group_by(func.grouping_sets(tuple_(col(R.site)), tuple_(col(R.assignee)), tuple_()))
     ).all()
     held = {"": 0}
     for site, who, grouping, *numbers in claimed:
@@ -198,8 +204,8 @@ def board_counts(
     if board.totals["unclaimed"] or not board.specialists:
         unclaimed = dict(board.totals)
         for values in board.specialists.values():
-            for col in COLUMNS[:-1]:
-                unclaimed[col] -= values[col]
+            for column in COLUMNS[:-1]:
+                unclaimed[column] -= values[column]
         unclaimed.pop("unclaimed", None)
         board.specialists[""] = unclaimed
     return board
@@ -217,30 +223,30 @@ def board_lists(
     """The requests behind the counts, most urgent first."""
     c = conditions(R, now, due_soon_days, risk_business_days)
     wanted = {
-        "breached": (c.breached, R.due_at),
-        "legal_risk": (c.legal_risk, R.due_at),
-        "target_missed": (c.target_missed, R.due_at),
-        "due_soon": (c.due_soon, R.target_due_at),
-        "waiting": (c.waiting, R.due_at),
+        "breached": (c.breached, col(R.due_at)),
+        "legal_risk": (c.legal_risk, col(R.due_at)),
+        "target_missed": (c.target_missed, col(R.due_at)),
+        "due_soon": (c.due_soon, col(R.target_due_at)),
+        "waiting": (c.waiting, col(R.due_at)),
     }
     lists: dict[str, list[BoardItem]] = {}
     for name, (condition, order) in wanted.items():
         rows = session.execute(
             select(
-                R.id,
-                R.tracking_number,
-                R.kind,
-                R.site,
-                R.status,
-                R.due_date,
-                R.target_due_at,
-                R.received_at,
-                R.extended,
-                StaffUser.username,
+                col(R.id),
+                col(R.tracking_number),
+                col(R.kind),
+                col(R.site),
+                col(R.status),
+                col(R.due_date),
+                col(R.target_due_at),
+                col(R.received_at),
+                col(R.extended),
+                col(StaffUser.username),
             )
-            .outerjoin(StaffUser, StaffUser.id == R.assignee)  # type: ignore[arg-type]
+            .outerjoin(StaffUser, col(StaffUser.id) == col(R.assignee))
             .where(*_scope(account), condition)
-            .order_by(order, R.id)  # type: ignore[arg-type]
+            .order_by(order, col(R.id))
             .limit(limit)
         ).all()
         lists[name] = [BoardItem(*r) for r in rows]
@@ -252,7 +258,9 @@ def usernames(session: Session, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
     return dict(
-        session.execute(select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(ids))).all()  # type: ignore[attr-defined]
+        session.execute(
+            select(col(StaffUser.id), col(StaffUser.username)).where(col(StaffUser.id).in_(ids))
+        ).all()
     )
 
 
@@ -327,16 +335,16 @@ def batch_rows(
     last: dict[str, BatchRun] = {}
     for run in session.execute(
         select(BatchRun)
-        .where(BatchRun.site.in_(sites), BatchRun.status != "skipped")  # type: ignore[attr-defined]
-        .order_by(BatchRun.site, BatchRun.started_at.desc())  # type: ignore[attr-defined]
-        .distinct(BatchRun.site)
+        .where(col(BatchRun.site).in_(sites), col(BatchRun.status) != "skipped")
+        .order_by(col(BatchRun.site), col(BatchRun.started_at).desc())
+        .distinct(col(BatchRun.site))
     ).scalars():
         last[run.site] = run
     waiting = dict(
         session.execute(
-            select(BatchItem.site, func.count())
-            .where(BatchItem.status == "queued", BatchItem.site.in_(sites))  # type: ignore[attr-defined]
-            .group_by(BatchItem.site)
+            select(col(BatchItem.site), func.count())
+            .where(col(BatchItem.status) == "queued", col(BatchItem.site).in_(sites))
+            .group_by(col(BatchItem.site))
         ).all()
     )
     rows = []

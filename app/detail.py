@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from temporalio.client import Client
 
 from domain.authorization import Authorization, SignerRole, validate_authorization
@@ -40,7 +40,7 @@ class ChecklistItem:
     label: str
     field: str  # the Authorization field a corrected form would fix
     state: str  # ok, missing, defect, not_applicable
-    messages: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # type: ignore[operator]  # dataclasses.field
 
 
 #: The 164.508(c) elements and (b)(2) defects, in the order of the form, with the issue codes
@@ -218,7 +218,7 @@ async def live_state(client: Client | None, row: RecordRequest) -> LiveState:
 def stored_submission(session: Session, request_id: str) -> dict[str, Any] | None:
     """The submission as received (fallback when the workflow cannot be queried)."""
     payload = session.execute(
-        select(IntakeSubmission.payload).where(IntakeSubmission.request_id == request_id)
+        select(col(IntakeSubmission.payload)).where(col(IntakeSubmission.request_id) == request_id)
     ).scalar_one_or_none()
     return payload if isinstance(payload, dict) else None
 
@@ -238,10 +238,12 @@ def record_submission(
 
 def timeline(session: Session, request_id: str, *, include_reads: bool) -> list[RequestEvent]:
     """Every event of the request, oldest first (reads only in the audit trail)."""
-    query = select(RequestEvent).where(RequestEvent.request_id == request_id)
+    query = select(RequestEvent).where(col(RequestEvent.request_id) == request_id)
     if not include_reads:
-        query = query.where(RequestEvent.action.not_in(READ_ACTIONS))  # type: ignore[attr-defined]
-    rows = list(session.execute(query.order_by(RequestEvent.at, RequestEvent.id)).scalars())  # type: ignore[arg-type]
+        query = query.where(col(RequestEvent.action).not_in(READ_ACTIONS))
+    rows = list(
+        session.execute(query.order_by(col(RequestEvent.at), col(RequestEvent.id))).scalars()
+    )
     session.expunge_all()
     return rows
 
@@ -251,8 +253,8 @@ def documents(session: Session, request_id: str) -> list[OutboundItem]:
     return list(
         session.execute(
             select(OutboundItem)
-            .where(OutboundItem.request_id == request_id)
-            .order_by(OutboundItem.id)  # type: ignore[arg-type]
+            .where(col(OutboundItem.request_id) == request_id)
+            .order_by(col(OutboundItem.id))
         ).scalars()
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from store.models import RecordRequest
+from store.tables import table_of
 
 #: Stages in which a request waits for the hospital's own staff ("next request" takes these).
 ACTIONABLE_STATUSES: tuple[str, ...] = (
@@ -117,14 +118,14 @@ class BoardSummary(SQLModel, table=True):
 # Unclaimed work in due order, per team: claim-next reads the first row that is not locked.
 CLAIMABLE_INDEX = Index(
     "ix_requests_claimable",
-    RecordRequest.__table__.c.team,  # type: ignore[attr-defined]
-    RecordRequest.__table__.c.due_at,  # type: ignore[attr-defined]
-    RecordRequest.__table__.c.target_due_at,  # type: ignore[attr-defined]
+    table_of(RecordRequest).c.team,
+    table_of(RecordRequest).c.due_at,
+    table_of(RecordRequest).c.target_due_at,
     postgresql_where=text(f"assignee IS NULL AND status IN ({_ACTIONABLE_SQL})"),
 )
 # Claims that may have timed out.
 CLAIMED_INDEX = Index(
     "ix_requests_claimed_at",
-    RecordRequest.__table__.c.claimed_at,  # type: ignore[attr-defined]
+    table_of(RecordRequest).c.claimed_at,
     postgresql_where=text("assignee IS NOT NULL"),
 )

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, true, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text, true, update
+from sqlmodel import Session, col
 from ulid import ULID
 
 from app.accounts import Account
@@ -22,8 +22,9 @@ from app.models import ACTIONABLE_STATUSES, BoardSummary, StaffUser
 from app.roles import teams_of
 from domain.types import TERMINAL_STATUSES, WAITING_ON_REQUESTER, Status
 from store.models import RecordRequest as R
+from store.tables import table_of
 
-T = R.__table__  # type: ignore[attr-defined]  # plain Core statements: no ORM bookkeeping
+T = table_of(R)  # plain Core statements: no ORM bookkeeping
 TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
 #: In delivery: the hospital's part is done, the request has left the working queue.
 IN_DELIVERY = (Status.FULFILLING.value, Status.QUEUED_FOR_BATCH.value)
@@ -92,14 +93,14 @@ class QueueCounts:
 
 def scope(account: Account) -> list[ColumnElement[bool]]:
     """Rows the account may see: its teams, its sites."""
-    conditions: list[ColumnElement[bool]] = [R.team.in_(sorted(teams_of(account.role)))]  # type: ignore[attr-defined]
+    conditions: list[ColumnElement[bool]] = [col(R.team).in_(sorted(teams_of(account.role)))]
     if account.sites is not None:
-        conditions.append(R.site.in_(sorted(account.sites)))  # type: ignore[attr-defined]
+        conditions.append(col(R.site).in_(sorted(account.sites)))
     return conditions
 
 
 def _claim_live(cutoff: datetime) -> ColumnElement[bool]:
-    return and_(R.assignee.is_not(None), R.claimed_at >= cutoff)  # type: ignore[union-attr,operator]
+    return and_(col(R.assignee).is_not(None), col(R.claimed_at) >= cutoff)
 
 
 def _filters(
@@ -107,20 +108,20 @@ def _filters(
 ) -> list[ColumnElement[bool]]:
     conditions = scope(account)
     if with_status and f.status:
-        conditions.append(R.status == f.status)  # type: ignore[arg-type]
+        conditions.append(col(R.status) == f.status)
     elif with_status:
-        conditions.append(R.status.in_(QUEUE_STATUSES))  # type: ignore[attr-defined]
+        conditions.append(col(R.status).in_(QUEUE_STATUSES))
     else:
-        conditions.append(R.status.not_in(TERMINAL))  # type: ignore[attr-defined]
+        conditions.append(col(R.status).not_in(TERMINAL))
     if f.kind:
-        conditions.append(R.kind == f.kind)  # type: ignore[arg-type]
+        conditions.append(col(R.kind) == f.kind)
     if f.channel:
-        conditions.append(R.channel == f.channel)  # type: ignore[arg-type]
+        conditions.append(col(R.channel) == f.channel)
     if f.site:
-        conditions.append(R.site == f.site)  # type: ignore[arg-type]
+        conditions.append(col(R.site) == f.site)
     conditions.extend(_due(R, f.due, now))
     if f.claim == "mine":
-        conditions.append(and_(R.assignee == account.id, R.claimed_at >= cutoff))  # type: ignore[arg-type,operator]
+        conditions.append(and_(col(R.assignee) == account.id, col(R.claimed_at) >= cutoff))
     elif f.claim == "unclaimed":
         conditions.append(~_claim_live(cutoff))
     return conditions
@@ -138,28 +139,28 @@ def list_queue(
     cutoff = now - timeout
     query = (
         select(
-            R.id,
-            R.tracking_number,
-            R.kind,
-            R.team,
-            R.site,
-            R.channel,
-            R.status,
-            R.received_at,
-            R.target_due_at,
-            R.due_at,
-            R.due_date,
-            R.extended,
-            R.at_risk,
-            R.legal_risk,
-            R.breached,
-            R.assignee,
-            StaffUser.username,
-            R.claimed_at,
+            col(R.id),
+            col(R.tracking_number),
+            col(R.kind),
+            col(R.team),
+            col(R.site),
+            col(R.channel),
+            col(R.status),
+            col(R.received_at),
+            col(R.target_due_at),
+            col(R.due_at),
+            col(R.due_date),
+            col(R.extended),
+            col(R.at_risk),
+            col(R.legal_risk),
+            col(R.breached),
+            col(R.assignee),
+            col(StaffUser.username),
+            col(R.claimed_at),
         )
-        .outerjoin(StaffUser, StaffUser.id == R.assignee)  # type: ignore[arg-type]
+        .outerjoin(StaffUser, col(StaffUser.id) == col(R.assignee))
         .where(*_filters(account, f, now, cutoff, with_status=True))
-        .order_by(R.due_at, R.target_due_at, R.id)  # type: ignore[arg-type]
+        .order_by(col(R.due_at), col(R.target_due_at), col(R.id))
         .limit(page_size)
         .offset((max(f.page, 1) - 1) * page_size)
     )
@@ -182,7 +183,7 @@ def queue_counts(
     """
     if f.kind or f.channel or f.claim:
         return _live_counts(session, account, f, now, timeout)
-    S = BoardSummary.__table__.c  # type: ignore[attr-defined]
+    S = table_of(BoardSummary).c
     cutoff = now - timeout
 
     def where(t: Any, *, with_status: bool) -> list[ColumnElement[bool]]:
@@ -249,15 +250,15 @@ def _live_counts(
         select(
             func.count(),
             func.count().filter(~live),
-            func.count().filter(and_(live, R.assignee == account.id)),  # type: ignore[arg-type]
-            func.count().filter(or_(R.breached.is_(True), R.due_at < now)),  # type: ignore[attr-defined,operator]
-            func.count().filter(or_(R.at_risk.is_(True), R.target_due_at < now)),  # type: ignore[attr-defined,operator]
-            func.count().filter(R.status.in_(WAITING)),  # type: ignore[attr-defined]
+            func.count().filter(and_(live, col(R.assignee) == account.id)),
+            func.count().filter(or_(col(R.breached).is_(True), col(R.due_at) < now)),
+            func.count().filter(or_(col(R.at_risk).is_(True), col(R.target_due_at) < now)),
+            func.count().filter(col(R.status).in_(WAITING)),
         ).where(*conditions)
     ).one()
     counts = QueueCounts(*row)
     by_status = session.execute(
-        select(R.status, func.count())
+        select(col(R.status), func.count())
         .where(
             *_filters(
                 account,
@@ -267,7 +268,7 @@ def _live_counts(
                 with_status=False,
             )
         )
-        .group_by(R.status)
+        .group_by(col(R.status))
     ).all()
     counts.by_status = {status: n for status, n in by_status}
     return counts
@@ -347,7 +348,7 @@ def claim_next(
     makes concurrent claims safe.
     """
     if expire_after is not None:
-        url = str(session.get_bind().url)
+        url = str(cast(Engine, session.get_bind()).url)
         if time.monotonic() - _last_expiry.get(url, -1e9) >= expire_every:
             _last_expiry[url] = time.monotonic()
             expire_claims(session, now, expire_after)

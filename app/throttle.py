@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.models import ThrottleHit
 
@@ -15,7 +15,7 @@ def failures(session: Session, bucket: str, since: datetime) -> int:
     return session.execute(
         select(func.count())
         .select_from(ThrottleHit)
-        .where(ThrottleHit.bucket == bucket, ThrottleHit.at >= since)  # type: ignore[arg-type]
+        .where(col(ThrottleHit.bucket) == bucket, col(ThrottleHit.at) >= since)
     ).scalar_one()
 
 
@@ -29,9 +29,9 @@ def record_failure(session: Session, buckets: list[str], now: datetime) -> None:
     """One failed attempt in each bucket; rows older than a day are pruned now and then."""
     session.execute(insert(ThrottleHit), [{"bucket": b, "at": now} for b in buckets])
     if now.second == 0:  # cheap, occasional housekeeping
-        session.execute(delete(ThrottleHit).where(ThrottleHit.at < now - timedelta(days=1)))  # type: ignore[arg-type]
+        session.execute(delete(ThrottleHit).where(col(ThrottleHit.at) < now - timedelta(days=1)))
 
 
 def clear(session: Session, bucket: str) -> None:
     """Forget a bucket's failures (after a successful sign-in)."""
-    session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == bucket))  # type: ignore[arg-type]
+    session.execute(delete(ThrottleHit).where(col(ThrottleHit.bucket) == bucket))

@@ -13,7 +13,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reportlab.lib.pagesizes import LETTER, inch
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.units import inch
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 

@@ -86,7 +86,7 @@ def _environment() -> Environment:
 
 def _language(value: object) -> Language:
     try:
-        return Language(value)
+        return Language(value)  # type: ignore[arg-type]  # any value; unknown ones raise ValueError
     except ValueError:
         raise LetterError("language is not one of en, es, ar, so, hmn") from None
 

@@ -178,6 +178,7 @@ async def _submit(
         source="api",
         idempotency_key=key,
     )
+    body: Redirected | Accepted
     if not result.accepted:
         log.info(
             "api.intake_rejected",

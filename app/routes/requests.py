@@ -10,7 +10,7 @@ import structlog
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from activities.channels import links
@@ -71,13 +71,17 @@ def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool
         actors = {e.actor for e in events} | ({row.assignee} if row.assignee else set())
         names = dict(
             session.execute(
-                select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(actors))  # type: ignore[attr-defined]
+                select(col(StaffUser.id), col(StaffUser.username)).where(
+                    col(StaffUser.id).in_(actors)
+                )
             ).all()
         )
         choices: list[tuple[str, str]] = []
         if can(account.role, Can.REASSIGN):
             for user in session.execute(
-                select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)  # type: ignore[attr-defined]
+                select(StaffUser)
+                .where(col(StaffUser.active).is_(True))
+                .order_by(col(StaffUser.username))
             ).scalars():
                 if row.team in teams_of(user.role) and (user.all_sites or row.site in user.sites):
                     choices.append((user.id, user.username))
@@ -405,7 +409,7 @@ def audit_trail(
         ids = {e.actor for e in events}
         names = dict(
             session.execute(
-                select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(ids))  # type: ignore[attr-defined]
+                select(col(StaffUser.id), col(StaffUser.username)).where(col(StaffUser.id).in_(ids))
             ).all()
         )
     return render(request, "audit.html", {"row": row, "events": events, "names": names})

@@ -14,6 +14,7 @@ import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
+from sqlmodel import col
 
 from app import throttle
 from app.audit import audit
@@ -103,12 +104,12 @@ def status_lookup(
             )
         row = session.execute(
             select(
-                RecordRequest.id,
-                RecordRequest.patient_dob,
-                RecordRequest.status,
-                RecordRequest.due_date,
-                RecordRequest.closed_at,
-            ).where(RecordRequest.tracking_number == tracking)
+                col(RecordRequest.id),
+                col(RecordRequest.patient_dob),
+                col(RecordRequest.status),
+                col(RecordRequest.due_date),
+                col(RecordRequest.closed_at),
+            ).where(col(RecordRequest.tracking_number) == tracking)
         ).first()
         # Compare even when nothing was found, so both failures take the same path.
         stored = row.patient_dob.isoformat() if row else "0000-00-00"
