@@ -50,7 +50,7 @@ class FeeQuote(BaseModel):
 
     lines: list[FeeLine] = []
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form over @property
     @property
     def total_cents(self) -> int:
         """Sum of the lines."""

@@ -209,7 +209,7 @@ def amendments_for(session: Session, patient_key: str) -> list[AmendmentRecord]:
         session.execute(
             select(AmendmentRecord).where(
                 col(AmendmentRecord.patient_key) == patient_key,
-                AmendmentRecord.include_with_disclosures.is_(True),  # type: ignore[attr-defined]
+                col(AmendmentRecord.include_with_disclosures).is_(True),
             )
         ).scalars()
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import cd, links, mail
@@ -319,7 +320,7 @@ class Channels:
                         "hold_reason": None,
                         "signalled_at": None,
                     },
-                    where=BatchItem.status.in_(["held", "withdrawn"]),  # type: ignore[attr-defined]
+                    where=col(BatchItem.status).in_(["held", "withdrawn"]),
                 )
             )
         log.info("records.queued_for_batch", request_id=delivery.request_id, site=sub.site.value)

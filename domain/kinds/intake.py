@@ -115,7 +115,7 @@ def case_start(
     kind: RequestKind, sub: BaseModel, request_id: str, tracking_number: str
 ) -> CaseStart:
     """What the kind's workflow starts with."""
-    patient: Any = sub.patient  # type: ignore[attr-defined]
+    patient: Any = sub.patient  # type: ignore[attr-defined]  # every case kind's model has it
     name = " ".join(p for p in (patient.first_name, patient.middle_name, patient.last_name) if p)
     requester, address, email = _who(sub)
     dob: date = patient.date_of_birth
@@ -130,8 +130,8 @@ def case_start(
         requester_name=requester,
         reply_address=address,
         reply_email=email,
-        site=sub.site,  # type: ignore[attr-defined]
-        language=sub.language,  # type: ignore[attr-defined]
-        received_at=sub.received_at,  # type: ignore[attr-defined]
+        site=sub.site,  # type: ignore[attr-defined]  # every case kind's model has it
+        language=sub.language,  # type: ignore[attr-defined]  # as above
+        received_at=sub.received_at,  # type: ignore[attr-defined]  # as above
         team=CASE_KINDS[kind][2],
     )
