@@ -12,7 +12,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -23,7 +23,10 @@ from sqlmodel import col
 from temporalio.client import Client
 
 from activities.channels.batch_cli import batch_app, release_app
+from app.accounts import Account
 from app.cli import users_app
+from app.cli_actor import ActorRefused, acting_account, authorize, authorize_on_request
+from app.roles import Can
 from domain import actions
 from domain.authorization import Authorization
 from domain.calendar import business_days_between, local_date, local_datetime
@@ -32,6 +35,7 @@ from domain.errors import FieldIssue
 from domain.fees import format_usd
 from domain.kinds.amendment import AmendmentDenialBasis, PersonToNotify
 from domain.kinds.case import CaseState
+from domain.kinds.common import Team
 from domain.request import issues_from_validation_error
 from domain.sites import site_profile
 from domain.types import TERMINAL_STATUSES, DeliveryMethod, RequestKind, Site, Status
@@ -72,7 +76,12 @@ def _refuse_demo_settings() -> None:
 
 
 Actor = Annotated[
-    str, typer.Option("--actor", envvar="ROI_ACTOR", help="Your staff user id (audit trail).")
+    str,
+    typer.Option(
+        "--actor",
+        envvar="ROI_ACTOR",
+        help="Your staff account's username: an active account whose role allows the action.",
+    ),
 ]
 Ref = Annotated[str, typer.Argument(help="Tracking number (ROI-XXXXX-XXXXX) or request id.")]
 
@@ -102,17 +111,39 @@ def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def _refused(refused: ActorRefused) -> NoReturn:
+    err.print(f"[red]Refused:[/] {refused.message}")
+    raise typer.Exit(1)
+
+
+def _staff_account(database_url: str, actor: str) -> Account:
+    """The active account --actor names (else exit 1, before anything is sent)."""
+    try:
+        return acting_account(database_url, actor)
+    except ActorRefused as refused:
+        _refused(refused)
+
+
 def _act(reference: str, action: Any, update: str | None = None) -> None:
+    """Send a staff action as the --actor account, once it may act on this request."""
+
     async def go() -> None:
         database_url = _db()
+        account = _staff_account(database_url, action.actor)
         try:
             request_id = staff.resolve_request_id(database_url, reference)
         except staff.RequestNotFound as missing:
             err.print(f"[red]{missing}[/]")
             raise typer.Exit(2) from None
+        try:
+            authorize_on_request(database_url, account, request_id, Can.ACT)
+        except ActorRefused as refused:
+            _refused(refused)
+        # the workflow and the audit trail record the account, never what was typed
+        action_as = action.model_copy(update={"actor": account.id})
         client = await _client()
         try:
-            result = await staff.perform(client, request_id, action, update=update)
+            result = await staff.perform(client, request_id, action_as, update=update)
         except staff.ActionRefused as refused:
             _print_issues(f"Refused: {refused.message}", refused.issues)
             raise typer.Exit(1) from None
@@ -591,6 +622,12 @@ def disclosure_record(
 ) -> None:
     """Record a disclosure made outside the engine (court order, police, public health...)."""
     configure_logging("WARNING", "console")
+    database_url = _db()
+    account = _staff_account(database_url, actor)
+    try:
+        authorize(account, Can.ACT, team=Team.ROI)  # the accounting of disclosures is ROI's
+    except ActorRefused as refused:
+        _refused(refused)
     try:
         item = StaffDisclosure.model_validate_json(file.read_bytes())
     except OSError:
@@ -603,7 +640,7 @@ def disclosure_record(
     if problems:
         _print_issues("Invalid disclosure", problems)
         raise typer.Exit(1)
-    key = record_staff_disclosure(_db(), item, actor)
+    key = record_staff_disclosure(database_url, item, account.id)
     console.print(f"[green]Disclosure recorded[/] ({key}).")
 
 

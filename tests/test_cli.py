@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,16 +14,33 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from app.accounts import create_user, update_user
+from domain import actions
 from domain.types import Status
 from runtime.settings import get_settings
-from services import intake
+from services import intake, staff
 from starter import app
 from store.db import session_scope
-from store.models import IntakeSubmission
+from store.models import Disclosure, IntakeSubmission
 from tests import factories
 from tests.harness import Harness
 
 runner = CliRunner()
+PASSWORD = "correct-horse-battery-9"
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A real staff account: what is typed after --actor, and what the trail records."""
+
+    username: str
+    id: str
+
+
+def account(database_url: str, role: str, sites: list[str] | str = "all") -> Staff:
+    """A fresh active account (a unique username: the test database is shared)."""
+    username = f"cli.{role[:12]}.{uuid.uuid4().hex[:8]}"
+    return Staff(username, create_user(database_url, username, PASSWORD, role, sites))
 
 
 @pytest.fixture
@@ -62,6 +81,7 @@ async def test_bad_input_lists_every_field_and_exits_non_zero(
 
 
 async def test_submit_status_verify_complete(cli_env: Harness, tmp_path: Path) -> None:
+    spec = account(cli_env.database_url, "specialist")
     now = datetime.now(UTC)  # the CLI stamps with the wall clock
     code, out = await roi(
         "submit", write(tmp_path, "ok.json", factories.own_records(received_at=now.isoformat()))
@@ -76,17 +96,27 @@ async def test_submit_status_verify_complete(cli_env: Harness, tmp_path: Path) -
     code, out = await roi("status", tracking)
     assert code == 0 and "awaiting_verification" in out and "Legal due" in out
 
-    code, out = await roi("complete", tracking, "--actor", "spec.cli")
+    code, out = await roi("complete", tracking, "--actor", spec.username)
     assert code == 1 and "not_verified" in out  # refused, with the reason and the field
 
-    code, out = await roi("verify", tracking, "--actor", "spec.cli", "--method", "photo_id")
+    code, out = await roi("verify", tracking, "--actor", spec.username, "--method", "photo_id")
     assert code == 0 and "Identity verified" in out
-    code, out = await roi("complete", tracking.lower(), "--actor", "spec.cli")
+    # the username as typed by a person: other case, stray spaces; the same account
+    code, out = await roi("complete", tracking.lower(), "--actor", f"  {spec.username.upper()} ")
     assert code == 0, out
     assert (await handle.result())["status"] == "completed"
 
+    # the audit trail and the disclosure name the account (its opaque id, as the web app
+    # records it), never what was typed
+    staff_rows = {e.action: e.actor for e in cli_env.events(request_id) if e.actor != "system"}
+    assert staff_rows["identity.verified"] == spec.id
+    assert staff_rows["release.approved"] == spec.id
+    assert set(staff_rows.values()) == {spec.id}, staff_rows
+    [disclosure] = cli_env.disclosures(request_id)
+    assert disclosure.disclosed_by == spec.id
+
     code, out = await roi(
-        "extend", tracking, "--actor", "a", "--reason", "r", "--new-due", "2027-02-30"
+        "extend", tracking, "--actor", spec.username, "--reason", "r", "--new-due", "2027-02-30"
     )
     assert code == 1 and "YYYY-MM-DD" in out
 
@@ -122,6 +152,7 @@ async def test_submission_is_stored_when_temporal_is_down(
 
 
 async def test_amendment_through_the_cli(cli_env: Harness, tmp_path: Path) -> None:
+    amend = account(cli_env.database_url, "amendment_specialist")
     data = factories.amendment(received_at=datetime.now(UTC).isoformat())
     code, out = await roi("submit", write(tmp_path, "amend.json", data))
     assert code == 0, out
@@ -133,7 +164,7 @@ async def test_amendment_through_the_cli(cli_env: Harness, tmp_path: Path) -> No
         "amend-deny",
         request_id,
         "--actor",
-        "amend.kim",
+        amend.username,
         "--basis",
         "too_busy",
         "--explanation",
@@ -141,9 +172,126 @@ async def test_amendment_through_the_cli(cli_env: Harness, tmp_path: Path) -> No
     )
     assert code != 0 and "too_busy" in out  # not one of the four bases
     code, out = await roi(
-        "amend-accept", request_id, "--actor", "amend.kim", "--text", "Allergy removed."
+        "amend-accept", request_id, "--actor", amend.username, "--text", "Allergy removed."
     )
     assert code == 0, out
     assert (await handle.result())["status"] == "completed"
     code, out = await roi("status", request_id)
     assert code == 0 and "completed" in out and "amendment" in out
+    accepted = [e for e in cli_env.events(request_id) if e.action == "amendment.accepted"]
+    assert [e.actor for e in accepted] == [amend.id]
+
+
+# ---- the CLI acts as a real account -------------------------------------------------------
+
+
+async def awaiting_verification(h: Harness, **overrides: object) -> tuple[str, str]:
+    """A request waiting for identity verification: (request id, tracking number)."""
+    now = await h.env.get_current_time()  # type: ignore[union-attr]
+    handle = await h.start(factories.own_records(received_at=now.isoformat(), **overrides))
+    state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
+    return state.request_id, state.tracking_number
+
+
+async def refused_and_nothing_sent(h: Harness, tracking: str, *actor: str) -> str:
+    """Run a valid `verify` (were it sent, the workflow would accept it) and return its output,
+    after checking it was refused with exit 1 and the request did not move."""
+    rid = staff.resolve_request_id(h.database_url, tracking)
+    before = [e.id for e in h.events(rid)]
+    code, out = await roi("verify", tracking, *actor, "--method", "photo_id")
+    assert code == 1 and "Identity verified" not in out, out
+    state = await staff.current_state(h.client, rid)
+    assert state.status == Status.AWAITING_VERIFICATION and not state.verified
+    assert [e.id for e in h.events(rid)] == before  # not a row in the audit trail
+    return out
+
+
+async def test_unknown_actor_is_refused(cli_env: Harness) -> None:
+    _, tracking = await awaiting_verification(cli_env)
+    out = await refused_and_nothing_sent(cli_env, tracking, "--actor", "Dr Nobody Testpatient")
+    assert "Refused" in out and "no account has that username" in " ".join(out.split())
+    assert "Nobody" not in out  # what was typed is not repeated (it could be anything)
+
+
+async def test_missing_actor_is_refused(cli_env: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, tracking = await awaiting_verification(cli_env)
+    monkeypatch.setenv("ROI_ACTOR", "   ")
+    out = await refused_and_nothing_sent(cli_env, tracking)
+    assert "Invalid input" in out and "actor" in out
+
+
+async def test_deactivated_account_is_refused(cli_env: Harness) -> None:
+    _, tracking = await awaiting_verification(cli_env)
+    former = account(cli_env.database_url, "specialist")
+    update_user(cli_env.database_url, former.id, active=False)
+    out = await refused_and_nothing_sent(cli_env, tracking, "--actor", former.username)
+    assert "Refused" in out and "deactivated" in out
+
+
+async def test_a_role_that_may_not_act_is_refused(cli_env: Harness) -> None:
+    _, tracking = await awaiting_verification(cli_env)  # an ROI request in Minnesota
+    admin = account(cli_env.database_url, "admin")
+    out = await refused_and_nothing_sent(cli_env, tracking, "--actor", admin.username)
+    assert "Refused: Administrator accounts cannot work requests" in " ".join(out.split())
+    amend = account(cli_env.database_url, "amendment_specialist")  # another team's work
+    out = await refused_and_nothing_sent(cli_env, tracking, "--actor", amend.username)
+    assert "the ROI team's work" in " ".join(out.split())
+    integrity = account(cli_env.database_url, "data_integrity_specialist")
+    out = await refused_and_nothing_sent(cli_env, tracking, "--actor", integrity.username)
+    assert "the ROI team's work" in " ".join(out.split())
+    arizona = account(cli_env.database_url, "specialist", ["arizona"])  # another site
+    out = await refused_and_nothing_sent(cli_env, tracking, "--actor", arizona.username)
+    assert "does not cover this request's site" in " ".join(out.split())
+
+
+async def test_roi_actor_names_the_account_and_it_is_recorded(
+    cli_env: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid, tracking = await awaiting_verification(cli_env, site="arizona")
+    supervisor = account(cli_env.database_url, "supervisor", ["arizona"])
+    monkeypatch.setenv("ROI_ACTOR", supervisor.username)
+    code, out = await roi("verify", tracking, "--method", "photo_id")
+    assert code == 0 and "Identity verified" in out, out
+    [verified] = [e for e in cli_env.events(rid) if e.action == "identity.verified"]
+    assert verified.actor == supervisor.id
+    assert (await staff.current_state(cli_env.client, rid)).verified_by == supervisor.id
+    handle = cli_env.client.get_workflow_handle(f"roi-{rid}")
+    await handle.execute_update("cancel", actions.Cancel(actor=supervisor.id, reason="test over"))
+
+
+async def test_disclosure_record_acts_as_an_roi_account(cli_env: Harness, tmp_path: Path) -> None:
+    item = {
+        "patient_first_name": "Avery",
+        "patient_last_name": "Testpatient",
+        "patient_date_of_birth": "1984-03-09",
+        "disclosed_at": "2026-01-05T15:00:00+00:00",
+        "recipient_name": "Olmsted County Public Health",
+        "description": "Immunization record",
+        "purpose": "Public health reporting",
+        "category": "public_health",
+    }
+    path = write(tmp_path, "disclosure.json", item)
+    amend = account(cli_env.database_url, "amendment_specialist")
+    code, out = await roi("disclosure-record", "--actor", amend.username, path)
+    assert code == 1 and "Refused" in out
+    spec = account(cli_env.database_url, "specialist")
+    code, out = await roi("disclosure-record", "--actor", spec.username, path)
+    assert code == 0, out
+    key = out.split("(")[1].split(")")[0]
+    with session_scope(cli_env.database_url) as session:
+        row = session.execute(
+            select(Disclosure).where(Disclosure.disclosure_key == key)
+        ).scalar_one()
+        assert row.disclosed_by == spec.id and row.source == "staff"
+
+
+async def test_release_safeguard_commands_act_as_a_real_account(cli_env: Harness) -> None:
+    rid, _ = await awaiting_verification(cli_env)
+    admin = account(cli_env.database_url, "admin")
+    code, out = await roi("release", "revoke-links", rid, "--actor", admin.username)
+    assert code == 1 and "Refused" in out and "link(s) revoked" not in out
+    code, out = await roi("release", "review-sensitive", rid, "--actor", "nobody.here")
+    assert code == 1 and "no account has that username" in " ".join(out.split())
+    spec = account(cli_env.database_url, "specialist")
+    code, out = await roi("release", "revoke-links", rid, "--actor", spec.username)
+    assert code == 0 and "0 link(s) revoked" in out, out

@@ -25,6 +25,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from activities.channels import links
 from activities.channels.batch import queued_items
 from activities.channels.schedule import start_batch_now
+from app.cli_actor import ActorRefused, acting_account, authorize_on_request
+from app.roles import Can
 from domain.batch import BATCH_METHODS, BatchResult, next_run, parse_batch_time
 from domain.release_safety import QualityCheck, SensitiveReview
 from domain.types import Site
@@ -42,6 +44,7 @@ release_app = typer.Typer(
 )
 console = Console()
 
+ACTOR_HELP = "Your staff account's username: an active account whose role allows the action."
 SiteOpt = Annotated[
     list[Site] | None, typer.Option("--site", help="A site (repeat for several); default: all.")
 ]
@@ -165,20 +168,34 @@ def _show(
                 progress.update(tasks[key], completed=done, total=total)
 
 
+def _as_staff(request_id: str, actor: str) -> str:
+    """The id of the active account --actor names, if it may act on this request (as on the
+    web: role, team, site); else exit 1 before anything is changed or sent."""
+    database_url = _db()
+    try:
+        account = acting_account(database_url, actor)
+        authorize_on_request(database_url, account, request_id, Can.ACT)
+    except ActorRefused as refused:
+        console.print(f"[red]Refused:[/red] {refused.message}")
+        raise typer.Exit(1) from None
+    return account.id
+
+
 @release_app.command("revoke-links")
 def revoke_links(
     request_id: Annotated[str, typer.Argument(help="Request id.")],
-    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR")],
+    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR", help=ACTOR_HELP)],
 ) -> None:
     """Withdraw every download link of a request (later clicks get a 'no longer valid' page)."""
-    count = links.revoke(_db(), request_id=request_id, actor=actor, at=datetime.now(UTC))
+    who = _as_staff(request_id, actor)
+    count = links.revoke(_db(), request_id=request_id, actor=who, at=datetime.now(UTC))
     console.print(f"{count} link(s) revoked.")
 
 
 @release_app.command("confirm-quality")
 def confirm_quality(
     request_id: Annotated[str, typer.Argument(help="Request id.")],
-    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR")],
+    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR", help=ACTOR_HELP)],
     patient: Annotated[bool, typer.Option(help="Right patient on every page.")] = False,
     recipient: Annotated[bool, typer.Option(help="Right recipient and address.")] = False,
     scope: Annotated[bool, typer.Option(help="Only what was asked for and authorized.")] = False,
@@ -186,7 +203,7 @@ def confirm_quality(
 ) -> None:
     """As the second specialist, confirm a held packet so it can leave."""
     check = QualityCheck(
-        actor=actor,
+        actor=_as_staff(request_id, actor),
         right_patient_on_every_page=patient,
         right_recipient=recipient,
         in_scope=scope,
@@ -216,8 +233,9 @@ def _update(request_id: str, name: str, payload: object) -> None:
 @release_app.command("review-sensitive")
 def review_sensitive(
     request_id: Annotated[str, typer.Argument(help="Request id.")],
-    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR")],
+    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR", help=ACTOR_HELP)],
     note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Record that you reviewed the sensitive information a release includes."""
-    _update(request_id, "review_sensitive", SensitiveReview(actor=actor, note=note))
+    who = _as_staff(request_id, actor)
+    _update(request_id, "review_sensitive", SensitiveReview(actor=who, note=note))
