@@ -79,11 +79,7 @@ def make_activities(settings: Settings, database_url: str) -> list[Callable[...,
     outbox = Outbox(settings.outbox_path)
     channels = build_channels(settings, database_url, outbox)
     requests = RequestActivities(
-        database_url,
-        outbox,
-        download_base_url=f"{settings.base_url}/download",
-        latency_ms=settings.outbox_latency_ms,
-        channels=channels,
+        database_url, outbox, channels=channels, latency_ms=settings.outbox_latency_ms
     )
     return [
         *requests.all(),

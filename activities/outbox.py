@@ -28,9 +28,17 @@ class Outbox:
     def write(self, channel: str, key: str, suffix: str, content: bytes) -> Path:
         """Write once, atomically: a reader never sees half a file."""
         target = self.path_for(channel, key, suffix)
-        target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             return target
+        return self._put(target, content)
+
+    def replace(self, channel: str, key: str, suffix: str, content: bytes) -> Path:
+        """Write atomically, replacing what an earlier attempt wrote under this key (for a
+        file that must match the latest state elsewhere, e.g. the label of the live shipment)."""
+        return self._put(self.path_for(channel, key, suffix), content)
+
+    def _put(self, target: Path, content: bytes) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(content)
         os.replace(tmp, target)

@@ -1,17 +1,16 @@
 """Side effects of a records request: read model, letters, delivery, disclosures, staff alerts.
 
-Activities are methods of a class that receives its clients in __init__, so tests can pass a
-real database URL and a temporary outbox. Each is idempotent on the key its input carries.
+Activities are methods of a class that receives its clients in __init__: the worker and the
+tests build the same channels (activities/channels/wiring.py build_channels), so what a test
+sends is what production sends. Each is idempotent on the key its input carries.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from typing import Any
 
 import structlog
 from temporalio import activity
@@ -30,19 +29,12 @@ from domain.effects import (
     Projection,
     StaffNotification,
 )
-from domain.types import DeliveryMethod
 from letters import LetterError, render_notice
 from runtime.metrics import DELIVERIES, LETTERS_RENDERED
 from store import cases, repository
 from store.db import session_scope
 
 log = structlog.get_logger(__name__)
-
-_JOB_CHANNEL = {
-    DeliveryMethod.US_MAIL: "print",
-    DeliveryMethod.CD_MAIL: "print",
-    DeliveryMethod.FEDEX: "ship",
-}
 
 
 class RequestActivities:
@@ -53,14 +45,12 @@ class RequestActivities:
         database_url: str,
         outbox: Outbox,
         *,
-        download_base_url: str = "http://127.0.0.1:8000/download",
+        channels: Channels,
         latency_ms: int = 0,
-        channels: Channels | None = None,
     ) -> None:
         self.database_url = database_url
-        self.outbox = outbox
-        self.channels = channels  # None: the local outbox jobs of the first version
-        self.download_base_url = download_base_url
+        self.outbox = outbox  # letters; the records leave by `channels`
+        self.channels = channels
         self.latency_ms = latency_ms
 
     @activity.defn(name=names.PROJECT)
@@ -109,7 +99,7 @@ class RequestActivities:
         return str(path)
 
     def _simulate_latency(self) -> None:
-        """Local channels are instant; a configured latency lets tests interrupt a delivery."""
+        """A configured latency (ROI_OUTBOX_LATENCY_MS) lets tests interrupt a delivery."""
         deadline = time.monotonic() + self.latency_ms / 1000
         while time.monotonic() < deadline:
             activity.heartbeat()
@@ -133,27 +123,6 @@ class RequestActivities:
             for r in rows
         ]
 
-    def _email(self, delivery: Delivery, amendment_count: int = 0) -> bytes:
-        token = hashlib.sha256(f"{delivery.key}:{delivery.request_id}".encode()).hexdigest()[:32]
-        message = EmailMessage()
-        message["To"] = delivery.email or ""
-        message["From"] = "Release of Information <roi-noreply@hospital.example>"
-        message["Subject"] = f"Your records request {delivery.tracking_number} is ready"
-        message["Date"] = format_datetime(datetime.now(UTC))
-        message["Message-ID"] = f"<{delivery.key}@roi.hospital.example>"
-        message.set_content(
-            "The records you asked for are ready.\n\n"
-            f"Download them securely here: {self.download_base_url}/{token}\n\n"
-            "The link is for you alone and expires. The records are not attached to this email.\n"
-            + (
-                f"\nThe release includes {amendment_count} amendment statement(s) linked to "
-                "this record.\n"
-                if amendment_count
-                else ""
-            )
-        )
-        return bytes(message)
-
     @activity.defn(name=names.DELIVER)
     def deliver(self, delivery: Delivery) -> DeliveryReceipt:
         """Send the records by the chosen method, once per key."""
@@ -167,50 +136,10 @@ class RequestActivities:
                     carrier_tracking_number=(existing.detail or {}).get("tracking_number"),
                 )
         self._simulate_latency()
-        if self.channels is not None:
-            return self._deliver_by_channel(delivery)
-        attachments = self._amendments(delivery.patient_key)
-        if delivery.method == DeliveryMethod.EMAIL_LINK:
-            channel = "email"
-            path = self.outbox.write(
-                channel, delivery.key, ".eml", self._email(delivery, len(attachments))
-            )
-        else:
-            channel = _JOB_CHANNEL[delivery.method]
-            job = {
-                "key": delivery.key,
-                "tracking_number": delivery.tracking_number,
-                "method": delivery.method.value,
-                "recipient_name": delivery.recipient_name,
-                "address_lines": delivery.address_lines,
-                "description": delivery.description,
-                "amendment_statements": attachments,
-            }
-            path = self.outbox.write(
-                channel, delivery.key, ".json", json.dumps(job, indent=2).encode()
-            )
-        with session_scope(self.database_url) as session:
-            repository.record_outbound(
-                session,
-                key=delivery.key,
-                request_id=delivery.request_id,
-                channel=channel,
-                kind=f"records_{delivery.method.value}",
-                path=str(path),
-                at=datetime.now(UTC),
-            )
-        DELIVERIES.labels(channel, delivery.method.value).inc()
-        log.info("records.delivered", request_id=delivery.request_id, method=delivery.method.value)
-        return DeliveryReceipt(key=delivery.key, method=delivery.method, reference=path.name)
-
-    def _deliver_by_channel(self, delivery: Delivery) -> DeliveryReceipt:
-        """The real channels (activities/channels); a batch-queued delivery is recorded when
-        its batch sends it."""
-        assert self.channels is not None
         amendments = self._amendments(delivery.patient_key)
         with keep_heartbeating():  # a hung relay must not look like a dead worker
             sent = self.channels.deliver(delivery.model_copy(update={"amendments": amendments}))
-        if sent.receipt.queued:
+        if sent.receipt.queued:  # recorded when the site's batch sends it
             return sent.receipt
 
         def record() -> None:
@@ -255,7 +184,7 @@ class RequestActivities:
         )
         return added
 
-    def all(self) -> list:
+    def all(self) -> list[Callable[..., Any]]:
         """Every activity, for registering with a worker."""
         return [
             self.project,

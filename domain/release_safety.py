@@ -191,6 +191,14 @@ def decide_release(
 ) -> ReleaseDecision:
     """Which documents go, which stay, and whether anything stops the release."""
     decision = ReleaseDecision(blocking=recipient_issues(sub, out))
+    if not docs:  # the source holds nothing for this patient: never invent, never guess
+        decision.blocking.insert(
+            0,
+            SafetyIssue(
+                code="no_records_found",
+                message="No records were found for this patient in the record source.",
+            ),
+        )
     auth = sub.authorization
     expires = auth.expiration_date if auth is not None and sub.needs_authorization else None
     if expires is not None and expires < today:

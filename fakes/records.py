@@ -1,10 +1,16 @@
-"""Synthetic patients' records as PDF files in the folder-source layout (no real person)."""
+"""Synthetic patients' records as PDF files in the folder-source layout (no real person).
+
+Demo and tests only: the demo seed writes a folder for each of its patients before their
+requests run, tests write their test patients'. The engine itself never calls this: a patient
+the record source does not hold is a release held for staff, not records made up.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,8 +18,6 @@ from typing import Any
 
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen import canvas
-
-from activities.sources.base import RecordQuery
 
 RECORD_TYPES = [
     ("visit_notes", "Clinic visit note"),
@@ -62,22 +66,31 @@ def write_patient(
         entry["file"] = f"{doc['id']}{ext}"
         (target / entry["file"]).write_bytes(content)
         index.append(entry)
-    (target / "index.json").write_text(json.dumps({"patient": patient, "documents": index}))
+    # the index last and whole: a source reading the folder meanwhile sees all of it or none
+    partial = target / "index.json.partial"
+    partial.write_text(json.dumps({"patient": patient, "documents": index}))
+    os.replace(partial, target / "index.json")
     return target
 
 
-def synthesize_patient(root: Path, query: RecordQuery) -> Path:
-    """Generate records for a patient the demo has never seen (stable for the same patient)."""
-    seed = hashlib.sha256(
-        f"{query.first_name}|{query.last_name}|{query.date_of_birth}".lower().encode()
-    ).hexdigest()
-    rng = random.Random(seed)
-    patient = {
-        "first_name": query.first_name,
-        "last_name": query.last_name,
-        "date_of_birth": query.date_of_birth.isoformat(),
-        "mrn": query.mrn,
+def synthetic_patient(root: Path, patient: dict[str, Any]) -> Path:
+    """Write a synthetic patient's folder: four documents in the three years before ANCHOR and
+    an imaging study (the same documents for the same patient; writing again changes nothing).
+
+    `patient`: first_name, last_name, date_of_birth (ISO), optional mrn."""
+    who = {
+        "first_name": patient["first_name"],
+        "last_name": patient["last_name"],
+        "date_of_birth": str(patient["date_of_birth"]),
+        "mrn": patient.get("mrn"),
     }
+    seed = hashlib.sha256(
+        f"{who['first_name']}|{who['last_name']}|{who['date_of_birth']}".lower().encode()
+    ).hexdigest()
+    folder = f"p-{seed[:16]}"
+    if (root / folder / "index.json").exists():
+        return root / folder  # written before: a worker may be reading it right now
+    rng = random.Random(seed)
     documents: list[dict[str, Any]] = []
     for n, (record_type, title) in enumerate(RECORD_TYPES):
         served = ANCHOR - timedelta(days=rng.randint(1, 1000))
@@ -101,4 +114,4 @@ def synthesize_patient(root: Path, query: RecordQuery) -> Path:
             "content": b"\0" * 128 + b"DICM" + b"SYNTHETIC",
         }
     )
-    return write_patient(root, f"p-{seed[:16]}", patient, documents)
+    return write_patient(root, folder, who, documents)

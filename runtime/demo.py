@@ -120,7 +120,9 @@ async def run_demo(stop: asyncio.Event) -> None:
 
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         console.print("Seeding demo requests…")
-        counts = await seed(database_url, client, settings.task_queue)
+        # the demo patients' synthetic records first: the folder source never makes any up
+        records = settings.records_path if settings.record_source == "folder" else None
+        counts = await seed(database_url, client, settings.task_queue, records=records)
         total = counts["submitted"] + counts["already_there"]
         statuses = await _wait_until_projected(database_url, total)
         _summary(settings, counts, statuses, web, database_url)

@@ -2,6 +2,10 @@
 
 Idempotent: each request has a fixed idempotency key, and staff actions are applied only when
 the request is still at the stage the action belongs to, so running the demo twice adds nothing.
+
+The record source holds only what was written to it, so the seed first writes a synthetic
+record folder for every demo patient (fakes/records.py: demo and tests only, never imported by
+the engine); a request for a patient the source does not hold would be held for staff.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -614,12 +619,36 @@ def add_other_kinds(add: Any, now: datetime) -> None:
     )
 
 
+def write_demo_records(records: Path, now: datetime) -> int:
+    """A synthetic record folder for every demo patient, in the folder record source (kept as
+    it is when written before); returns how many patients there are."""
+    from fakes.records import synthetic_patient  # the demo's, not the engine's
+
+    patients = {
+        (p["first_name"], p["last_name"], p["date_of_birth"]): p
+        for p in (case.data.get("patient") for case in demo_cases(now))
+        if p and p.get("date_of_birth")
+    }
+    for patient in patients.values():
+        synthetic_patient(records, patient)
+    return len(patients)
+
+
 async def seed(
-    database_url: str, client: Client, task_queue: str, now: datetime | None = None
+    database_url: str,
+    client: Client,
+    task_queue: str,
+    now: datetime | None = None,
+    *,
+    records: Path | None = None,
 ) -> dict[str, int]:
-    """Submit the demo requests and apply their staff actions; safe to run again."""
+    """Write the demo patients' records into `records` (the folder record source; None: the
+    source is not a folder), then submit the demo requests and apply their staff actions;
+    safe to run again."""
     now = now or datetime.now(UTC)
     counts = {"submitted": 0, "already_there": 0, "actions": 0}
+    if records is not None:
+        counts["patients"] = write_demo_records(records, now)
     for case in demo_cases(now):
         result = await intake.submit(
             case.data,

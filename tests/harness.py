@@ -1,12 +1,18 @@
-"""Run requests through the real intake service, worker, activities and database in tests."""
+"""Run requests through the real intake service, worker, activities and database in tests.
+
+The worker runs the activities production runs (worker.make_activities): the real channels
+(build_channels) over a folder record source holding the test patients' synthetic records
+(tests/records.py), emails written to the outbox (no SMTP host), the fake FedEx on loopback,
+and batching off, so mail, CD and FedEx leave when released as a test expects.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,17 +27,46 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from activities.case_activities import CaseActivities
-from activities.outbox import Outbox
-from activities.request_activities import RequestActivities
 from domain.kinds.case import CaseState
 from domain.state import RequestState
 from domain.types import Status
+from fakes.carrier import FakeCarrier, serve
+from runtime.settings import Settings
 from services import intake
 from store.db import session_scope
 from store.models import Disclosure, Notification, OutboundItem, RecordRequest, RequestEvent
-from worker import build_worker
+from tests.records import give_records, patient_of, write_test_patients
+from worker import build_worker, make_activities
 from workflows.record_request import RecordRequestWorkflow
+
+
+def channel_settings(outbox: Path, records: Path, carrier_url: str, **overrides: Any) -> Settings:
+    """Production's channel settings pointed at test stand-ins: the outbox for emails (no SMTP
+    host), a records folder, the fake carrier; no batch (mail, CD and FedEx go when released)."""
+    values: dict[str, Any] = {
+        "data_dir": records.parent,
+        "outbox_dir": outbox,
+        "outbox_latency_ms": 0,
+        "record_source": "folder",
+        "records_dir": records,
+        "smtp_host": None,
+        "fedex_base_url": carrier_url,
+        "fedex_client_id": "demo-client",  # the fake carrier's own credentials
+        "fedex_client_secret": "demo-secret",
+        "batch_enabled": False,
+        "quality_check": "",
+    }
+    return Settings(**{**values, **overrides})
+
+
+@contextmanager
+def fake_carrier() -> Iterator[tuple[FakeCarrier, str]]:
+    """The fake FedEx (fakes/carrier.py) on a free loopback port: (its state, its URL)."""
+    server, carrier = serve(0)
+    try:
+        yield carrier, server.url
+    finally:
+        server.stop()
 
 
 @dataclass
@@ -42,6 +77,13 @@ class Harness:
     outbox: Path
     env: WorkflowEnvironment | None = None
     started: list[str] = field(default_factory=list)
+    records: Path | None = None  # the folder record source the worker reads
+    carrier: FakeCarrier | None = None  # the fake FedEx the worker ships with
+
+    def give_records(self, request: dict[str, Any]) -> None:
+        """File synthetic records for this request's patient in the record source."""
+        assert self.records is not None, "this harness has no record folder"
+        give_records(self.records, patient_of(request))
 
     async def submit(self, data: dict[str, Any], key: str | None = None) -> intake.IntakeResult:
         """Submit through the same intake service the CLI and API use."""
@@ -196,14 +238,13 @@ async def running_worker(
     *,
     sandboxed: bool = True,
 ) -> AsyncIterator[Harness]:
-    """A worker on a fresh task queue with the real activities (in the workflow sandbox unless
-    told otherwise, as production may run: ROI_WORKFLOW_SANDBOX=false)."""
+    """A worker on a fresh task queue with production's activities and channels (see the
+    module's docstring); its records folder sits beside the outbox. In the workflow sandbox
+    unless told otherwise, as production may run: ROI_WORKFLOW_SANDBOX=false."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
-    activities = [
-        *RequestActivities(database_url, Outbox(outbox)).all(),
-        *CaseActivities(database_url, Outbox(outbox)).all(),
-    ]
-    with ThreadPoolExecutor(max_workers=8) as executor:
+    records = write_test_patients(outbox.parent / f"{outbox.name}-records")
+    with fake_carrier() as (carrier, carrier_url), ThreadPoolExecutor(max_workers=8) as executor:
+        activities = make_activities(channel_settings(outbox, records, carrier_url), database_url)
         async with build_worker(client, task_queue, activities, executor, sandboxed=sandboxed):
             harness = Harness(
                 client=client,
@@ -211,6 +252,8 @@ async def running_worker(
                 database_url=database_url,
                 outbox=outbox,
                 env=env,
+                records=records,
+                carrier=carrier,
             )
             try:
                 yield harness

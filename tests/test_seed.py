@@ -15,10 +15,11 @@ from tests.harness import Harness
 
 async def test_seed_covers_every_stage_and_is_idempotent(harness: Harness) -> None:
     now = await harness.env.get_current_time()  # type: ignore[union-attr]
-    first = await seed(harness.database_url, harness.client, harness.task_queue, now=now)
+    h, records = harness, harness.records
+    first = await seed(h.database_url, h.client, h.task_queue, now=now, records=records)
     keys = [c.key for c in demo_cases(now)]
     assert first["submitted"] == len(keys) - 1 and first["redirected"] == 1
-    second = await seed(harness.database_url, harness.client, harness.task_queue, now=now)
+    second = await seed(h.database_url, h.client, h.task_queue, now=now, records=records)
     assert second["submitted"] == 0 and second["actions"] == 0
 
     with session_scope(harness.database_url) as session:
@@ -60,3 +61,8 @@ async def test_seed_covers_every_stage_and_is_idempotent(harness: Harness) -> No
     assert any(r.extended for r in rows)
     assert {r.site for r in rows} == {"arizona", "florida", "minnesota", "wisconsin"}
     assert {r.team for r in rows} >= {"roi", "amendment", "data_integrity", "billing"}
+    # the demo's releases went out on the records the seed wrote; none was held for lack of them
+    released = [e for i in ids for e in h.events(i) if e.action.startswith("release.")]
+    assert {e.action for e in released} >= {"release.approved"}
+    assert not [e for e in released if e.action == "release.held"]
+    assert len(list(records.glob("*/index.json"))) > len(keys) // 2  # type: ignore[union-attr]

@@ -280,15 +280,17 @@ class Channels:
         pdf, _ = mail.single_packet(delivery, packet, today)
         self.outbox.write("ship", delivery.key, ".pdf", pdf)
         # An earlier attempt's request may have reached FedEx with its answer (and the label)
-        # lost: a worker killed mid-call, a relay that delivered late. Its shipment was never
-        # labelled or tendered, so it is cancelled (its charge voided) before the one we ship.
+        # lost: a worker killed mid-call, a relay that delivered late; or the attempt died
+        # before its send was recorded. That shipment was never tendered, so it is cancelled
+        # (its charge voided) before the one we ship, whose label replaces any earlier one.
         for orphan in self.carrier.shipments_for(delivery.key, today):
             self.carrier.cancel(orphan)
             log.warning("fedex.orphan_cancelled", request_id=delivery.request_id)
         shipment = self.carrier.create_shipment(
             shipper_for(sub.site), recipient_party(delivery), delivery.key, today
         )
-        label = self.outbox.write("ship", f"{delivery.key}-label", ".pdf", shipment.label_pdf)
+        # the label of this shipment, replacing any earlier attempt's (that one was cancelled)
+        label = self.outbox.replace("ship", f"{delivery.key}-label", ".pdf", shipment.label_pdf)
         return shipment.tracking_number, label
 
     # ---- batch queue -----------------------------------------------------------------------

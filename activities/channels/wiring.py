@@ -16,12 +16,12 @@ from runtime.settings import Settings
 
 
 def build_source(settings: Settings) -> RecordSource:
-    """FHIR R4 when configured, else the local folder (synthetic records for the demo)."""
+    """FHIR R4 when configured, else the local folder (it holds only what was written to it)."""
     if settings.record_source == "fhir":
         if not settings.fhir_base_url:
             raise ValueError("ROI_RECORD_SOURCE=fhir needs ROI_FHIR_BASE_URL")
         return FhirSource(settings.fhir_base_url, token=settings.fhir_token)
-    return FolderSource(settings.records_path, synthesize_missing=True)
+    return FolderSource(settings.records_path)
 
 
 def build_mailer(settings: Settings, outbox: Outbox) -> Mailer:

@@ -4,14 +4,14 @@
                                   "service_date", "title", "categories", "content_type",
                                   "patient" (optional: identity recorded on this document)}]}
 
-With `synthesize_missing`, a patient with no folder gets synthetic records generated on first
-use (demo only: every demo request then has something to release).
+The source only reads: a patient with no folder has no records here, and the release is held
+for staff ("no_records_found"). The demo and the tests write their synthetic patients' folders
+beforehand (fakes/records.py).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,21 +23,14 @@ from domain.release_safety import DocumentFacts, _norm
 class FolderSource:
     """Records from files on disk."""
 
-    def __init__(self, root: Path, *, synthesize_missing: bool = False) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.synthesize_missing = synthesize_missing
-        self._lock = threading.Lock()
 
     def find(self, query: RecordQuery) -> list[RecordDocument]:
-        """Documents of every folder whose patient matches the query's name and birth date."""
-        folders = self._folders_for(query)
-        if not folders and self.synthesize_missing:
-            from fakes.records import synthesize_patient
-
-            with self._lock:
-                folders = self._folders_for(query) or [synthesize_patient(self.root, query)]
+        """Documents of every folder whose patient matches the query's name and birth date
+        (none when no folder does)."""
         found: list[RecordDocument] = []
-        for folder in folders:
+        for folder in self._folders_for(query):
             index = json.loads((folder / "index.json").read_text())
             for entry in index["documents"]:
                 doc = _document(folder, index["patient"], entry)

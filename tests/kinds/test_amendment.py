@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from domain import actions
@@ -187,6 +187,7 @@ async def test_amendment_travels_with_later_disclosures(harness: Harness) -> Non
 
     release = factories.third_party(received_at=now.isoformat())
     release["patient"] = {**release["patient"], "first_name": first}
+    harness.give_records(release)
     records = await harness.start(release)
     state = await harness.wait_status(records, Status.AWAITING_VERIFICATION)
     await records.execute_update(
@@ -194,9 +195,14 @@ async def test_amendment_travels_with_later_disclosures(harness: Harness) -> Non
     )
     await records.execute_update("complete", actions.Complete(actor=SPEC))
     await records.result()
-    [job] = [p for p in (harness.outbox / "print").glob("*.json") if state.request_id in p.name]
-    statements = json.loads(job.read_text())["amendment_statements"]
-    assert [(s["outcome"], s["disagreement"]) for s in statements] == [("denied", "It is wrong.")]
+    # the mailed packet carries the amendment statements linked to the record
+    packet = PdfReader(harness.outbox / "print" / f"{state.request_id}-deliver.pdf")
+    [page] = [
+        text
+        for text in (p.extract_text() for p in packet.pages)
+        if "Amendments and statements linked to this record" in text
+    ]
+    assert "Outcome: denied" in page and "Statement of disagreement: It is wrong." in page
     await handle.execute_update(
         "file_rebuttal", actions.FileStatement(actor=SPEC, text="Rebutted.")
     )
@@ -204,8 +210,6 @@ async def test_amendment_travels_with_later_disclosures(harness: Harness) -> Non
 
 async def test_letters_go_out_in_the_requesters_language(harness: Harness) -> None:
     """A Spanish-speaking patient's amendment: the acceptance letter is in Spanish."""
-    from pypdf import PdfReader
-
     now = await harness.env.get_current_time()  # type: ignore[union-attr]
     handle = await harness.start_case(
         factories.amendment(received_at=now.isoformat(), language="es")

@@ -137,7 +137,11 @@ async def test_ssa_disability_on_the_patients_authorization(harness: Harness) ->
         },
     }
     data = factories.third_party(
-        kind="ssa_disability", received_at=await now_iso(harness), requester=dds
+        kind="ssa_disability",
+        received_at=await now_iso(harness),
+        requester=dds,
+        # the release goes only to the recipient the patient's authorization names
+        authorization=factories.valid_authorization(recipient=dds["organization"]),
     )
     category, _ = await release(harness, data)
     assert category == "authorization"

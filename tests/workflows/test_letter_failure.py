@@ -11,14 +11,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import names
-from activities.outbox import Outbox
-from activities.request_activities import RequestActivities
 from domain import actions
 from domain.effects import NoticeToSend
 from domain.types import Status
 from tests import factories
-from tests.harness import Harness
-from worker import build_worker
+from tests.harness import Harness, channel_settings, fake_carrier
+from tests.records import write_test_patients
+from worker import build_worker, make_activities
 
 
 @activity.defn(name=names.SEND_NOTICE)
@@ -32,10 +31,11 @@ def broken_letters(item: NoticeToSend) -> str:
 async def test_failed_acknowledgement_is_flagged_not_fatal(
     registered_env: WorkflowEnvironment, database_url: str, tmp_path: Path
 ) -> None:
-    real = RequestActivities(database_url, Outbox(tmp_path))
-    acts = [a for a in real.all() if a.__name__ != "send_notice"] + [broken_letters]
+    records = write_test_patients(tmp_path / "records")
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    with ThreadPoolExecutor(4) as pool:
+    with fake_carrier() as (_, carrier_url), ThreadPoolExecutor(4) as pool:
+        real = make_activities(channel_settings(tmp_path, records, carrier_url), database_url)
+        acts = [a for a in real if a.__name__ != "send_notice"] + [broken_letters]
         async with build_worker(registered_env.client, queue, acts, pool):
             h = Harness(
                 client=registered_env.client,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain import actions
 from domain.calendar import add_business_days, end_of_local_day, opening_time
 from domain.types import Site, Status
+from fakes.carrier import reference_of
 from tests import factories
 from tests.harness import Harness
 from workflows.record_request import RecordRequestWorkflow as W
@@ -92,7 +94,10 @@ async def test_third_party_deficient_then_corrected(
     assert disclosure.category == "authorization"
     assert disclosure.purpose == "Personal injury claim"
     assert disclosure.authorization_ref
-    assert len(list((h.outbox / "print").glob("*.json"))) == 1
+    # one print-ready packet (cover letter and records) for the mail room
+    assert [p.name for p in (h.outbox / "print").glob("*.pdf")] == [
+        f"{state.request_id}-deliver.pdf"
+    ]
 
 
 async def test_still_deficient_correction_sends_new_notice(
@@ -141,10 +146,24 @@ async def test_fedex_fee_quoted_and_release_waits_for_payment(
     )
     await h.wait_status(handle, Status.READY_TO_RELEASE)
     await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
-    assert (await handle.result()).status == "completed"
+    await h.wait_status(handle, Status.COMPLETED)
     assert h.row(state.request_id).paid_cents == 4500
-    [job] = list((h.outbox / "ship").glob("*.json"))
-    assert '"method": "fedex"' in job.read_text()
+    # one 2Day shipment at the carrier, its label and the packet for the envelope
+    assert h.carrier is not None
+    [shipment] = [
+        s for s in h.carrier.shipments.values() if reference_of(s) == f"{state.request_id}-deliver"
+    ]
+    assert shipment["request"]["requestedShipment"]["serviceType"] == "FEDEX_2_DAY"
+    assert sorted(p.name for p in (h.outbox / "ship").glob("*.pdf")) == [
+        f"{state.request_id}-deliver-label.pdf",
+        f"{state.request_id}-deliver.pdf",
+    ]
+    for _ in range(12):  # the request follows tracking (6-hourly reads) until delivery
+        if "shipment.delivered" in [e.action for e in h.events(state.request_id)]:
+            break
+        await h.skip(timedelta(hours=6, minutes=5))
+        await asyncio.sleep(0.3)
+    assert (await handle.result()).status == "completed"
     assert [o.kind for o in h.outbound(state.request_id)][:2] == ["acknowledgement", "fee_quote"]
 
 
