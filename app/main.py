@@ -50,6 +50,7 @@ from runtime import tracing, web_ops
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
 from runtime.production import Component, refuse_demo_settings
+from runtime.redact import install_log_filters, redact_path
 from runtime.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -86,7 +87,7 @@ DOCS_CSP = (
 
 class Hardening:
     """Security headers on every response, no caching of pages, and one log line per request
-    with the path (ids only, never a query string or body) and the outcome."""
+    with the path (ids only, never a query string, body or download token) and the outcome."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -156,7 +157,7 @@ class Hardening:
             log.info(
                 "web.request",
                 method=scope.get("method"),
-                path=path,
+                path=redact_path(path),  # /download/<token> is a credential
                 status=status_code,
                 ms=round((time.perf_counter() - started) * 1000, 1),
                 user_id=signed.account.id if signed else None,
@@ -299,6 +300,7 @@ def create_app(
     )
     app.state.ctx = ctx
     tracing.configure(settings, "roi-web")  # ROI_OTEL_EXPORTER; off by default
+    install_log_filters()  # uvicorn's access log: no download token, no query string
     app.include_router(
         web_ops.router(settings, lambda: ctx.database_url, lambda: ctx.client is not None)
     )

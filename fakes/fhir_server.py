@@ -3,26 +3,41 @@
 Enough of the REST API for tests and demos: Patient search (family, given, birthdate),
 DocumentReference search (patient, date=geYYYY-MM-DD / leYYYY-MM-DD), ImagingStudy search
 (patient), read by type and id, and searchset Bundles paged with `next` links.
+
+Searches are `POST [base]/[type]/_search` with a form body, or a GET with the parameters in the
+URL; a GET search naming a patient (family, given, name, birthdate) is refused (400), as a
+server that keeps names and birth dates out of its access logs would, so a client that put them
+in a URL fails its tests. A POSTed search pages by an opaque id (`?_getpages=`, as HAPI does)
+unless `echo_paging` makes its `next` links repeat the search, as some servers do. Every
+request's method and URL is kept in `requests`, for tests to check what a URL carried.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import uuid
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 from fakes.http import LoopbackServer, Reply, json_reply, serve_until_interrupted
 
 PAGE = 2  # small pages, so clients must follow `next`
 FHIR_JSON = "application/fhir+json"
+FORM = "application/x-www-form-urlencoded"
+#: Search parameters that identify a patient: accepted in a POST body, refused in a URL.
+IDENTITY_PARAMS = frozenset({"family", "given", "name", "birthdate"})
 
 
 class FhirStore:
     """Resources by type and id."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, echo_paging: bool = False) -> None:
         self.resources: dict[str, dict[str, dict[str, Any]]] = {}
         self.base = ""
+        self.echo_paging = echo_paging
+        self.pages: dict[str, tuple[str, dict[str, list[str]]]] = {}  # opaque id -> search
+        self.requests: list[str] = []  # "METHOD /path?query" of every request received
 
     def add(self, resource: dict[str, Any]) -> dict[str, Any]:
         self.resources.setdefault(resource["resourceType"], {})[resource["id"]] = resource
@@ -98,13 +113,34 @@ class FhirStore:
         headers: dict[str, str],
         body: bytes,
     ) -> Reply:
+        self.requests.append(f"{method} {path}?{urlencode(query, doseq=True)}")
         parts = [p for p in path.split("/") if p]
-        if method != "GET" or not parts:
+        if method == "POST" and len(parts) == 2 and parts[1] == "_search":
+            if headers.get("content-type", "").split(";")[0].strip() != FORM:
+                return json_reply(415, _outcome("not-supported"))
+            posted = parse_qs(body.decode(), keep_blank_values=True)
+            for key, values in query.items():
+                posted.setdefault(key, []).extend(values)
+            return self._search(parts[0], posted, posted=True)
+        if method != "GET":
+            return json_reply(405, _outcome("not-supported"))
+        if not parts and "_getpages" in query:
+            resource, search = self.pages.get(query["_getpages"][0], ("", {}))
+            if not resource:
+                return json_reply(410, _outcome("not-found"))
+            offset = query.get("_getpagesoffset", ["0"])
+            return self._search(resource, {**search, "_offset": offset}, posted=True)
+        if not parts:
             return json_reply(405, _outcome("not-supported"))
         if len(parts) == 2:
             found = self.resources.get(parts[0], {}).get(parts[1])
             return json_reply(200, found) if found else json_reply(404, _outcome("not-found"))
-        matches = [r for r in self.resources.get(parts[0], {}).values() if _matches(r, query)]
+        if any(key.split(":")[0] in IDENTITY_PARAMS for key in query):
+            return json_reply(400, _outcome("security"))  # a name or birth date in a URL
+        return self._search(parts[0], query, posted=False)
+
+    def _search(self, resource: str, query: dict[str, list[str]], *, posted: bool) -> Reply:
+        matches = [r for r in self.resources.get(resource, {}).values() if _matches(r, query)]
         offset = int(query.get("_offset", ["0"])[0])
         page = matches[offset : offset + PAGE]
         bundle: dict[str, Any] = {
@@ -115,13 +151,15 @@ class FhirStore:
             "entry": [{"resource": r} for r in page],
         }
         if offset + PAGE < len(matches):
-            rest = "&".join(f"{k}={v}" for k, vs in query.items() if k != "_offset" for v in vs)
-            bundle["link"].append(
-                {
-                    "relation": "next",
-                    "url": f"{self.base}/{parts[0]}?{rest}&_offset={offset + PAGE}",
-                }
-            )
+            search = {k: vs for k, vs in query.items() if k != "_offset"}
+            if posted and not self.echo_paging:
+                page_id = uuid.uuid4().hex
+                self.pages[page_id] = (resource, search)
+                url = f"{self.base}?_getpages={page_id}&_getpagesoffset={offset + PAGE}"
+            else:
+                rest = urlencode({**search, "_offset": [str(offset + PAGE)]}, doseq=True)
+                url = f"{self.base}/{resource}?{rest}"
+            bundle["link"].append({"relation": "next", "url": url})
         return json_reply(200, bundle)
 
 

