@@ -161,8 +161,9 @@ async def assert_released_and_stands(
     assert disclosure.authorization_ref == f"{rid}-authorization"
     auth = _authorization(h, rid)
     assert auth.status == "revoked" and auth.revocation_request_id is not None
+    # (the two times are each workflow's own clock when it asked, not when it held the lock:
+    # the order is what the revocation found under the lock, released_before above)
     assert auth.release_started_at is not None and auth.revoked_at is not None
-    assert auth.release_started_at <= auth.revoked_at
     assert len(_sent_files(h, rid)) == 1
     actions_seen = [e.action for e in h.events(rid)]
     assert "request.completed" in actions_seen and "release.stopped_revoked" not in actions_seen
