@@ -218,6 +218,7 @@ class Stack:
     ) -> None:
         env = {
             **os.environ,
+            "ROI_ENV": "local",  # the fake carrier and built-in keys (runtime/production.py)
             "ROI_DATABASE_URL": self.database_url,
             "ROI_TEMPORAL_ADDRESS": self.address,
             "ROI_TASK_QUEUE": task_queue,
