@@ -4,8 +4,10 @@
     .venv/bin/python bench/throughput_bench.py --requests 500 --workers 1,2,3 --timers 10000
 
 The stack: `temporal server start-dev` (its own SQLite file), PostgreSQL (ROI_DATABASE_URL's
-server, else an embedded one; a throwaway database either way), the fake FedEx carrier, and
-`worker.py` processes. For each worker count:
+server, else an embedded one; a throwaway database either way), the fake FedEx carrier, a
+records folder holding the synthetic patient's records (tests/records.py), and `worker.py`
+processes, whose channels are production's (emails to the outbox, batching off). For each
+worker count:
 
 1. **ours**: N synthetic requests of a realistic mix (own records by email link and by mail,
    third party with a valid and with a deficient authorization, imaging on CD and by FedEx with
@@ -196,6 +198,9 @@ class Stack:
 
     def start(self) -> None:
         from runtime.devserver import port_open, start_dev_server
+        from tests.records import write_test_patients
+
+        write_test_patients(self.tmp / "records")  # the source holds only what is filed there
 
         self.server = start_dev_server(
             self.tmp / "temporal.db",
@@ -224,6 +229,7 @@ class Stack:
             "ROI_TASK_QUEUE": task_queue,
             "ROI_OUTBOX_DIR": str(self.tmp / "outbox"),
             "ROI_DATA_DIR": str(self.tmp / "data"),
+            "ROI_RECORDS_DIR": str(self.tmp / "records"),
             "ROI_BATCH_ENABLED": "false",  # mail, CD and FedEx leave at release, not at 15:00
             "ROI_FEDEX_BASE_URL": f"http://127.0.0.1:{self.carrier_port}",
             "ROI_LOG_LEVEL": "WARNING",

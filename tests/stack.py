@@ -1,5 +1,6 @@
 """The real stack for integration and chaos tests: a Temporal dev server on a SQLite file,
-worker PROCESSES (`worker.py`), a shared outbox, and PostgreSQL.
+worker PROCESSES (`worker.py`), a shared outbox, a records folder holding the test patients'
+synthetic records (tests/records.py), and PostgreSQL.
 
 Shared by tests/integration (durability) and tests/chaos, so both drive the engine the way
 production runs it: separate processes that can be SIGKILLed and a server that can restart.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.devserver import start_dev_server
+from tests.records import write_test_patients
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +43,7 @@ class Stack:
         self.database_url = database_url
         self.task_queue = f"it-{uuid.uuid4().hex[:8]}"
         self.outbox = tmp / "outbox"
+        self.records = write_test_patients(tmp / "records")  # what the record source holds
         self.extra_env = dict(extra_env or {})
         self.server: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -70,6 +73,7 @@ class Stack:
             "ROI_OUTBOX_DIR": str(self.outbox),
             "ROI_OUTBOX_LATENCY_MS": str(latency_ms),
             "ROI_DATA_DIR": str(self.tmp / "data"),
+            "ROI_RECORDS_DIR": str(self.records),
             **self.extra_env,
         }
 

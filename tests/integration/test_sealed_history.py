@@ -13,17 +13,15 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from activities.sources.base import RecordQuery
 from domain import actions
 from domain.types import Status
-from fakes.records import synthesize_patient
+from fakes.records import synthetic_patient
 from runtime.codec import codec_from
 from runtime.settings import Settings
 from services import intake, staff
@@ -60,16 +58,7 @@ def _phi(submission: dict[str, Any]) -> list[str]:
 
 def _write_records(root: Path, submission: dict[str, Any]) -> None:
     """The patient's synthetic records in the worker's folder source (sources never invent)."""
-    patient = submission["patient"]
-    synthesize_patient(
-        root,
-        RecordQuery(
-            first_name=patient["first_name"],
-            last_name=patient["last_name"],
-            date_of_birth=date.fromisoformat(patient["date_of_birth"]),
-            mrn=patient["mrn"],
-        ),
-    )
+    synthetic_patient(root, submission["patient"])
 
 
 def _payload_texts(node: Any) -> Iterator[str]:
@@ -92,7 +81,7 @@ def _leaks(raw: str, phi: list[str]) -> list[str]:
 
 async def test_history_without_the_codec_shows_no_phi(stack: Stack, tmp_path: Path) -> None:
     submission = factories.own_records()
-    _write_records(stack.tmp / "data" / "records", submission)
+    _write_records(stack.records, submission)
     stack.start_worker()
     settings = Settings(payload_keys=KEY, env="test")
     client = await connect(stack.address, settings=settings)

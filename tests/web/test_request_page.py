@@ -241,6 +241,41 @@ async def test_a_held_release_shows_why_and_offers_its_answer(
     )
 
 
+async def test_a_release_for_a_patient_with_no_records_is_held_with_the_reason_on_the_page(
+    web_worker: Harness, spec: httpx.AsyncClient
+) -> None:
+    """The record source holds nothing for the patient: the release stops before anything
+    leaves, and the request page says so in words, with what to do next."""
+    from store.models import RequestEvent
+
+    data = factories.own_records(received_at=received_now())
+    data["patient"] = {**data["patient"], "first_name": "Unfiled"}  # no records at the source
+    rid = await _start(web_worker, data)
+    assert (await _act(spec, rid, "verify", method="photo_id")).status_code == 303
+    assert (await _act(spec, rid, "complete")).status_code == 303
+    for _ in range(200):
+        with session_scope(web_worker.database_url) as session:
+            held = session.execute(
+                select(RequestEvent).where(
+                    RequestEvent.request_id == rid, RequestEvent.action == "release.held"
+                )
+            ).scalar_one_or_none()
+        if held is not None:
+            break
+        await asyncio.sleep(0.05)
+    await _wait_status(web_worker, rid, "ready_to_release")
+
+    page = (await spec.get(f"/requests/{rid}")).text
+    banner = re.search(r'id="hold-banner".*?</div>', page, re.S)
+    assert banner, "no hold banner"
+    assert "No records found" in banner.group(0)
+    assert "The record source holds no records for this patient" in html.unescape(banner.group(0))
+    assert "release held" in page and "no_records_found" in page  # the timeline says why
+    assert 'id="form-complete"' in page  # released again once the records are filed
+    assert web_worker.disclosures(rid) == []
+    assert not [o for o in web_worker.outbound(rid) if o.kind.startswith("records_")]
+
+
 async def test_download_links_listed_and_revoked_with_an_audit_row(
     web_app: FastAPI, web_worker: Harness, spec: httpx.AsyncClient
 ) -> None:

@@ -343,3 +343,41 @@ async def test_same_idempotency_key_yields_one_workflow(
     await h.wait_status(handle, Status.AWAITING_VERIFICATION)
     await handle.execute_update(W.cancel, actions.Cancel(actor=STAFF, reason="test over"))
     await handle.result()
+
+
+async def test_a_patient_the_record_source_does_not_hold_is_held_for_staff(
+    h: Harness, registered_env: WorkflowEnvironment, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """No records are made up: the release stops before anything leaves, a specialist is told
+    why, and once the records are filed the same request goes out."""
+    data = factories.own_records(received_at=(await now(registered_env)).isoformat())
+    data["patient"] = {**data["patient"], "first_name": "Unfiled"}  # no folder at the source
+    data["requester"] = {**data["requester"], "first_name": "Unfiled"}
+    handle = await h.start(data)
+    state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
+    rid = state.request_id
+    await handle.execute_update(W.verify, verify())
+    await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
+    for _ in range(100):
+        if "release.held" in [e.action for e in h.events(rid)]:
+            break
+        await asyncio.sleep(0.05)
+
+    held = await h.state(handle)
+    assert held.status == Status.READY_TO_RELEASE and held.completion_requested_by is None
+    assert h.row(rid).status == "ready_to_release"  # back in the specialist's queue
+    [event] = [e for e in h.events(rid) if e.action == "release.held"]
+    assert event.actor == "system" and event.detail["codes"] == ["no_records_found"]
+    assert ("assignee", "release_held") in {(n.audience, n.kind) for n in h.notifications(rid)}
+    # nothing left: no email, no package, no disclosure
+    assert not [o for o in h.outbound(rid) if o.kind.startswith("records_")]
+    assert h.disclosures(rid) == []
+    assert not list(h.outbox.glob(f"*/{rid}-deliver*"))
+    logs = capfd.readouterr()
+    assert "Unfiled" not in logs.out + logs.err  # the reason is a code, never the patient
+
+    h.give_records(data)  # the records are filed at the source; the specialist releases again
+    await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
+    assert (await handle.result()).status == "completed"
+    assert len(h.disclosures(rid)) == 1
+    assert [p.name for p in h.outbox.glob(f"email/{rid}-deliver*")] == [f"{rid}-deliver.eml"]
