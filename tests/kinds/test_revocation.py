@@ -165,6 +165,7 @@ async def assert_released_and_stands(
     # the order is what the revocation found under the lock, released_before above)
     assert auth.release_started_at is not None and auth.revoked_at is not None
     assert len(_sent_files(h, rid)) == 1
+    assert [o.kind for o in h.outbound(rid) if o.kind.startswith("records_")] == ["records_us_mail"]
     actions_seen = [e.action for e in h.events(rid)]
     assert "request.completed" in actions_seen and "release.stopped_revoked" not in actions_seen
 
