@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlmodel import col
 
 from runtime.devserver import port_open, start_dev_server
 from runtime.logging import configure_logging
@@ -53,7 +54,7 @@ def _stop(process: subprocess.Popen[bytes] | None, name: str) -> None:
 async def _wait_until_projected(database_url: str, expected: int) -> dict[str, int]:
     for _ in range(150):
         with session_scope(database_url) as session:
-            statuses = session.execute(select(RecordRequest.status)).scalars().all()
+            statuses = session.execute(select(col(RecordRequest.status))).scalars().all()
         if len(statuses) >= expected and "received" not in statuses:
             break
         await asyncio.sleep(0.2)
