@@ -22,6 +22,7 @@ from domain.authorization import Authorization, SignerRole, validate_authorizati
 from domain.calendar import business_days_between, local_date, local_datetime
 from domain.errors import FieldIssue
 from domain.kinds.case import CaseState
+from domain.release_basis import release_basis_issues
 from domain.request import RecordRequestSubmission
 from domain.sites import site_profile
 from domain.state import RequestState
@@ -138,6 +139,66 @@ def authorization_checklist(auth: Authorization | None, as_of: date) -> list[Che
                     label, fld, "defect" if defect else "missing", [i.message for i in hits]
                 )
             )
+    return items
+
+
+def legal_checklist(sub: RecordRequestSubmission, today: date) -> list[ChecklistItem] | None:
+    """A court order's or subpoena's checks (164.512(e)), with the findings of
+    domain.release_basis (the rule the workflow applies); None for any other kind."""
+    if sub.kind not in (RequestKind.COURT_ORDER, RequestKind.SUBPOENA):
+        return None
+    findings = {i.field: i.message for i in release_basis_issues(sub, today)}
+    doc = sub.legal_document
+    if doc is None:
+        message = findings.get("legal_document", "The subpoena or court order is missing.")
+        return [ChecklistItem("The court's document", "legal_document", "missing", [message])]
+    items = [
+        ChecklistItem("Court", "legal_document.court", "ok" if doc.court else "missing"),
+        ChecklistItem(
+            "Case number", "legal_document.case_number", "ok" if doc.case_number else "missing"
+        ),
+        ChecklistItem("Date issued", "legal_document.issued_on", "ok", [doc.issued_on.isoformat()]),
+    ]
+    if sub.kind == RequestKind.COURT_ORDER:
+        signed = "legal_document.signed_by_judge"
+        items.insert(
+            0,
+            ChecklistItem(
+                "Signed by a judge or magistrate",
+                signed,
+                "ok" if doc.signed_by_judge else "defect",
+                [findings[signed]] if signed in findings else [],
+            ),
+        )
+        return items
+    # a subpoena: the patient's authorization, or one of the two written assurances
+    assured = doc.assurance_patient_notified or doc.assurance_protective_order
+    for label, fld, present in (
+        (
+            "Written assurance: the patient was notified and did not object in time "
+            "(164.512(e)(1)(ii)(A))",
+            "legal_document.assurance_patient_notified",
+            doc.assurance_patient_notified,
+        ),
+        (
+            "Written assurance: a qualified protective order was sought (164.512(e)(1)(ii)(B))",
+            "legal_document.assurance_protective_order",
+            doc.assurance_protective_order,
+        ),
+    ):
+        if present:
+            items.insert(0, ChecklistItem(label, fld, "ok"))
+        elif sub.authorization is not None:
+            note = "Not needed: the patient's authorization is on file (checked below)."
+            items.insert(0, ChecklistItem(label, fld, "not_applicable", [note]))
+        elif assured:
+            items.insert(
+                0, ChecklistItem(label, fld, "not_applicable", ["The other one is given."])
+            )
+        else:
+            message = findings.get("legal_document", "Neither assurance was given.")
+            items.insert(0, ChecklistItem(label, fld, "missing", [message]))
+    items[:2] = reversed(items[:2])
     return items
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from activities.channels import links
-from app import detail, forms, queue
+from app import detail, forms, offers, queue
 from app.accounts import Account
 from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
@@ -24,7 +24,7 @@ from app.render import render
 from app.roles import Can, Role, can, teams_of
 from domain.calendar import local_date
 from domain.errors import FieldIssue
-from domain.types import Site
+from domain.types import RequestKind, Site
 from services.staff import ActionRefused, perform
 from store.db import session_scope
 from store.models import OutboundItem, RecordRequest
@@ -126,9 +126,16 @@ async def _page(
     today = local_date(site, now)
     sub = detail.record_submission(live, data.stored) if live.case is None else None
     record = live.record
-    checklist = None
-    if sub is not None and sub.needs_authorization:
-        checklist = detail.authorization_checklist(sub.authorization, today)
+    checklist = legal = None
+    if sub is not None:
+        legal = detail.legal_checklist(sub, today)
+        # a court order is its own basis; a subpoena needs the 164.508 form only if one came
+        if (
+            sub.needs_authorization
+            and sub.kind != RequestKind.COURT_ORDER
+            and (legal is None or sub.authorization is not None)
+        ):
+            checklist = detail.authorization_checklist(sub.authorization, today)
     deficiencies = (
         record.deficiencies
         if record is not None
@@ -138,7 +145,10 @@ async def _page(
         record.status.value if record else (live.case.status.value if live.case else row.status)
     )
     hold = _current_hold(data.events, status)
-    specs = forms.specs_for(row.kind, status, frozenset(hold)) if can(account.role, Can.ACT) else []
+    offer = offers.offered(row.kind, status, live, frozenset(hold), now)
+    specs = offer.specs if can(account.role, Can.ACT) else []
+    if open_form and open_form not in {s.name for s in specs} and open_form in forms.BY_NAME:
+        specs.append(forms.BY_NAME[open_form])  # the refused form stays, with its reasons
     context = {
         "row": row,
         "status": status,
@@ -148,6 +158,8 @@ async def _page(
         "record": record,
         "stored": data.stored,
         "checklist": checklist,
+        "legal": legal,
+        "blocked": offer.blocked if can(account.role, Can.ACT) else {},
         "deficiencies": deficiencies,
         "clocks": detail.clocks_for(row, now),
         "events": data.events,
