@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from domain.authorization import Authorization
+from domain.authorization import AuthorityDocument, Authorization
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue
 from domain.kinds.amendment import AmendmentDenialBasis, PersonToNotify
@@ -44,6 +44,16 @@ class _Action(BaseModel):
 class VerifyIdentity(_Action):
     method: IdentityMethod
     authority_confirmed: bool = False  # representative's legal documents checked
+    #: the document staff saw that proves a representative's authority (164.502(g)); judged
+    #: against the accepted list for the signer's relationship (domain.authorization)
+    authority_document: AuthorityDocument | None = None
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ConfirmAuthority(_Action):
+    """Staff confirm the representative's authority document (also after verification)."""
+
+    authority_document: AuthorityDocument
     note: str | None = Field(default=None, max_length=1000)
 
 

@@ -27,6 +27,132 @@ class SignerRole(StrEnum):
     OTHER_REPRESENTATIVE = "other_representative"
 
 
+class AuthorityDocument(StrEnum):
+    """A document that may prove a representative's authority (164.502(g)), as staff read it."""
+
+    HEALTH_CARE_POWER_OF_ATTORNEY = "health_care_power_of_attorney"
+    HEALTH_CARE_DIRECTIVE = "health_care_directive"  # names a health-care agent
+    LETTERS_OF_GUARDIANSHIP = "letters_of_guardianship"
+    LETTERS_OF_CONSERVATORSHIP = "letters_of_conservatorship"  # with health-care authority
+    BIRTH_CERTIFICATE = "birth_certificate"  # parent of a minor
+    CUSTODY_ORDER = "custody_order"  # parent or guardian of a minor
+    LETTERS_TESTAMENTARY = "letters_testamentary"  # executor of the estate
+    LETTERS_OF_ADMINISTRATION = "letters_of_administration"  # administrator of the estate
+    NEXT_OF_KIN_AFFIDAVIT = "next_of_kin_affidavit"  # state law, deceased, no estate opened
+    FINANCIAL_POWER_OF_ATTORNEY = "financial_power_of_attorney"  # never a representative
+    OTHER = "other"
+
+
+#: The documents that prove authority for each kind of representative (164.502(g)).
+#: A financial-only power of attorney is in none of them.
+ACCEPTED_AUTHORITY: dict[SignerRole, frozenset[AuthorityDocument]] = {
+    SignerRole.PATIENT: frozenset(),
+    SignerRole.HEALTH_CARE_AGENT: frozenset(
+        {AuthorityDocument.HEALTH_CARE_POWER_OF_ATTORNEY, AuthorityDocument.HEALTH_CARE_DIRECTIVE}
+    ),
+    SignerRole.LEGAL_GUARDIAN: frozenset(
+        {AuthorityDocument.LETTERS_OF_GUARDIANSHIP, AuthorityDocument.LETTERS_OF_CONSERVATORSHIP}
+    ),
+    SignerRole.PARENT_OF_MINOR: frozenset(
+        {
+            AuthorityDocument.BIRTH_CERTIFICATE,
+            AuthorityDocument.CUSTODY_ORDER,
+            AuthorityDocument.LETTERS_OF_GUARDIANSHIP,
+        }
+    ),
+    SignerRole.EXECUTOR: frozenset(
+        {AuthorityDocument.LETTERS_TESTAMENTARY, AuthorityDocument.LETTERS_OF_ADMINISTRATION}
+    ),
+    SignerRole.ADMINISTRATOR: frozenset(
+        {AuthorityDocument.LETTERS_OF_ADMINISTRATION, AuthorityDocument.LETTERS_TESTAMENTARY}
+    ),
+    SignerRole.OTHER_REPRESENTATIVE: frozenset({AuthorityDocument.NEXT_OF_KIN_AFFIDAVIT}),
+}
+
+#: Words on a submitted document's name, most specific first (the first match wins).
+_AUTHORITY_WORDS: tuple[tuple[tuple[str, ...], AuthorityDocument], ...] = (
+    (
+        ("health care power", "healthcare power", "medical power"),
+        AuthorityDocument.HEALTH_CARE_POWER_OF_ATTORNEY,
+    ),
+    (
+        ("power of attorney for health", "health care poa", "healthcare poa"),
+        AuthorityDocument.HEALTH_CARE_POWER_OF_ATTORNEY,
+    ),
+    (
+        (
+            "health care directive",
+            "healthcare directive",
+            "advance directive",
+            "health care agent",
+            "health care proxy",
+        ),
+        AuthorityDocument.HEALTH_CARE_DIRECTIVE,
+    ),
+    (("financial", "property", "finances"), AuthorityDocument.FINANCIAL_POWER_OF_ATTORNEY),
+    (("guardianship", "guardian"), AuthorityDocument.LETTERS_OF_GUARDIANSHIP),
+    (("conservator",), AuthorityDocument.LETTERS_OF_CONSERVATORSHIP),
+    (("birth certificate",), AuthorityDocument.BIRTH_CERTIFICATE),
+    (("custody",), AuthorityDocument.CUSTODY_ORDER),
+    (("testamentary",), AuthorityDocument.LETTERS_TESTAMENTARY),
+    (("administration",), AuthorityDocument.LETTERS_OF_ADMINISTRATION),
+    (("next of kin", "heirship"), AuthorityDocument.NEXT_OF_KIN_AFFIDAVIT),
+    (("power of attorney", "poa"), AuthorityDocument.FINANCIAL_POWER_OF_ATTORNEY),
+)
+
+
+def classify_authority_document(name: str) -> AuthorityDocument:
+    """What kind of document a submitted name describes (a plain power of attorney that does
+    not say health care is read as financial: it does not make a personal representative)."""
+    text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
+    for member in AuthorityDocument:
+        if text == member.value.replace("_", " "):
+            return member
+    for words, kind in _AUTHORITY_WORDS:
+        if any(word in text for word in words):
+            return kind
+    return AuthorityDocument.OTHER
+
+
+def accepted_authority(role: SignerRole, document: AuthorityDocument) -> bool:
+    """Whether the document proves authority for this kind of representative."""
+    return document in ACCEPTED_AUTHORITY.get(SignerRole(role), frozenset())
+
+
+def authority_document_issues(
+    role: SignerRole, document: AuthorityDocument | None, field: str = "authority_document"
+) -> list[FieldIssue]:
+    """A staff member's confirmed document type, judged against the accepted list for the role."""
+    if SignerRole(role) == SignerRole.PATIENT:
+        return []
+    if document is None:
+        return [
+            issue(
+                field,
+                "authority_document_required",
+                "Confirm which document proves the representative's authority.",
+            )
+        ]
+    if document == AuthorityDocument.FINANCIAL_POWER_OF_ATTORNEY:
+        return [
+            issue(
+                field,
+                "financial_poa_not_representative",
+                "A financial power of attorney does not make someone a personal representative "
+                "for health information.",
+            )
+        ]
+    if not accepted_authority(role, document):
+        return [
+            issue(
+                field,
+                "authority_document_not_accepted",
+                "This document does not prove authority for this kind of representative.",
+            )
+        ]
+    return []
+
+
 class CombinedDocument(StrEnum):
     """Another document printed on the same form (the compound-authorization rule)."""
 
@@ -149,6 +275,23 @@ def _signature(auth: Authorization, as_of: date) -> list[FieldIssue]:
                     "(for example, guardianship papers or letters of administration).",
                 )
             )
+        else:
+            kinds = [classify_authority_document(d) for d in auth.authority_documents]
+            if not any(accepted_authority(auth.signer_role, k) for k in kinds):
+                financial = AuthorityDocument.FINANCIAL_POWER_OF_ATTORNEY in kinds
+                found.append(
+                    issue(
+                        "authorization.authority_documents",
+                        "financial_poa_not_representative"
+                        if financial
+                        else "authority_document_not_accepted",
+                        "A financial power of attorney does not make someone a personal "
+                        "representative for health information."
+                        if financial
+                        else "The documents sent do not prove authority for this kind of "
+                        "representative.",
+                    )
+                )
     return found
 
 

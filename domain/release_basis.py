@@ -23,6 +23,9 @@ TREATMENT_NEEDS_CONSENT: frozenset[Site] = frozenset({Site.MINNESOTA})
 
 ESTATE_ROLES = frozenset({SignerRole.EXECUTOR, SignerRole.ADMINISTRATOR})
 
+#: Age at which a parent no longer acts for a child as a personal representative.
+ADULT_AGE = 18
+
 
 def _deceased_issues(
     sub: RecordRequestSubmission, deceased_on: date | None, today: date
@@ -54,6 +57,28 @@ def _deceased_issues(
     return []
 
 
+def _years_between(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def representative_issues(sub: RecordRequestSubmission, today: date) -> list[FieldIssue]:
+    """A parent signs for a minor only: an adult patient signs for themselves (164.502(g)(3))."""
+    auth = sub.authorization
+    if auth is None or auth.signer_role != SignerRole.PARENT_OF_MINOR:
+        return []
+    signed_on = auth.signature_date or today
+    if _years_between(sub.patient.date_of_birth, signed_on) >= ADULT_AGE:
+        return [
+            issue(
+                "authorization.signer_role",
+                "patient_not_a_minor",
+                "The patient was an adult when the form was signed: a parent cannot sign for an "
+                "adult; the patient (or their legal representative) must sign.",
+            )
+        ]
+    return []
+
+
 def _legal_issues(sub: RecordRequestSubmission, today: date) -> list[FieldIssue]:
     doc = sub.legal_document
     if doc is None:
@@ -71,7 +96,7 @@ def _legal_issues(sub: RecordRequestSubmission, today: date) -> list[FieldIssue]
         return []
     # a subpoena: a valid authorization, or satisfactory assurances
     if sub.authorization is not None:
-        return validate_authorization(sub.authorization, today)
+        return validate_authorization(sub.authorization, today) + representative_issues(sub, today)
     if doc.assurance_patient_notified or doc.assurance_protective_order:
         return []
     return [
@@ -96,4 +121,6 @@ def release_basis_issues(
         return found + _legal_issues(sub, today)
     if sub.kind == RequestKind.CONTINUITY_OF_CARE and sub.site not in TREATMENT_NEEDS_CONSENT:
         return found
-    return found + validate_authorization(sub.authorization, today)
+    return (
+        found + validate_authorization(sub.authorization, today) + representative_issues(sub, today)
+    )

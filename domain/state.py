@@ -10,9 +10,15 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.authorization import (
+    ACCEPTED_AUTHORITY,
+    AuthorityDocument,
+    SignerRole,
+    authority_document_issues,
+)
 from domain.errors import FieldIssue, issue
 from domain.fees import FeeQuote
-from domain.request import RecordRequestSubmission
+from domain.request import RecordRequestSubmission, Relationship
 from domain.sla import Clock
 from domain.types import TERMINAL_STATUSES, Status
 
@@ -29,6 +35,9 @@ class RequestState(BaseModel):
     authorization_valid: bool = False
     verified: bool = False
     verified_by: str | None = None
+    #: the representative's authority document staff confirmed, and for which signer role
+    authority_document: AuthorityDocument | None = None
+    authority_role: SignerRole | None = None
     fee: FeeQuote = FeeQuote()
     paid_cents: int = 0
     at_risk: bool = False
@@ -84,6 +93,80 @@ def guard_verify(state: RequestState) -> list[FieldIssue]:
     return problems
 
 
+#: Right-of-access requesters who act for the patient, as the signer roles they may be.
+_ACCESS_REPRESENTATIVE_ROLES: dict[Relationship, tuple[SignerRole, ...]] = {
+    Relationship.PARENT: (SignerRole.PARENT_OF_MINOR,),
+    Relationship.LEGAL_REPRESENTATIVE: (
+        SignerRole.HEALTH_CARE_AGENT,
+        SignerRole.LEGAL_GUARDIAN,
+        SignerRole.EXECUTOR,
+        SignerRole.ADMINISTRATOR,
+    ),
+}
+
+
+def representative_role(sub: RecordRequestSubmission) -> SignerRole | None:
+    """The role of the representative whose authority must be confirmed before release, or None
+    when the patient acts (or signs) for themselves. An authorization signed by someone other
+    than the patient names the role; a right-of-access request by a parent or legal
+    representative is judged as the first matching role of that relationship."""
+    auth = sub.authorization
+    if sub.needs_authorization and auth is not None and auth.signer_role != SignerRole.PATIENT:
+        return SignerRole(auth.signer_role)
+    if sub.under_right_of_access:
+        roles = _ACCESS_REPRESENTATIVE_ROLES.get(Relationship(sub.requester.relationship))
+        if roles:
+            return roles[0]
+    return None
+
+
+def _access_roles(sub: RecordRequestSubmission) -> tuple[SignerRole, ...]:
+    return _ACCESS_REPRESENTATIVE_ROLES.get(Relationship(sub.requester.relationship), ())
+
+
+def authority_role_for(
+    sub: RecordRequestSubmission, document: AuthorityDocument | None
+) -> SignerRole | None:
+    """The representative role a confirmed document proves for this request (None: none)."""
+    role = representative_role(sub)
+    if role is None or document is None:
+        return role
+    if sub.under_right_of_access:
+        for candidate in _access_roles(sub):
+            if document in ACCEPTED_AUTHORITY[candidate]:
+                return candidate
+    return role
+
+
+def guard_authority(
+    state: RequestState, document: AuthorityDocument | None, *, required: bool
+) -> list[FieldIssue]:
+    """A representative's authority document, confirmed by staff, must be one the accepted list
+    names for that relationship (164.502(g)); a financial power of attorney never is."""
+    sub = state.submission
+    role = authority_role_for(sub, document)
+    if role is None:
+        return []
+    if document is None and not required:
+        return []
+    return authority_document_issues(role, document)
+
+
+def authority_confirmed(state: RequestState) -> bool:
+    """Whether the authority of whoever signed (or asks) for the patient has been confirmed."""
+    sub = state.submission
+    role = representative_role(sub)
+    if role is None:
+        return True
+    if sub.under_right_of_access:
+        return state.verified  # verification checks the representative (authority_confirmed)
+    return (
+        state.authority_document is not None
+        and state.authority_role == role
+        and not authority_document_issues(role, state.authority_document)
+    )
+
+
 def guard_correct_authorization(state: RequestState) -> list[FieldIssue]:
     """A corrected authorization only makes sense on a request that needs one."""
     problems = _closed(state)
@@ -129,6 +212,14 @@ def guard_complete(state: RequestState) -> list[FieldIssue]:
         problems.append(
             issue("verification", "not_verified", "Verify identity and authority before release.")
         )
+    elif not authority_confirmed(state):
+        problems.append(
+            issue(
+                "authority_document",
+                "authority_not_confirmed",
+                "Confirm the representative's authority document before release.",
+            )
+        )
     if state.fee_due_cents:
         problems.append(issue("payment", "fee_unpaid", "The quoted fee has not been paid."))
     return problems
@@ -138,7 +229,7 @@ def waiting_status(state: RequestState) -> Status:
     """The stage an open request is in, from what it still waits for."""
     if state.release_blocked:
         return Status.DEFICIENT
-    if not state.verified:
+    if not state.verified or not authority_confirmed(state):
         return Status.AWAITING_VERIFICATION
     if state.fee_due_cents:
         return Status.AWAITING_PAYMENT

@@ -49,11 +49,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.sla import apply_extension, check_extension, mark_key, next_sla_mark, start_clock
     from domain.state import (
         RequestState,
+        authority_role_for,
+        guard_authority,
         guard_complete,
         guard_correct_authorization,
         guard_open,
         guard_payment,
         guard_verify,
+        representative_role,
         waiting_status,
     )
     from domain.types import SlaEvent, Status
@@ -520,12 +523,17 @@ class RecordRequestWorkflow:
         """A specialist verified identity (and a representative's authority)."""
         self.state.verified = True
         self.state.verified_by = action.actor
+        detail: dict[str, Any] = {}
+        if action.authority_document is not None:
+            self._confirm_authority(action.authority_document)
+            detail["authority_document"] = action.authority_document.value
         await self._move_to(
             waiting_status(self.state),
             "identity.verified",
             action.actor,
             method=action.method.value,
             authority_confirmed=action.authority_confirmed,
+            **detail,
         )
         return self._result("Identity verified.")
 
@@ -544,6 +552,44 @@ class RecordRequestWorkflow:
                     )
                 ]
             )
+        # an authorization signed by a representative: the document type, against the list
+        refuse(
+            guard_authority(
+                self.state, action.authority_document, required=not sub.under_right_of_access
+            )
+        )
+
+    def _confirm_authority(self, document: Any) -> None:
+        self.state.authority_document = document
+        self.state.authority_role = authority_role_for(self.state.submission, document)
+
+    @workflow.update
+    async def confirm_authority(self, action: actions.ConfirmAuthority) -> actions.ActionResult:
+        """Staff confirmed the representative's authority document (e.g. after a corrected
+        authorization changed who signed)."""
+        self._confirm_authority(action.authority_document)
+        await self._move_to(
+            waiting_status(self.state),
+            "authority.confirmed",
+            action.actor,
+            authority_document=action.authority_document.value,
+        )
+        return self._result("The representative's authority is confirmed.")
+
+    @confirm_authority.validator
+    def _validate_confirm_authority(self, action: actions.ConfirmAuthority) -> None:
+        refuse(guard_open(self.state))
+        if representative_role(self.state.submission) is None:
+            refuse(
+                [
+                    FieldIssue(
+                        field="authority_document",
+                        code="no_representative",
+                        message="The patient acts for themselves; there is no authority to check.",
+                    )
+                ]
+            )
+        refuse(guard_authority(self.state, action.authority_document, required=True))
 
     @workflow.update
     async def mark_deficient(self, action: actions.MarkDeficient) -> actions.ActionResult:

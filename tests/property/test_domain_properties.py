@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.authorization import Authorization, SignerRole, validate_authorization
+from domain.authorization import (
+    ACCEPTED_AUTHORITY,
+    Authorization,
+    SignerRole,
+    validate_authorization,
+)
 from domain.calendar import (
     add_business_days,
     business_days_between,
@@ -145,7 +150,9 @@ def test_authorization_valid_exactly_when_every_element_is_there(
         signature_date=signature_date,
         signer_role=role,
         representative_authority="Court-appointed guardian" if role != SignerRole.PATIENT else None,
-        authority_documents=["Letters of guardianship"] if role != SignerRole.PATIENT else [],
+        authority_documents=(
+            [sorted(ACCEPTED_AUTHORITY[role])[0].value] if role != SignerRole.PATIENT else []
+        ),
         statement_right_to_revoke=revoke,
         statement_conditioning=conditioning,
         statement_redisclosure=redisclosure,
