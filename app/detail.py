@@ -33,7 +33,15 @@ from store.models import IntakeSubmission, OutboundItem, RecordRequest, RequestE
 log = structlog.get_logger(__name__)
 
 #: Audit actions that are reads, shown in the audit trail but not in the request's timeline.
-READ_ACTIONS = frozenset({"request.viewed", "audit.viewed", "document.viewed"})
+READ_ACTIONS = frozenset(
+    {
+        "request.viewed",
+        "audit.viewed",
+        "document.viewed",
+        "packet.previewed",
+        "packet.pdf_viewed",
+    }
+)
 
 
 @dataclass

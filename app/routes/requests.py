@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from activities.channels import links
+from activities.channels.wiring import build_source
 from app import detail, forms, offers, queue
 from app.accounts import Account
 from app.audit import audit
@@ -24,7 +25,8 @@ from app.render import render
 from app.roles import Can, Role, can, teams_of
 from domain.calendar import local_date
 from domain.errors import FieldIssue
-from domain.types import RequestKind, Site
+from domain.types import RECORD_COPY_KINDS, RequestKind, Site
+from services import packet_preview
 from services.staff import ActionRefused, perform
 from store.db import session_scope
 from store.models import OutboundItem, RecordRequest
@@ -468,3 +470,91 @@ def _current_hold(events: list[Any], status: str) -> list[str]:
         elif event.action == "sensitive.reviewed":
             codes = [c for c in codes if c != "sensitive_review_required"]
     return codes
+
+
+# ---- the release packet, before it leaves ----------------------------------------------------
+
+
+async def _packet(
+    request: Request, signed: Signed, request_id: str, action: str
+) -> tuple[RecordRequest, packet_preview.PacketPreview | None, str | None, list[Any]]:
+    """The packet the release would send now (the deliver activity's own gather), the view
+    audited; None with a reason when the workflow cannot be asked."""
+    ctx = ctx_of(request)
+    account = signed.account
+    now = datetime.now(UTC)
+
+    def load() -> tuple[RecordRequest, list[Any]]:
+        with session_scope(ctx.db()) as session:
+            row = _load(session, account, request_id)
+            if RequestKind(row.kind) not in RECORD_COPY_KINDS:
+                raise NotFound()
+            audit(session, request_id, account.id, action, now)
+        with session_scope(ctx.db()) as session:
+            return row, detail.timeline(session, request_id, include_reads=False)
+
+    row, events = await run_in_threadpool(load)
+    live = await detail.live_state(await ctx.temporal(), row)
+    if live.record is None:
+        return row, None, live.error or "The workflow's state is not available.", events
+    reviewed = [e.actor for e in events if e.action == "sensitive.reviewed"]
+    state = live.record
+    found = await run_in_threadpool(
+        lambda: packet_preview.preview(
+            build_source(ctx.settings),
+            state,
+            database_url=ctx.db(),
+            sensitive_reviewed_by=reviewed[-1] if reviewed else None,
+        )
+    )
+    log.info("request.packet_previewed", request_id=request_id, user_id=account.id)
+    return row, found, None, events
+
+
+@router.get("/requests/{request_id}/packet", response_class=HTMLResponse)
+async def packet_page(
+    request: Request,
+    request_id: RequestId,
+    signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
+) -> Response:
+    """What the release would send: each document, the patient on it, its pages."""
+    row, found, error, events = await _packet(request, signed, request_id, "packet.previewed")
+    ctx = ctx_of(request)
+    live = await detail.live_state(await ctx.temporal(), row)
+    status = live.record.status.value if live.record else row.status
+    hold = frozenset(_current_hold(events, status))
+    offer = offers.offered(row.kind, status, live, hold, datetime.now(UTC))
+    may_release = can(signed.account.role, Can.ACT) and "complete" in {s.name for s in offer.specs}
+    return await run_in_threadpool(
+        render,
+        request,
+        "packet.html",
+        {
+            "row": row,
+            "preview": found,
+            "error": error,
+            "sub": live.record.submission if live.record else None,
+            "may_release": may_release,
+            "blocked": offer.blocked.get("complete", []),
+        },
+    )
+
+
+@router.get("/requests/{request_id}/packet.pdf")
+async def packet_pdf(
+    request: Request,
+    request_id: RequestId,
+    signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
+) -> Response:
+    """The records the release would send, as one PDF in packet order (a view, audited)."""
+    _, found, _, _ = await _packet(request, signed, request_id, "packet.pdf_viewed")
+    if found is None or found.pdf is None:
+        raise NotFound()
+    return Response(
+        found.pdf,
+        media_type="application/pdf",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'inline; filename="packet-preview.pdf"',
+        },
+    )

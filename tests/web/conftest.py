@@ -80,7 +80,12 @@ def web_app(
     web_settings: WebSettings,
     staff: Staff,
 ) -> FastAPI:
-    settings = Settings(task_queue=web_worker.task_queue, outbox_dir=web_worker.outbox)
+    # the worker's own record folder: a packet preview reads what the release would send
+    settings = Settings(
+        task_queue=web_worker.task_queue,
+        outbox_dir=web_worker.outbox,
+        records_dir=web_worker.records,
+    )
     return create_app(
         settings, database_url=web_db, temporal_client=web_env.client, web=web_settings
     )

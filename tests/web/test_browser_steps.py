@@ -122,3 +122,28 @@ async def test_a_proxy_grant_is_revoked_from_the_page(
     await page.reload()
     assert re.search(r"proxy ended", await page.locator("#timeline").inner_text())
     await page.context.close()
+
+
+async def test_the_packet_is_previewed_then_released_from_the_preview(
+    browser: Any, base_url: str, web_worker: Harness, staff: Staff
+) -> None:
+    rid = await _submit(
+        web_worker,
+        factories.own_records(received_at=_received(1)),
+        lambda r: r.status == "awaiting_verification",
+    )
+    page = await _page(browser, base_url, staff.names["specialist"])
+    await page.goto(f"{base_url}/requests/{rid}")
+    await page.click("#verify-button")
+    await page.wait_for_selector("text=Identity verified.")
+    await page.click("#packet-link")
+    await page.wait_for_url(re.compile(rf"/requests/{rid}/packet$"))
+    table = page.locator("#packet-table")
+    assert await table.locator("tbody tr").count() >= 1
+    assert int(await page.locator("#packet-pages").inner_text()) >= 1
+    assert "matches the request" in await table.inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "packet-preview.png"), full_page=True)
+    await page.click("#packet-release")
+    await page.wait_for_selector("text=Release started.")
+    await _until(web_worker, rid, lambda r: r.status == "completed")
+    await page.context.close()

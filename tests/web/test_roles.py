@@ -57,6 +57,8 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ("POST", "/requests/{roi}/reassign", {"to": "{specialist_id}"}, frozenset({"supervisor"})),
     ("GET", "/requests/{roi}/audit", None, frozenset({"supervisor"})),
     ("GET", "/requests/{roi}/documents/{doc}", None, ROI_WORKERS),
+    ("GET", "/requests/{roi}/packet", None, ROI_WORKERS),
+    ("GET", "/requests/{roi}/packet.pdf", None, ROI_WORKERS),
     ("GET", "/board", None, frozenset({"supervisor"})),
     ("GET", "/admin/users", None, frozenset({"admin"})),
     (
