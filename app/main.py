@@ -43,6 +43,7 @@ from app.routes import (
     intake,
     queue,
     requests,
+    review,
     session,
     status,
 )
@@ -305,7 +306,18 @@ def create_app(
         web_ops.router(settings, lambda: ctx.database_url, lambda: ctx.client is not None)
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (session, queue, requests, board, admin, status, intake, download, codec):
+    for module in (
+        session,
+        queue,
+        requests,
+        review,
+        board,
+        admin,
+        status,
+        intake,
+        download,
+        codec,
+    ):
         app.include_router(module.router)
     _install_handlers(app)
 

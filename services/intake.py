@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import structlog
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from temporalio.client import Client
@@ -167,6 +167,7 @@ async def submit(
     data, errors = _decode(raw)
     if data is not None and not isinstance(data, dict):
         errors = [issue("body", "not_an_object", "The submission must be a JSON object.")]
+    stamped = isinstance(data, dict) and "received_at" not in data
     if isinstance(data, dict) and "received_at" not in data:
         data = {**data, "received_at": now.isoformat()}
     if data is not None and (unstorable := unstorable_fields(data)):
@@ -177,19 +178,25 @@ async def submit(
     if idempotency_key:
         with session_scope(database_url) as session:
             existing = repository.find_submission_by_key(session, idempotency_key)
-    if existing is not None and _kind_of(existing.payload) == _kind_of(data):
+    if existing is not None and _same_body(existing.payload, data, stamped=stamped):
         return await _replay(existing, database_url, client, task_queue)
     if existing is not None:
-        # The key already names another kind of request: answering with that one would
-        # silently drop this one. Keep it (without the key) and refuse it, naming the key.
+        # The key already names another request (another kind, or the same kind with another
+        # body): answering with that one would silently drop this one and its clock would never
+        # start. Keep it (without the key) for staff review and refuse it, naming the key.
         idempotency_key = None
+        other_kind = _kind_of(existing.payload) != _kind_of(data)
         errors = [
             *errors,
             issue(
                 "idempotency_key",
                 "key_reused",
-                "This key was already used for a different kind of request; "
-                "send this one with a new key.",
+                (
+                    "This key was already used for a different kind of request; "
+                    if other_kind
+                    else "This key was already used for a different submission; "
+                )
+                + "send this one with a new key.",
             ),
         ]
     with session_scope(database_url) as session:
@@ -222,6 +229,89 @@ async def submit(
         task_queue=task_queue,
         now=now,
     )
+
+
+def _same_body(stored: Any, data: Any, *, stamped: bool) -> bool:
+    """A retry of the stored submission: the same body (the receipt time we stamped on a body
+    that had none is ours, not the sender's, and is left out of the comparison)."""
+    if not (isinstance(stored, dict) and isinstance(data, dict)):
+        return bool(stored == data)
+    if stamped:
+        stored = {k: v for k, v in stored.items() if k != "received_at"}
+        data = {k: v for k, v in data.items() if k != "received_at"}
+    return bool(stored == data)
+
+
+class CorrectionRefused(Exception):
+    """The submission cannot be corrected (not kept for review, or already corrected)."""
+
+
+async def resubmit(
+    submission_id: str,
+    corrected: dict[str, Any],
+    *,
+    database_url: str,
+    client: Client | None,
+    task_queue: str,
+    source: str = "staff",
+    now: datetime | None = None,
+) -> IntakeResult:
+    """Staff corrected a submission kept for review: validate it with its original receipt
+    time (the legal clock runs from then, not from the correction). Still wrong: nothing new
+    is stored (the original stays kept) and the errors come back. Right: it is stored, started
+    and the original is marked corrected, pointing at the new request."""
+    now = now or datetime.now(UTC)
+    with session_scope(database_url) as session:
+        original = session.get(IntakeSubmission, submission_id)
+        if original is None or original.outcome != "rejected":
+            raise CorrectionRefused("This submission is not waiting for review.")
+        received_at = original.received_at
+    data = {**corrected, "received_at": received_at.isoformat()}
+    errors = unstorable_fields(data)
+    if not errors:
+        _, parsed, errors = _parse(data, now)
+        if parsed is None and not errors:
+            errors = [issue("kind", "missing", "Choose the kind of request.")]
+    if errors:
+        return IntakeResult(submission_id=submission_id, accepted=False, errors=errors)
+    new_id = str(ULID())
+    with session_scope(database_url) as session:
+        claimed = session.execute(  # two people correcting it at once start one request
+            update(IntakeSubmission)
+            .where(
+                col(IntakeSubmission.id) == submission_id,
+                col(IntakeSubmission.outcome) == "rejected",
+            )
+            .values(outcome="correcting")
+        )
+        if not claimed.rowcount:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            raise CorrectionRefused("This submission was corrected by someone else just now.")
+        session.add(
+            IntakeSubmission(  # type: ignore[call-arg]  # stored_at is the database default (now())
+                id=new_id,
+                received_at=received_at,
+                channel=str(data.get("channel") or "unknown")[:16],
+                source=source,
+                idempotency_key=None,
+                payload=data,
+            )
+        )
+    log.info("intake.correction_stored", submission_id=new_id, corrects=submission_id)
+    result = await _validate_and_start(
+        new_id, data, [], database_url=database_url, client=client, task_queue=task_queue, now=now
+    )
+    with session_scope(database_url) as session:
+        if result.accepted or result.redirected:
+            repository.mark_submission(
+                session,
+                submission_id,
+                outcome="corrected",
+                request_id=result.request_id,
+                tracking_number=result.tracking_number,
+            )
+        else:  # pragma: no cover - validated above; kept for review again
+            repository.mark_submission(session, submission_id, outcome="rejected")
+    return result
 
 
 def _parse(

@@ -147,3 +147,25 @@ async def test_the_packet_is_previewed_then_released_from_the_preview(
     await page.wait_for_selector("text=Release started.")
     await _until(web_worker, rid, lambda r: r.status == "completed")
     await page.context.close()
+
+
+async def test_a_submission_kept_for_review_is_corrected_and_submitted(
+    browser: Any, base_url: str, web_worker: Harness, staff: Staff
+) -> None:
+    data = factories.own_records(received_at=_received(3))
+    data["patient"] = {**data["patient"], "date_of_birth": "1984-02-31"}
+    refused = await web_worker.submit(data)
+    assert not refused.accepted
+    page = await _page(browser, base_url, staff.names["specialist"])
+    await page.goto(f"{base_url}/intake/review")
+    row = page.locator(f'[data-submission="{refused.submission_id}"]')
+    assert "Use a date like 2026-12-31." in await row.inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "intake-review.png"), full_page=True)
+    await row.get_by_text("Correct").click()
+    await page.wait_for_url(re.compile(rf"/intake/review/{refused.submission_id}$"))
+    box = page.locator("#review-submission")
+    await box.fill((await box.input_value()).replace("1984-02-31", "1984-02-28"))
+    await page.click("#review-submit")
+    await page.wait_for_selector("text=Submitted as ROI-")
+    assert await page.locator(f'[data-submission="{refused.submission_id}"]').count() == 0
+    await page.context.close()

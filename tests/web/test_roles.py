@@ -9,6 +9,7 @@ signed in, 401 when signed out.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,6 +60,9 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ("GET", "/requests/{roi}/documents/{doc}", None, ROI_WORKERS),
     ("GET", "/requests/{roi}/packet", None, ROI_WORKERS),
     ("GET", "/requests/{roi}/packet.pdf", None, ROI_WORKERS),
+    ("GET", "/intake/review", None, QUEUE_USERS),
+    ("GET", "/intake/review/{kept}", None, ROI_WORKERS),
+    ("POST", "/intake/review/{kept}", {"submission": "{kept_body}"}, ROI_WORKERS),
     ("GET", "/board", None, frozenset({"supervisor"})),
     ("GET", "/admin/users", None, frozenset({"admin"})),
     (
@@ -123,7 +127,13 @@ async def rows(web_worker: Harness) -> dict[str, str]:
     """One request per team, each on a running workflow, so an allowed action really runs."""
     now = _received_now()
     roi = await _start(web_worker, factories.own_records(received_at=now))
+    bad = factories.own_records(received_at=now)
+    bad["patient"] = {**bad["patient"], "date_of_birth": "1984-02-31"}
+    kept = await web_worker.submit(bad)  # refused at intake, kept for staff review
+    bad["patient"]["date_of_birth"] = "1984-02-28"
     return {
+        "kept": kept.submission_id,
+        "kept_body": json.dumps(bad),
         "roi": roi,
         "amend": await _start(web_worker, factories.amendment(received_at=now)),
         "integ": await _start(web_worker, factories.deceased_notice(received_at=now)),
