@@ -113,6 +113,20 @@ def opening_time(site: Site, day: date) -> datetime:
     return datetime.combine(day, profile.opens, tzinfo=profile.zone)
 
 
+def next_business_morning(site: Site, instant: datetime) -> datetime:
+    """The first opening of the site's office (08:00 local on a business day) at or after
+    `instant`: when staff are told of a clock event that falls outside the morning."""
+    if instant.tzinfo is None:
+        raise ValueError("instant must be timezone-aware")
+    day = local_date(site, instant)
+    while True:
+        if is_business_day(site, day):
+            opening = opening_time(site, day)
+            if opening >= instant:
+                return opening
+        day += timedelta(days=1)
+
+
 def is_open(site: Site, instant: datetime) -> bool:
     """True during the site's business hours (8:00-17:00 local, business days only)."""
     profile = site_profile(site)

@@ -12,7 +12,13 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.calendar import add_business_days, end_of_local_day, local_date, opening_time
+from domain.calendar import (
+    add_business_days,
+    end_of_local_day,
+    local_date,
+    next_business_morning,
+    opening_time,
+)
 from domain.errors import FieldIssue, issue
 from domain.types import RequestKind, Site, SlaEvent
 
@@ -173,6 +179,14 @@ def sla_marks(clock: Clock) -> list[tuple[SlaEvent, datetime]]:
     marks.append((SlaEvent.LEGAL_RISK, clock.legal_risk_at))
     marks.append((SlaEvent.BREACH, clock.due_at))
     return sorted(marks, key=lambda m: m[1])
+
+
+def escalation_time(clock: Clock, at: datetime) -> datetime:
+    """When staff are told of a clock event due at `at`: the start of the site's next business
+    morning (08:00 local), never at local midnight or over a weekend or holiday. The event's
+    identity (`mark_key`) stays the instant it is due; only the telling waits for the office.
+    """
+    return next_business_morning(clock.site, at)
 
 
 def mark_key(event: SlaEvent, at: datetime) -> str:

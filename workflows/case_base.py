@@ -23,12 +23,23 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import FieldIssue
     from domain.kinds.case import CaseStart, CaseState, guard_case_open
     from domain.notices import Notice, NoticeKind
-    from domain.sla import apply_extension, check_extension, mark_key, next_sla_mark, start_clock
+    from domain.sla import (
+        apply_extension,
+        check_extension,
+        escalation_time,
+        mark_key,
+        next_sla_mark,
+        start_clock,
+    )
     from domain.types import SlaEvent, Status
     from workflows import search
 
 #: Stages in which the legal clock is satisfied (the hospital has acted).
 CLOCK_SATISFIED = frozenset({Status.ACTIVE, Status.NOTIFYING, Status.AWAITING_DISAGREEMENT})
+
+#: Clock events are told to staff at the start of the site's next business morning (issue 15);
+#: histories recorded before this fired them at the instant they were due.
+BUSINESS_MORNING_PATCH = "sla-business-morning-v1"
 
 SHORT: dict[str, Any] = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -231,7 +242,10 @@ class CaseWorkflow:
             if mark is None:
                 return
             event, at = mark
-            delay = at - workflow.now()
+            fire_at = at
+            if workflow.patched(BUSINESS_MORNING_PATCH):
+                fire_at = escalation_time(self.state.clock, at)  # 08:00 local, a business day
+            delay = fire_at - workflow.now()
             if delay > timedelta(0):
                 try:
                     await workflow.wait_condition(

@@ -46,7 +46,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.release_basis import release_basis_issues
     from domain.release_safety import QualityCheck, SensitiveReview
     from domain.request import Relationship, business_rules
-    from domain.sla import apply_extension, check_extension, mark_key, next_sla_mark, start_clock
+    from domain.sla import (
+        apply_extension,
+        check_extension,
+        escalation_time,
+        mark_key,
+        next_sla_mark,
+        start_clock,
+    )
     from domain.state import (
         RequestState,
         authority_role_for,
@@ -61,6 +68,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.types import SlaEvent, Status
     from workflows import search
+
+#: Clock events are told to staff at the start of the site's next business morning (issue 15);
+#: histories recorded before this fired them at the instant they were due.
+BUSINESS_MORNING_PATCH = "sla-business-morning-v1"
 
 SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -452,7 +463,10 @@ class RecordRequestWorkflow:
                 )
                 continue
             event, at = mark
-            delay = at - workflow.now()
+            fire_at = at
+            if workflow.patched(BUSINESS_MORNING_PATCH):
+                fire_at = escalation_time(self.state.clock, at)  # 08:00 local, a business day
+            delay = fire_at - workflow.now()
             if delay > timedelta(0):
                 try:
                     await workflow.wait_condition(

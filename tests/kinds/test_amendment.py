@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from domain import actions
-from domain.calendar import local_date
+from domain.calendar import is_business_day, local_date, local_datetime, next_business_morning
 from domain.kinds.amendment import AmendmentDenialBasis, PersonToNotify
 from domain.types import Status
 from store.db import session_scope
@@ -50,20 +50,30 @@ async def test_routed_to_amendment_team_with_a_60_day_clock(harness: Harness) ->
     # the breach follows the extended date: none at day 61, one after day 90
     await harness.env.sleep(timedelta(days=21))  # type: ignore[union-attr]
     assert harness.event_times(state.request_id, "sla.breach") == []
-    await harness.env.sleep(timedelta(days=31))  # type: ignore[union-attr]
+    # (told on the first business morning after the due date: a long weekend at most)
+    await harness.env.sleep(timedelta(days=35))  # type: ignore[union-attr]
     assert len(harness.event_times(state.request_id, "sla.breach")) == 1
     await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
 
 
 async def test_breach_at_day_60_without_extension(harness: Harness) -> None:
+    """The breach is told to the supervisor at the start of the site's next business morning
+    after the due date ends (08:00 local), not at local midnight."""
     now = await harness.env.get_current_time()  # type: ignore[union-attr]
     handle = await harness.start_case(factories.amendment(received_at=now.isoformat()))
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
-    await harness.env.sleep(state.clock.due_at - now - timedelta(hours=1))  # type: ignore[union-attr]
+    site = state.clock.site
+    await harness.env.sleep(state.clock.due_at - now + timedelta(hours=1))  # type: ignore[union-attr]
+    assert harness.event_times(state.request_id, "sla.breach") == []  # midnight: nobody woken
+    told = next_business_morning(site, state.clock.due_at)
+    local = local_datetime(site, told)
+    assert (local.hour, local.minute) == (8, 0) and is_business_day(site, local.date())
+    now = await harness.env.get_current_time()  # type: ignore[union-attr]
+    await harness.env.sleep(told - now - timedelta(hours=1))  # type: ignore[union-attr]
     assert harness.event_times(state.request_id, "sla.breach") == []
     await harness.env.sleep(timedelta(hours=2))  # type: ignore[union-attr]
     [breach] = harness.event_times(state.request_id, "sla.breach")
-    assert timedelta(0) <= breach - state.clock.due_at < timedelta(minutes=5)
+    assert timedelta(0) <= breach - told < timedelta(minutes=5)
     await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
 
 

@@ -19,9 +19,17 @@ from domain.calendar import (
     end_of_local_day,
     is_business_day,
     local_date,
+    local_datetime,
 )
 from domain.fees import FeeSchedule, ThirdPartyFees, quote_fee
-from domain.sla import apply_extension, check_extension, next_sla_mark, sla_marks, start_clock
+from domain.sla import (
+    apply_extension,
+    check_extension,
+    escalation_time,
+    next_sla_mark,
+    sla_marks,
+    start_clock,
+)
 from domain.types import DeliveryMethod, RequestKind, Site
 
 sites = st.sampled_from(list(Site))
@@ -84,6 +92,32 @@ def test_clock_marks_are_ordered_and_due_after_receipt(
     assert (clock.due_date - local_date(site, received)).days == legal_days
     assert clock.legal_risk_at < clock.due_at
     assert next_sla_mark(clock, set()) == marks[0]
+
+
+@quick
+@given(
+    received=instants,
+    site=sites,
+    kind=st.sampled_from([RequestKind.ACCESS_OWN, RequestKind.AMENDMENT]),
+)
+def test_clock_events_are_told_at_the_next_business_morning(
+    received: datetime, site: Site, kind: RequestKind
+) -> None:
+    """Reminders and escalations reach staff at 08:00 local on a business day, never at local
+    midnight, at night or over a weekend or holiday; and never before the event is due."""
+    clock = start_clock(kind, site, received)
+    for _, at in sla_marks(clock):
+        told = escalation_time(clock, at)
+        local = local_datetime(site, told)
+        assert (local.hour, local.minute, local.second, local.microsecond) == (8, 0, 0, 0)
+        assert is_business_day(site, local.date())
+        assert at <= told < at + timedelta(days=7)
+        # nothing earlier would do: no business morning lies between the event and the telling
+        if told - at >= timedelta(days=1):
+            day = local_date(site, at) + timedelta(days=1)
+            while day < local.date():
+                assert not is_business_day(site, day)
+                day += timedelta(days=1)
 
 
 @quick
@@ -203,3 +237,29 @@ def test_fees_are_whole_cents_and_free_for_the_patient_except_fedex(
         assert quote.total_cents == fedex
     else:
         assert quote.total_cents == fedex + flat + (per_page * pages if pages else 0)
+
+
+def test_escalations_wait_for_the_office_across_weekends_holidays_and_time_zones() -> None:
+    # Received Wednesday 2026-11-25 at 14:00 UTC in Arizona (Mountain time all year, no DST):
+    # the legal due date is Friday 2026-12-25, Christmas; its end is local midnight.
+    received = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    clock = start_clock(RequestKind.ACCESS_OWN, Site.ARIZONA, received)
+    assert clock.due_date == date(2026, 12, 25)
+    # breach at midnight Friday -> told Monday 2026-12-28 08:00 MST (= 15:00 UTC)
+    assert escalation_time(clock, clock.due_at) == datetime(2026, 12, 28, 15, 0, tzinfo=UTC)
+    # 14-day target Wednesday 2026-12-09 ends at midnight -> Thursday 08:00 MST
+    assert clock.target_due_at is not None
+    assert escalation_time(clock, clock.target_due_at) == datetime(2026, 12, 10, 15, 0, tzinfo=UTC)
+    # day-10 reminder at 07:00 MST Saturday 2026-12-05 -> Monday 2026-12-07 08:00 MST
+    assert clock.reminder_at is not None
+    assert escalation_time(clock, clock.reminder_at) == datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    # the legal-risk escalation already is a business morning: unchanged
+    assert escalation_time(clock, clock.legal_risk_at) == clock.legal_risk_at
+    # Minnesota in summer (CDT, UTC-5): a target ending Friday 2026-07-03 (Independence Day
+    # observed) is told Monday 2026-07-06 at 08:00 CDT = 13:00 UTC
+    summer = start_clock(
+        RequestKind.ACCESS_OWN, Site.MINNESOTA, datetime(2026, 6, 19, 18, 0, tzinfo=UTC)
+    )
+    assert summer.target_due_date == date(2026, 7, 3)
+    assert summer.target_due_at is not None
+    assert escalation_time(summer, summer.target_due_at) == datetime(2026, 7, 6, 13, 0, tzinfo=UTC)

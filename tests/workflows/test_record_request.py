@@ -9,7 +9,14 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain import actions
-from domain.calendar import add_business_days, end_of_local_day, opening_time
+from domain.calendar import (
+    add_business_days,
+    end_of_local_day,
+    is_business_day,
+    local_datetime,
+    next_business_morning,
+    opening_time,
+)
 from domain.types import Site, Status
 from fakes.carrier import reference_of
 from tests import factories
@@ -183,51 +190,61 @@ async def test_completing_before_verification_is_refused(
     assert (await handle.result()).status == "cancelled"
 
 
+def at_business_morning(site: Site, instant: datetime) -> bool:
+    """08:00 local (to the minute the test server wakes) on one of the site's business days."""
+    local = local_datetime(site, instant)
+    return is_business_day(site, local.date()) and (local.hour, local.minute) in ((8, 0), (8, 1))
+
+
 async def test_clock_events_fire_on_the_right_simulated_days(
     h: Harness, registered_env: WorkflowEnvironment
 ) -> None:
+    """Each clock event is told to staff at the start of the site's next business morning
+    (08:00 local), never at local midnight or over a weekend or holiday."""
     env = registered_env
     received = await now(env)
     handle = await h.start(factories.own_records(received_at=received.isoformat(), site="arizona"))
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
     rid = state.request_id
     clock = state.clock
+    az = Site.ARIZONA
 
-    await env.sleep(timedelta(days=9, hours=23))
-    assert h.event_times(rid, "sla.reminder") == []
-    await env.sleep(timedelta(hours=2))
-    [reminder] = h.event_times(rid, "sla.reminder")
-    assert reminder - received == timedelta(days=10) or abs(
-        reminder - received - timedelta(days=10)
-    ) < timedelta(minutes=5)
+    async def fires_at(event: str, due: datetime) -> datetime:
+        told = next_business_morning(az, due)
+        assert due <= told and at_business_morning(az, told)
+        await env.sleep(told - await now(env) - timedelta(hours=1))
+        assert h.event_times(rid, f"sla.{event}") == []
+        await env.sleep(timedelta(hours=2))
+        [fired] = h.event_times(rid, f"sla.{event}")
+        assert timedelta(0) <= fired - told < timedelta(minutes=5)
+        assert at_business_morning(az, fired)
+        return fired
 
+    # day-10 reminder: the first business morning at or after 10 days from receipt
+    await fires_at("reminder", received + timedelta(days=10))
+
+    # the 14-day target ends at local midnight; the escalation waits for the office to open
     target_end = end_of_local_day(
-        Site.ARIZONA, received.astimezone(clock.due_at.tzinfo).date() + timedelta(days=14)
+        az, received.astimezone(clock.due_at.tzinfo).date() + timedelta(days=14)
     )
-    await env.sleep(target_end - await now(env) - timedelta(hours=1))
+    await env.sleep(target_end - await now(env) + timedelta(hours=1))
     assert h.event_times(rid, "sla.target_missed") == [] and not h.row(rid).at_risk
-    await env.sleep(timedelta(hours=2))
-    [missed] = h.event_times(rid, "sla.target_missed")
-    assert timedelta(0) <= missed - target_end < timedelta(minutes=5)
+    await fires_at("target_missed", target_end)
     assert h.row(rid).at_risk
     assert {(n.audience, n.kind) for n in h.notifications(rid)} >= {
         ("assignee", "reminder"),
         ("supervisor:arizona", "target_missed"),
     }
 
-    risk_at = opening_time(Site.ARIZONA, add_business_days(Site.ARIZONA, clock.due_date, -3))
+    risk_at = opening_time(az, add_business_days(az, clock.due_date, -3))
     assert risk_at == clock.legal_risk_at
-    await env.sleep(risk_at - await now(env) - timedelta(hours=1))
-    assert h.event_times(rid, "sla.legal_risk") == []
-    await env.sleep(timedelta(hours=2))
-    [risk] = h.event_times(rid, "sla.legal_risk")
-    assert timedelta(0) <= risk - risk_at < timedelta(minutes=5) and h.row(rid).legal_risk
+    await fires_at("legal_risk", risk_at)
+    assert h.row(rid).legal_risk
 
-    await env.sleep(clock.due_at - await now(env) - timedelta(hours=1))
-    assert h.event_times(rid, "sla.breach") == [] and not h.row(rid).breached
-    await env.sleep(timedelta(hours=2))
-    [breach] = h.event_times(rid, "sla.breach")
-    assert timedelta(0) <= breach - clock.due_at < timedelta(minutes=5)
+    # the legal due date ends at midnight: no supervisor is woken then; told next morning
+    await env.sleep(clock.due_at - await now(env) + timedelta(hours=1))
+    assert h.event_times(rid, "sla.breach") == []
+    await fires_at("breach", clock.due_at)
     row = h.row(rid)
     assert (
         row.breached and row.status == "awaiting_verification"
@@ -276,10 +293,11 @@ async def test_one_extension_then_refused(h: Harness, registered_env: WorkflowEn
         i["code"] for i in await h.refused(handle, W.extend, again)
     ]
 
-    # the breach follows the extended date, not the original one
+    # the breach follows the extended date, not the original one (told on the first business
+    # morning after it: a long weekend at most)
     await env.sleep(state.clock.original_due_date - (await now(env)).date() + timedelta(days=2))
     assert h.event_times(state.request_id, "sla.breach") == []
-    await env.sleep(timedelta(days=30))
+    await env.sleep(timedelta(days=33))
     assert len(h.event_times(state.request_id, "sla.breach")) == 1
     await handle.execute_update(W.cancel, actions.Cancel(actor=STAFF, reason="test over"))
     await handle.result()
@@ -291,7 +309,7 @@ async def test_extension_after_due_date_refused(
     env = registered_env
     handle = await h.start(factories.own_records(received_at=(await now(env)).isoformat()))
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
-    await env.sleep(timedelta(days=32))
+    await env.sleep(timedelta(days=36))  # past the due date and the next business morning
     late = actions.Extend(
         actor=STAFF, reason="Backlog", new_due_date=state.clock.due_date + timedelta(days=10)
     )
