@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PURE = {
     "__future__", "collections", "contextlib", "dataclasses", "datetime", "decimal", "enum",
-    "functools", "hashlib", "holidays", "json", "pydantic", "re", "typing", "unicodedata",
+    "functools", "hashlib", "holidays", "json", "math", "pydantic", "re", "typing",
+    "unicodedata",
     "zoneinfo", "domain",
 }  # fmt: skip
 ALLOWED = {
