@@ -16,13 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from app import plain
 from domain import actions
 from domain.authorization import Authorization, CombinedDocument, SignerRole, validate_authorization
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue, issue
 from domain.kinds.amendment import AmendmentDenialBasis
 from domain.release_safety import QualityCheck, SensitiveReview
-from domain.request import issues_from_validation_error
 from domain.types import RECORD_COPY_KINDS, DeliveryMethod, RequestKind, Status
 
 Form = dict[str, Any]  # field name -> str, or list[str] for repeated fields
@@ -60,7 +60,7 @@ def _model(model: type[BaseModel], **values: Any) -> Any:
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        raise FormProblem(issues_from_validation_error(error)) from None
+        raise FormProblem(plain.from_validation_error(error)) from None
 
 
 def _date(form: Form, name: str) -> date | None:
@@ -161,12 +161,7 @@ def _correct_authorization(form: Form, actor: str) -> Any:
     try:
         auth = Authorization.model_validate(values)
     except ValidationError as error:
-        raise FormProblem(
-            [
-                issue(f"authorization.{i.field}", i.code, i.message)
-                for i in issues_from_validation_error(error)
-            ]
-        ) from None
+        raise FormProblem(plain.from_validation_error(error, prefix="authorization.")) from None
     return actions.CorrectAuthorization(actor=actor, authorization=auth)
 
 

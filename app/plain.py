@@ -64,6 +64,10 @@ PLAIN: dict[str, str] = {
 }
 
 
+#: how our own sentences begin (the part before any placeholder)
+_OURS = frozenset(t.split("{")[0] for t in {_REQUIRED, *PLAIN.values()})
+
+
 def sentence(code: str, message: str, ctx: dict[str, Any] | None = None) -> str:
     """The plain sentence for an error type, or the rule's own message."""
     template = PLAIN.get(code)
@@ -81,18 +85,20 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 def from_validation_error(error: ValidationError, prefix: str = "") -> list[FieldIssue]:
     """A pydantic error as plain field issues (never the submitted input)."""
-    return [
-        issue(
-            prefix + _field(err["loc"]),
-            err["type"],
-            sentence(err["type"], err["msg"], err.get("ctx")),
-        )
-        for err in error.errors(include_input=False, include_url=False)
-    ]
+    found = []
+    for err in error.errors(include_url=False):
+        # an empty form field arrives as None: say it is required, not that it is of a type
+        # (the input itself is only looked at, never put in a message)
+        empty = err["type"].endswith("_type") and err.get("input") is None
+        message = _REQUIRED if empty else sentence(err["type"], err["msg"], err.get("ctx"))
+        found.append(issue(prefix + _field(err["loc"]), err["type"], message))
+    return found
 
 
 def plain(found: FieldIssue) -> FieldIssue:
     """An issue from anywhere (a stored intake error, a workflow refusal) in plain words."""
+    if found.code not in PLAIN or any(found.message.startswith(t) for t in _OURS):
+        return found  # already plain words (ours, or a rule's own)
     return found.model_copy(update={"message": sentence(found.code, found.message)})
 
 

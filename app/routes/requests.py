@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from activities.channels import links
 from activities.channels.wiring import build_source
-from app import detail, forms, offers, queue
+from app import detail, forms, offers, plain, queue
 from app.accounts import Account
 from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
@@ -215,7 +215,7 @@ def _form_dict(raw: Any) -> dict[str, Any]:
 def _place(spec: forms.ActionSpec, issues: list[FieldIssue]) -> dict[str, list[str]]:
     placed: dict[str, list[str]] = {}
     for found in issues:
-        placed.setdefault(spec.place(found), []).append(found.message)
+        placed.setdefault(spec.place(found), []).append(plain.plain(found).message)
     return placed
 
 
