@@ -40,7 +40,7 @@ from domain.request import issues_from_validation_error
 from domain.sites import site_profile
 from domain.types import TERMINAL_STATUSES, DeliveryMethod, RequestKind, Site, Status
 from runtime.logging import configure_logging
-from runtime.postgres import resolve_database_url
+from runtime.postgres import resolve_database_url, resolve_migration_url
 from runtime.production import Component, demo_settings_in_use, refuse_demo_settings
 from runtime.settings import get_settings
 from services import intake, staff
@@ -473,9 +473,11 @@ def note(reference: Ref, actor: Actor, text: Annotated[str, typer.Argument()]) -
 
 @app.command()
 def migrate() -> None:
-    """Apply database migrations (Alembic) to the configured database."""
+    """Apply database migrations (Alembic) as the tables' owner (ROI_MIGRATION_DATABASE_URL,
+    else ROI_DATABASE_URL) and grant the app's role (roi_app) its privileges."""
     configure_logging("WARNING", "console")
-    upgrade(_db())
+    settings = get_settings()
+    upgrade(resolve_migration_url(settings.migration_url, settings.data_dir))
     console.print("[green]Database is up to date.[/]")
 
 

@@ -12,10 +12,12 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import Session, col
 from ulid import ULID
 
+from app import security_log
 from app.models import ApiToken, StaffUser
 from app.roles import Role
 from app.security import hash_password, needs_rehash, new_token, password_problem, token_hash
 from app.security import verify_password as _verify
+from app.security_log import Action
 from domain.types import Site
 from store.db import session_scope
 from store.tables import table_of
@@ -92,8 +94,11 @@ def create_user(
     password: str,
     role: str,
     sites: Iterable[str] | str = ALL_SITES,
+    *,
+    by: str | None = None,
 ) -> str:
-    """Create an active account; returns its opaque id. Raises AccountError when invalid."""
+    """Create an active account; returns its opaque id. Raises AccountError when invalid.
+    `by` (an admin's account id, `cli:<user>`, `demo`) is recorded in security_events."""
     name = _check_username(username)
     role_value = _check_role(role)
     site_list, all_sites = _normalize_sites(sites)
@@ -121,7 +126,22 @@ def create_user(
                 password_changed_at=now,
             )
         )
+        security_log.add(
+            session,
+            Action.ACCOUNT_CREATE,
+            "ok",
+            actor=by,
+            detail={
+                "account": user_id,
+                "role": role_value,
+                "sites": _sites_label(site_list, all_sites),
+            },
+        )
     return user_id
+
+
+def _sites_label(sites: Iterable[str], all_sites: bool) -> list[str] | str:
+    return ALL_SITES if all_sites else sorted(sites)
 
 
 def update_user(
@@ -132,8 +152,10 @@ def update_user(
     sites: Iterable[str] | str | None = None,
     active: bool | None = None,
     password: str | None = None,
+    by: str | None = None,
 ) -> None:
-    """Change an account; deactivating it or changing its password ends its sessions."""
+    """Change an account; any change ends its sessions. Each change (role, sites,
+    deactivation, password) and the sessions ended are security events, with `by`."""
     from app.models import StaffSession
 
     values: dict[str, object] = {}
@@ -152,15 +174,60 @@ def update_user(
     if not values:
         return
     with session_scope(database_url) as session:
-        found = session.execute(
-            update(StaffUser).where(col(StaffUser.id) == user_id).values(**values)
-        )
-        if cast(CursorResult[Any], found).rowcount == 0:
+        before = session.execute(
+            select(
+                col(StaffUser.role),
+                col(StaffUser.sites),
+                col(StaffUser.all_sites),
+                col(StaffUser.active),
+            )
+            .where(col(StaffUser.id) == user_id)
+            .with_for_update()
+        ).first()
+        if before is None:
             raise AccountError("No such account.")
+        session.execute(update(StaffUser).where(col(StaffUser.id) == user_id).values(**values))
+        ended = 0
         if active is False or password is not None or role is not None or sites is not None:
-            session.execute(
+            deleted = session.execute(
                 table_of(StaffSession).delete().where(col(StaffSession.user_id) == user_id)
             )
+            ended = cast(CursorResult[Any], deleted).rowcount
+        _record_changes(session, user_id, tuple(before), values, by, ended)
+
+
+def _record_changes(
+    session: Session,
+    user_id: str,
+    before: tuple[str, list[str], bool, bool],
+    values: dict[str, object],
+    by: str | None,
+    sessions_ended: int,
+) -> None:
+    """The security events of one account change (only what actually changed)."""
+    old_role, old_sites, old_all, was_active = before
+    account = {"account": user_id}
+    if "role" in values and values["role"] != old_role:
+        detail = {**account, "from": old_role, "to": values["role"]}
+        security_log.add(session, Action.ACCOUNT_ROLE, "ok", actor=by, detail=detail)
+    if "sites" in values:
+        new_sites = cast(list[str], values["sites"])
+        old, new = (
+            _sites_label(old_sites, old_all),
+            _sites_label(new_sites, bool(values["all_sites"])),
+        )
+        if old != new:
+            detail = {**account, "from": old, "to": new}
+            security_log.add(session, Action.ACCOUNT_SITES, "ok", actor=by, detail=detail)
+    if values.get("active") is False and was_active:
+        security_log.add(session, Action.ACCOUNT_DEACTIVATE, "ok", actor=by, detail=account)
+    if values.get("active") is True and not was_active:
+        security_log.add(session, Action.ACCOUNT_REACTIVATE, "ok", actor=by, detail=account)
+    if "password_hash" in values:
+        security_log.add(session, Action.ACCOUNT_PASSWORD, "ok", actor=by, detail=account)
+    if sessions_ended:
+        detail = {**account, "reason": "account_changed", "sessions": sessions_ended}
+        security_log.add(session, Action.SESSION_END, "ok", actor=by, detail=detail)
 
 
 def list_users(database_url: str) -> list[StaffUser]:
@@ -217,7 +284,7 @@ def seed_demo_accounts(database_url: str) -> list[tuple[str, str, str]]:
                 select(col(StaffUser.id)).where(col(StaffUser.username) == username)
             ).scalar_one_or_none()
         if existing is None:
-            create_user(database_url, username, password, role.value, ALL_SITES)
+            create_user(database_url, username, password, role.value, ALL_SITES, by="demo")
         else:
             update_user(
                 database_url,
@@ -226,6 +293,7 @@ def seed_demo_accounts(database_url: str) -> list[tuple[str, str, str]]:
                 role=role.value,
                 sites=ALL_SITES,
                 active=True,
+                by="demo",
             )
         seeded.append((username, role.value, password))
     return seeded
@@ -234,7 +302,7 @@ def seed_demo_accounts(database_url: str) -> list[tuple[str, str, str]]:
 # ---- API tokens (systems that submit requests) ---------------------------------------------
 
 
-def create_api_token(database_url: str, name: str) -> str:
+def create_api_token(database_url: str, name: str, *, by: str | None = None) -> str:
     """A new token for an intake client; only its hash is kept, so show it once."""
     label = _check_username(name)
     token = "roi_" + new_token()
@@ -249,10 +317,12 @@ def create_api_token(database_url: str, name: str) -> str:
                 created_at=datetime.now(UTC),
             )
         )
+        security_log.add(session, Action.TOKEN_CREATE, "ok", actor=by, detail={"client": label})
     return token
 
 
-def revoke_api_token(database_url: str, name: str) -> None:
+def revoke_api_token(database_url: str, name: str, *, by: str | None = None) -> None:
+    """Revoke an intake client's token (a security event, with `by`)."""
     with session_scope(database_url) as session:
         found = session.execute(
             update(ApiToken)
@@ -261,6 +331,8 @@ def revoke_api_token(database_url: str, name: str) -> None:
         )
         if cast(CursorResult[Any], found).rowcount == 0:
             raise AccountError("No active token with that name.")
+        detail = {"client": name.strip().lower()}
+        security_log.add(session, Action.TOKEN_REVOKE, "ok", actor=by, detail=detail)
 
 
 def api_client_for(session: Session, token: str) -> str | None:

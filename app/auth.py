@@ -18,12 +18,14 @@ from sqlalchemy import delete, select, update
 from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 
+from app import security_log
 from app.accounts import Account, account_of
 from app.config import WebSettings
 from app.context import AppContext, CsrfRejected, Forbidden, NotSignedIn
 from app.models import StaffSession, StaffUser
 from app.roles import Can, can
 from app.security import new_token, same, token_hash
+from app.security_log import Action
 from store.db import session_scope
 
 SESSION_COOKIE = "roi_session"
@@ -67,11 +69,31 @@ def open_session(database_url: str, user_id: str, web: WebSettings) -> str:
     return token
 
 
-def close_session(database_url: str, token: str | None) -> None:
-    if token:
-        with session_scope(database_url) as session:
-            session.execute(
-                delete(StaffSession).where(col(StaffSession.token_hash) == token_hash(token))
+def close_session(
+    database_url: str, token: str | None, *, reason: str = "signed_out", client: str | None = None
+) -> None:
+    """End the session with this cookie token, if there is one: a sign-out (`signed_out`) or
+    another end (`replaced` by a new sign-in), recorded as a security event."""
+    if not token:
+        return
+    with session_scope(database_url) as session:
+        ended = session.execute(
+            delete(StaffSession)
+            .where(col(StaffSession.token_hash) == token_hash(token))
+            .returning(col(StaffSession.user_id))
+        ).scalar_one_or_none()
+        if ended is None:
+            return
+        if reason == "signed_out":
+            security_log.add(session, Action.LOGOUT, "ok", actor=ended, client=client)
+        else:
+            security_log.add(
+                session,
+                Action.SESSION_END,
+                "ok",
+                actor=ended,
+                client=client,
+                detail={"reason": reason},
             )
 
 
@@ -102,6 +124,20 @@ def _lookup(request: Request) -> Signed | None:
                         delete(StaffSession).where(col(StaffSession.token_hash) == hashed)
                     )
                     lapsed = True
+                    if not user.active:
+                        reason = "account_inactive"
+                    elif record.expires_at <= now:
+                        reason = "expired"
+                    else:
+                        reason = "idle"
+                    security_log.add(
+                        session,
+                        Action.SESSION_END,
+                        "ok",
+                        actor=user.id,
+                        client=security_log.client_of(request),
+                        detail={"reason": reason},
+                    )
                 else:
                     if now - record.last_seen_at > _TOUCH_EVERY:
                         session.execute(
@@ -187,7 +223,7 @@ async def csrf_protect(request: Request) -> None:
     if request.url.path.startswith("/codec/") and _codec_origin_ok(request):
         return  # read-only for a signed-in role (the route checks); CORS limits who reads it
     if not _origin_ok(request):
-        raise CsrfRejected()
+        raise CsrfRejected("origin")
     try:
         signed = await run_in_threadpool(_lookup, request)  # 401 first when the session lapsed
     except NotSignedIn:

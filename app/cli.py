@@ -15,6 +15,7 @@ from app.accounts import (
     update_user,
 )
 from app.roles import Role
+from app.security_log import cli_actor
 
 users_app = typer.Typer(help="Staff accounts and intake API tokens.", no_args_is_help=True)
 
@@ -42,7 +43,7 @@ def create_admin(
 ) -> None:
     """Create an administrator (asks for the password, hidden)."""
     try:
-        user_id = create_user(_db(), username, _password(), Role.ADMIN.value, "all")
+        user_id = create_user(_db(), username, _password(), Role.ADMIN.value, "all", by=cli_actor())
     except AccountError as error:
         _fail(error)
         return
@@ -60,7 +61,9 @@ def create(
 ) -> None:
     """Create a staff account (asks for the password, hidden)."""
     try:
-        user_id = create_user(_db(), username, _password(), role.value, site or ["all"])
+        user_id = create_user(
+            _db(), username, _password(), role.value, site or ["all"], by=cli_actor()
+        )
     except AccountError as error:
         _fail(error)
         return
@@ -83,7 +86,7 @@ def deactivate(username: Annotated[str, typer.Argument()]) -> None:
     if not found:
         _fail(AccountError("No such account."))
         return
-    update_user(_db(), found[0].id, active=False)
+    update_user(_db(), found[0].id, active=False, by=cli_actor())
     typer.echo(f"deactivated {found[0].username}")
 
 
@@ -93,7 +96,7 @@ def create_token(
 ) -> None:
     """A bearer token for a system that submits requests to the intake API (shown once)."""
     try:
-        token = create_api_token(_db(), name)
+        token = create_api_token(_db(), name, by=cli_actor())
     except AccountError as error:
         _fail(error)
         return
@@ -104,7 +107,7 @@ def create_token(
 def revoke_token(name: Annotated[str, typer.Argument()]) -> None:
     """Revoke an intake client's token."""
     try:
-        revoke_api_token(_db(), name)
+        revoke_api_token(_db(), name, by=cli_actor())
     except AccountError as error:
         _fail(error)
         return

@@ -14,8 +14,15 @@ class WebSettings(BaseSettings):
     session_max_hours: int = 12  # and after this long whatever happens (one shift)
     cookie_secure: bool = True  # browsers accept Secure cookies on http://localhost too
     claim_timeout_minutes: int = 60  # an untouched claim goes back to the queue
-    login_max_failures: int = 5  # per username (and 4x that per client address) per window
-    login_window_minutes: int = 15
+    # Sign-in throttle (app/throttle.py): no lockout, a growing wait. After this many attempts
+    # per username each further one waits 1 s, 2 s, 4 s… up to throttle_max_delay_seconds.
+    login_max_failures: int = 5
+    login_address_max_failures: int = 20  # the same, per client address (unsuccessful only)
+    login_window_minutes: int = 15  # a bucket is forgotten after this long without attempts
+    throttle_max_delay_seconds: int = 900  # the longest wait any throttle asks for
+    download_max_failures: int = 10  # wrong or expired download links per client address
+    api_max_failures: int = 10  # wrong intake API bearer tokens per client address
+    api_requests_per_minute: int = 120  # intake API requests per token
     status_max_failures: int = 5  # wrong status lookups per client address / tracking number
     status_window_minutes: int = 15
     board_refresh_seconds: int = 30

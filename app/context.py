@@ -30,15 +30,24 @@ class NotSignedIn(Exception):
 
 
 class Forbidden(Exception):
-    """Signed in, but this account may not do that: 403."""
+    """Signed in, but this account may not do that: 403 (and a security event, with `reason`:
+    `role`, or `site` for another site's or team's request)."""
 
-    def __init__(self, message: str = "Your account does not have access to this page.") -> None:
+    def __init__(
+        self, message: str = "Your account does not have access to this page.", reason: str = "role"
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.reason = reason
 
 
 class CsrfRejected(Exception):
-    """A form or API call without the right anti-forgery token: 403."""
+    """A form or API call without the right anti-forgery token (`reason` token), or from
+    another site's page (`reason` origin): 403, and a security event."""
+
+    def __init__(self, reason: str = "token") -> None:
+        super().__init__("cross-site request refused")
+        self.reason = reason
 
 
 class NotFound(Exception):

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
+from app import security_log
 from app.auth import SESSION_COOKIE, csrf_protect
 from app.config import WebSettings
 from app.context import (
@@ -48,6 +49,7 @@ from app.routes import (
     session,
     status,
 )
+from app.security_log import Action
 from runtime import tracing, web_ops
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url
@@ -193,6 +195,7 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
+        await run_in_threadpool(security_log.refusal, request, Action.FORBIDDEN, exc.reason)
         if _wants_json(request):
             return JSONResponse({"detail": exc.message}, 403)
         return await page(
@@ -201,6 +204,7 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfRejected)
     async def csrf(request: Request, exc: CsrfRejected) -> Response:
+        await run_in_threadpool(security_log.refusal, request, Action.CROSS_SITE, exc.reason)
         message = (
             "This form has expired or did not come from this site. Reload the page and try again."
         )
@@ -221,9 +225,19 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TooManyAttempts)
     async def too_many(request: Request, exc: TooManyAttempts) -> Response:
-        message = "Too many unsuccessful attempts. Wait a few minutes and try again."
-        response = await page(request, "login.html", {"next": "/", "error": message}, 429)
-        response.headers["Retry-After"] = str(exc.retry_after)
+        wait = exc.retry_after
+        later = f"{wait} seconds" if wait < 120 else f"{round(wait / 60)} minutes"
+        message = f"Too many attempts. Wait {later} and try again."
+        headers = {"Retry-After": str(wait)}
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, 429, headers=headers)
+        if request.url.path == "/login":
+            response = await page(request, "login.html", {"next": "/", "error": message}, 429)
+        else:
+            response = await page(
+                request, "error.html", {"title": "Too many attempts", "message": message}, 429
+            )
+        response.headers.update(headers)
         return response
 
     @app.exception_handler(Unavailable)

@@ -75,6 +75,22 @@ class ThrottleHit(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class ThrottleBucket(SQLModel, table=True):
+    """One throttled key (a sign-in account, a client address, an intake token): how many
+    attempts it made since `window_started_at`, and until when it must wait. Updated only
+    under a row lock (app/throttle.py), so parallel attempts are counted one by one."""
+
+    __tablename__ = "throttle_buckets"
+
+    bucket: str = Field(primary_key=True, max_length=128)  # e.g. login:user:<hash>
+    count: int = 0
+    window_started_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    last_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    blocked_until: datetime | None = _ts()
+
+
 class ApiToken(SQLModel, table=True):
     """A credential for a system that submits requests (the patient portal, a fax gateway)."""
 

@@ -1,37 +1,255 @@
-"""Counting failed attempts per bucket in PostgreSQL (shared by every web worker process)."""
+"""Throttles in PostgreSQL (shared by every web worker process), and who the client is.
+
+Sign-ins, download links and status lookups are throttled by *admission*: before a password,
+a link or a date of birth is checked, the attempt takes its place in its buckets (one row per
+bucket in `throttle_buckets`, read and changed under a row lock in one transaction). Parallel
+attempts are therefore counted one by one and at most the free allowance is ever checked; the
+rest are refused unchecked.
+There is no lockout: after `free` attempts each further one must wait 2^k seconds (capped), so
+the real owner of an account can always sign in once the wait has passed, and a bucket is
+forgotten after a quiet window. A success gives the attempt back (`succeeded`).
+
+The intake API is limited per token to a number of requests per minute (`take`), and wrong
+bearer tokens per client address (`blocked` before, `failed` after the check).
+
+The client address is the connection's peer; X-Forwarded-For is believed only when the peer is
+one of ROI_TRUSTED_PROXIES (default: none), and then only up to the first hop that is not.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import delete, func, insert, select
-from sqlmodel import Session, col
+from fastapi import Request
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import Session
 
-from app.models import ThrottleHit
+from app.models import ThrottleBucket
+from store.tables import table_of
 
-
-def failures(session: Session, bucket: str, since: datetime) -> int:
-    """Failed attempts recorded in the bucket since `since`."""
-    return session.execute(
-        select(func.count())
-        .select_from(ThrottleHit)
-        .where(col(ThrottleHit.bucket) == bucket, col(ThrottleHit.at) >= since)
-    ).scalar_one()
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def too_many(session: Session, buckets: dict[str, int], now: datetime, window: timedelta) -> bool:
-    """True when any bucket has reached its limit within the window."""
-    since = now - window
-    return any(failures(session, bucket, since) >= limit for bucket, limit in buckets.items())
+@dataclass(frozen=True)
+class Policy:
+    """`free` attempts, then each further one waits `base_seconds` * 2^k (at most
+    `cap_seconds`); the count starts again after `window` without an attempt or a wait."""
+
+    free: int
+    window: timedelta
+    base_seconds: float = 1.0
+    cap_seconds: float = 900.0
+
+    def delay(self, count: int) -> timedelta | None:
+        """The wait after the `count`-th attempt (None while within the free allowance)."""
+        if count < self.free:
+            return None
+        exponent = min(count - self.free, 30)
+        return timedelta(seconds=min(self.base_seconds * 2**exponent, self.cap_seconds))
 
 
-def record_failure(session: Session, buckets: list[str], now: datetime) -> None:
-    """One failed attempt in each bucket; rows older than a day are pruned now and then."""
-    session.execute(insert(ThrottleHit), [{"bucket": b, "at": now} for b in buckets])
+@dataclass(frozen=True)
+class State:
+    """A bucket's row."""
+
+    count: int
+    window_started_at: datetime
+    last_at: datetime
+    blocked_until: datetime | None
+
+
+def decide(
+    state: State, policy: Policy, now: datetime, *, counted_anyway: bool = False
+) -> tuple[State | None, float]:
+    """Admit one attempt: (the bucket's new state, 0) or, while it must wait, (None, seconds).
+    With `counted_anyway` (a failure that happened) it is counted even during a wait."""
+    waiting = state.blocked_until is not None and state.blocked_until > now
+    if waiting and not counted_anyway:
+        assert state.blocked_until is not None
+        return None, (state.blocked_until - now).total_seconds()
+    quiet_since = max(state.last_at, state.blocked_until or state.last_at)
+    count, started = state.count, state.window_started_at
+    if count and now - quiet_since >= policy.window:
+        count, started = 0, now
+    count += 1
+    delay = policy.delay(count)
+    until = now + delay if delay else None
+    if waiting and (until is None or until < (state.blocked_until or now)):
+        until = state.blocked_until
+    return State(count, started, now, until), 0.0
+
+
+def _locked(session: Session, buckets: list[str], now: datetime) -> dict[str, State]:
+    """The buckets' rows, created when missing, locked (in name order: no deadlock) until the
+    transaction ends."""
+    table = table_of(ThrottleBucket)
+    ordered = sorted(set(buckets))
+    session.execute(
+        pg_insert(table)
+        .values(
+            [{"bucket": b, "count": 0, "window_started_at": now, "last_at": now} for b in ordered]
+        )
+        .on_conflict_do_nothing(index_elements=["bucket"])
+    )
+    rows = session.execute(
+        select(
+            table.c.bucket,
+            table.c.count,
+            table.c.window_started_at,
+            table.c.last_at,
+            table.c.blocked_until,
+        )
+        .where(table.c.bucket.in_(ordered))
+        .order_by(table.c.bucket)
+        .with_for_update()
+    ).all()
+    return {b: State(n, started, last, until) for b, n, started, last, until in rows}
+
+
+def _store(session: Session, bucket: str, state: State) -> None:
+    table = table_of(ThrottleBucket)
+    session.execute(
+        update(table)
+        .where(table.c.bucket == bucket)
+        .values(
+            count=state.count,
+            window_started_at=state.window_started_at,
+            last_at=state.last_at,
+            blocked_until=state.blocked_until,
+        )
+    )
+
+
+def admit(session: Session, policies: dict[str, Policy], now: datetime) -> int | None:
+    """Take one attempt in every bucket, atomically: None when admitted (each bucket counted),
+    else the seconds to wait (no bucket counted). Commit before checking the secret."""
+    states = _locked(session, list(policies), now)
+    decided = {b: decide(states[b], policy, now) for b, policy in policies.items()}
+    waits = [wait for state, wait in decided.values() if state is None]
+    if waits:
+        return max(1, math.ceil(max(waits)))
+    for bucket, (state, _) in decided.items():
+        assert state is not None
+        _store(session, bucket, state)
     if now.second == 0:  # cheap, occasional housekeeping
-        session.execute(delete(ThrottleHit).where(col(ThrottleHit.at) < now - timedelta(days=1)))
+        prune(session, now)
+    return None
 
 
-def clear(session: Session, bucket: str) -> None:
-    """Forget a bucket's failures (after a successful sign-in)."""
-    session.execute(delete(ThrottleHit).where(col(ThrottleHit.bucket) == bucket))
+def succeeded(
+    session: Session, *, forget: tuple[str, ...] = (), give_back: tuple[str, ...] = ()
+) -> None:
+    """After a success: forget the `forget` buckets (the account's), and give the attempt
+    back to the `give_back` ones (a shared address keeps its allowance for failures)."""
+    table = table_of(ThrottleBucket)
+    if forget:
+        session.execute(delete(table).where(table.c.bucket.in_(forget)))
+    if give_back:
+        session.execute(
+            update(table)
+            .where(table.c.bucket.in_(give_back))
+            .values(count=func.greatest(table.c.count - 1, 0))
+        )
+
+
+def blocked(session: Session, bucket: str, now: datetime) -> int | None:
+    """Seconds this bucket must still wait, or None (a read; no attempt is taken)."""
+    table = table_of(ThrottleBucket)
+    until = session.execute(
+        select(table.c.blocked_until).where(table.c.bucket == bucket)
+    ).scalar_one_or_none()
+    if until is None or until <= now:
+        return None
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def failed(session: Session, bucket: str, policy: Policy, now: datetime) -> None:
+    """Count one failure in the bucket (under its row lock), starting its wait when due."""
+    state, _ = decide(_locked(session, [bucket], now)[bucket], policy, now, counted_anyway=True)
+    assert state is not None
+    _store(session, bucket, state)
+    if now.second == 0:  # cheap, occasional housekeeping
+        prune(session, now)
+
+
+def take(session: Session, bucket: str, limit: int, window: timedelta, now: datetime) -> int | None:
+    """One request of at most `limit` per `window` (a fixed window, counted under the row
+    lock): None when it may go ahead, else the seconds until the window ends."""
+    state = _locked(session, [bucket], now)[bucket]
+    started, count = state.window_started_at, state.count
+    if now - started >= window or now < started:
+        started, count = now, 0
+    if count >= limit:
+        return max(1, math.ceil((started + window - now).total_seconds()))
+    _store(session, bucket, State(count + 1, started, now, None))
+    return None
+
+
+def prune(session: Session, now: datetime, older_than: timedelta = timedelta(days=1)) -> None:
+    """Forget buckets nobody used for a while (and not waiting)."""
+    table = table_of(ThrottleBucket)
+    session.execute(
+        delete(table).where(
+            table.c.last_at < now - older_than,
+            func.coalesce(table.c.blocked_until, table.c.last_at) < now - older_than,
+        )
+    )
+
+
+# ---- who is asking ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def trusted_networks(spec: str) -> tuple[Network, ...]:
+    """ROI_TRUSTED_PROXIES ("10.0.0.0/8, 192.0.2.7") parsed; ValueError names a bad entry's
+    position, never its value."""
+    networks: list[Network] = []
+    for position, item in enumerate(p.strip() for p in spec.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"ROI_TRUSTED_PROXIES entry {position + 1} is not an address or network"
+            ) from None
+    return tuple(networks)
+
+
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    ip = _ip(address)
+    return ip is not None and any(ip in network for network in networks)
+
+
+def client_address(request: Request, trusted_proxies: str = "") -> str:
+    """The client's address: the connection's peer, unless the peer is a trusted proxy; then
+    the nearest X-Forwarded-For hop that is not itself a trusted proxy. X-Forwarded-For from
+    anyone else is ignored (it would let a client choose its own throttle bucket)."""
+    peer = request.client.host if request.client else "unknown"
+    networks = trusted_networks(trusted_proxies)
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [
+        hop.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for hop in header.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        if _trusted(hop, networks):
+            continue
+        ip = _ip(hop)
+        return str(ip) if ip is not None else peer  # garbage: count it as the proxy's own
+    return peer

@@ -1,8 +1,10 @@
 """One-shot set-up before a release starts: `python -m runtime.bootstrap`.
 
-Migrates the read model to the newest Alembic revision and registers the engine's search
-attributes on the Temporal namespace. Both steps are idempotent, so the compose `migrate`
-service and the Kubernetes migration Job run it on every deploy.
+Migrates the read model to the newest Alembic revision as the tables' owner
+(ROI_MIGRATION_DATABASE_URL, else ROI_DATABASE_URL), grants the app's role (roi_app, see
+store/roles.py) its privileges, and registers the engine's search attributes on the Temporal
+namespace. Every step is idempotent, so the compose `migrate` service and the Kubernetes
+migration Job run it on every deploy.
 
 `python -m runtime.bootstrap --check` changes nothing: it exits 0 only when the database is at
 the revision this code expects (the Kubernetes pods' init container waits on it, so new code
@@ -30,10 +32,19 @@ from store.migrate import alembic_config, upgrade
 log = structlog.get_logger(__name__)
 
 
-def _database_url() -> str:
-    url = get_settings().database_url
+def _database_url(*, migrate: bool = False) -> str:
+    """The owner's URL to migrate with (ROI_MIGRATION_DATABASE_URL, else ROI_DATABASE_URL);
+    the app's to check the schema with (it may read alembic_version)."""
+    settings = get_settings()
+    if migrate:
+        url = settings.migration_url
+    else:
+        url = settings.database_url or settings.migration_database_url
     if not url:
-        raise SystemExit("ROI_DATABASE_URL must be set (deployments use a managed PostgreSQL)")
+        raise SystemExit(
+            "ROI_MIGRATION_DATABASE_URL (migrations, the tables' owner) or ROI_DATABASE_URL "
+            "must be set (deployments use a managed PostgreSQL)"
+        )
     return url
 
 
@@ -48,8 +59,8 @@ def at_head(url: str) -> bool:
 async def bootstrap() -> None:
     """Migrate PostgreSQL, then make sure the namespace knows the search attributes."""
     settings = get_settings()
-    url = _database_url()
-    upgrade(url)
+    url = _database_url(migrate=True)
+    upgrade(url)  # as the owner; then grants the app role (roi_app) what it needs
     log.info("bootstrap.migrated")
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     await ensure_search_attributes(client)

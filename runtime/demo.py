@@ -1,6 +1,7 @@
 """The whole system on one machine, with demo data: `python -m runtime.demo`.
 
-Starts PostgreSQL (ROI_DATABASE_URL, else embedded under .data/pg), migrates it, starts the
+Starts PostgreSQL (ROI_DATABASE_URL, else embedded under .data/pg), creates the app's
+least-privilege role roi_app on it, migrates it as the owner, starts the
 Temporal dev server (SQLite under .data/temporal, Web UI on 8233), the worker and the web app,
 seeds the demo requests (idempotent), prints where to look, and stops it all on Ctrl-C.
 """
@@ -23,9 +24,9 @@ from sqlmodel import col
 
 from runtime.devserver import port_open, start_dev_server
 from runtime.logging import configure_logging
-from runtime.postgres import embedded_postgres_url
+from runtime.postgres import embedded_postgres_url, ensure_app_role
 from runtime.seed import seed
-from runtime.settings import PROJECT_ROOT, get_settings
+from runtime.settings import PROJECT_ROOT, Settings, get_settings
 from services.temporal import connect
 from store.db import session_scope
 from store.migrate import upgrade
@@ -61,6 +62,24 @@ async def _wait_until_projected(database_url: str, expected: int) -> dict[str, i
     return dict(Counter(statuses))
 
 
+def _database_urls(owner: str | None, settings: Settings, data_dir: Path) -> tuple[str, str]:
+    """(the owner's URL, which migrates; the app role's URL, which the worker and web app use).
+
+    Given both (ROI_MIGRATION_DATABASE_URL and ROI_DATABASE_URL), they are used as they are.
+    Otherwise the owner is the one configured URL or the embedded server's superuser, and the
+    app's role `roi_app` is created on it (with the local-only password)."""
+    if settings.migration_database_url and settings.database_url:
+        return settings.migration_database_url, settings.database_url
+    owner_url = owner or embedded_postgres_url(data_dir)
+    try:
+        return owner_url, ensure_app_role(owner_url)
+    except Exception as error:
+        raise SystemExit(
+            f"Could not create the app's database role roi_app ({type(error).__name__}): "
+            "create it (deploy/RUNBOOK.md) and set ROI_DATABASE_URL to its URL."
+        ) from None
+
+
 async def run_demo(stop: asyncio.Event) -> None:
     settings = get_settings()
     configure_logging("WARNING", "console")  # the demo prints a summary; services log to .data/logs
@@ -69,10 +88,10 @@ async def run_demo(stop: asyncio.Event) -> None:
     logs.mkdir(parents=True, exist_ok=True)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
-        database_url = settings.database_url or embedded_postgres_url(data_dir)
-        where = "ROI_DATABASE_URL" if settings.database_url else f"embedded, {data_dir / 'pg'}"
-        console.print(f"[bold]PostgreSQL[/] ready ({where}); migrating…")
-        upgrade(database_url)
+        owner_url, database_url = _database_urls(settings.migration_url, settings, data_dir)
+        where = "configured" if settings.migration_url else f"embedded, {data_dir / 'pg'}"
+        console.print(f"[bold]PostgreSQL[/] ready ({where}); migrating as the owner…")
+        upgrade(owner_url)  # and grants roi_app its privileges (store/roles.py)
 
         host, _, port = settings.temporal_address.rpartition(":")
         if port_open(host or "127.0.0.1", int(port)):
@@ -87,11 +106,15 @@ async def run_demo(stop: asyncio.Event) -> None:
                         port=int(port),
                         ui_port=settings.temporal_ui_port,
                         log_file=logs / "temporal.log",
+                        # same site as the UI (localhost), so the supervisor's session goes along
+                        codec_endpoint=f"http://localhost:{settings.web_port}/codec",
                     ),
                 )
             )
 
+        # The worker and the web app get the app role's URL only, never the owner's.
         env = {**os.environ, "ROI_DATABASE_URL": database_url, "ROI_LOG_FORMAT": "json"}
+        env.pop("ROI_MIGRATION_DATABASE_URL", None)
         carrier = [sys.executable, "-m", "fakes.carrier"]  # FedEx stand-in on loopback
         processes.append(("carrier", _spawn(carrier, env, logs / "carrier.log")))
         processes.append(
@@ -112,6 +135,9 @@ async def run_demo(stop: asyncio.Event) -> None:
                             settings.web_host,
                             "--port",
                             str(settings.web_port),
+                            # X-Forwarded-For counts only from ROI_TRUSTED_PROXIES (the app's
+                            # client_address), never from uvicorn's loopback default
+                            "--no-proxy-headers",
                         ],
                         env,
                         logs / "web.log",

@@ -41,6 +41,7 @@ EXIT_REFUSED = 78
 SECRET_VARIABLES = frozenset(
     {
         "ROI_DATABASE_URL",  # holds the database password
+        "ROI_MIGRATION_DATABASE_URL",  # the tables' owner's (the migration Job only)
         "ROI_PAYLOAD_KEYS",
         "ROI_LINK_SECRET",
         "ROI_METRICS_TOKEN",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +32,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.PRODUCTION  # scripts/demo sets local, scripts/test sets test
 
     database_url: str | None = None  # None: start the embedded PostgreSQL under data_dir
+    # The app connects as a least-privilege role (roi_app, store/roles.py); migrations run as
+    # the tables' owner: `roi migrate` and `python -m runtime.bootstrap` use this URL when set.
+    migration_database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".data"
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
@@ -44,6 +49,9 @@ class Settings(BaseSettings):
     temporal_tls_key_path: Path | None = None
     temporal_tls_server_name: str | None = None  # SNI / name to verify, if not the address's
     temporal_api_key: str | None = None  # Temporal Cloud API key (sent as a bearer token)
+    # Reverse proxies whose X-Forwarded-For the web app believes (addresses or CIDRs, comma
+    # separated). Empty: none; the client address is the connection's peer, whatever it sends.
+    trusted_proxies: str = ""
     # Origins of the Temporal Web UI allowed to call the staff app's /codec/decode
     codec_cors_origins: str = "http://localhost:8233,http://127.0.0.1:8233"
     outbox_dir: Path | None = None  # None: data_dir / "outbox"
@@ -96,6 +104,24 @@ class Settings(BaseSettings):
     def records_path(self) -> Path:
         """Where the local folder record source reads (synthetic demo records)."""
         return self.records_dir or self.data_dir / "records"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for position, item in enumerate(p.strip() for p in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"entry {position + 1} is not an IP address or network (CIDR)"
+                    ) from None
+        return value
+
+    @property
+    def migration_url(self) -> str | None:
+        """Where migrations run: the owner's URL, else the app's (a single-role install)."""
+        return self.migration_database_url or self.database_url
 
     @property
     def base_url(self) -> str:

@@ -14,16 +14,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from hypothesis import settings
-from psycopg import sql
 from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
 from runtime.logging import configure_logging
 from services.temporal import converter
-from store.migrate import upgrade
 
 # Tests may use the demo conveniences (fake carrier, built-in keys); production refuses them.
 os.environ.setdefault("ROI_ENV", "test")
@@ -64,20 +61,23 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
-    """A new database, migrated to head, dropped after the run."""
+    """A new database, migrated to head by its owner, dropped after the run. The URL is the
+    app's least-privilege role's (`roi_app`), as the web app and workers connect in production."""
+    from tests.infra import create_migrated_database, drop_database
+
     name = f"roi_test_{uuid.uuid4().hex[:12]}"
     admin, test = _admin_and_test_url(server_url, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    upgrade(test)
-    yield test
-    from store.db import engine_for
+    app_url = create_migrated_database(admin, test)
+    yield app_url
+    drop_database(admin, test)
 
-    engine_for(test).dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+
+@pytest.fixture(scope="session")
+def owner_database_url(database_url: str) -> str:
+    """The same database as its owner (`roi_owner`): only for tests that must act as the owner."""
+    from tests.infra import owner_url_of
+
+    return owner_url_of(database_url)
 
 
 @pytest.fixture(autouse=True)

@@ -49,7 +49,7 @@ def add_user(
 ) -> Response:
     ctx = ctx_of(request)
     try:
-        user_id = create_user(ctx.db(), username, password, role, sites or [])
+        user_id = create_user(ctx.db(), username, password, role, sites or [], by=signed.account.id)
     except AccountError as error:
         return _page(request, str(error), status_code=422)
     log.info("admin.user_created", user_id=user_id, by=signed.account.id, role=role)
@@ -71,11 +71,18 @@ def change_user(
     if user_id == signed.account.id and (not is_active or role != Role.ADMIN.value):
         return _page(request, "You cannot demote or deactivate your own account.", 422)
     try:
-        update_user(ctx.db(), user_id, role=role, sites=sites or [], active=is_active)
+        update_user(
+            ctx.db(),
+            user_id,
+            role=role,
+            sites=sites or [],
+            active=is_active,
+            by=signed.account.id,
+        )
     except AccountError as error:
         return _page(request, str(error), status_code=422)
     if count_admins(ctx.db()) == 0:  # pragma: no cover - guarded above
-        update_user(ctx.db(), user_id, role=Role.ADMIN.value, active=True)
+        update_user(ctx.db(), user_id, role=Role.ADMIN.value, active=True, by=signed.account.id)
     log.info("admin.user_changed", user_id=user_id, by=signed.account.id)
     set_flash(ctx.db(), signed, "Account updated; its sessions were signed out.")
     return RedirectResponse("/admin/users", status_code=303)

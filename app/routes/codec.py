@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
+from app import security_log
 from app.audit import audit
 from app.auth import Signed, ctx_of, need
 from app.roles import Can
@@ -109,7 +110,7 @@ async def decode(
             action="codec.decode",
             outcome=outcome,
             actor=signed.account.id,
-            client=request.client.host if request.client else None,
+            client=security_log.client_of(request),  # one-way, as every security event's
             at=now,
             detail={
                 "payloads": len(sealed.payloads),

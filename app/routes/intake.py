@@ -8,6 +8,7 @@ per Idempotency-Key. Field problems come back as 422 with one entry per field.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import structlog
@@ -15,10 +16,14 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from app import security_log, throttle
 from app.accounts import api_client_for
 from app.auth import ctx_of, staff
-from app.context import Forbidden, NotSignedIn
+from app.context import Forbidden, NotSignedIn, TooManyAttempts
 from app.roles import Can, can
+from app.routes.session import client_address
+from app.security import opaque
+from app.security_log import Action
 from domain.errors import FieldIssue
 from domain.text import parse_json
 from domain.types import RequestKind
@@ -27,6 +32,7 @@ from store.db import session_scope
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 log = structlog.get_logger(__name__)
+_MINUTE = timedelta(minutes=1)
 
 #: Every kind the hospital handles, each with its own endpoint and the domain's own rules.
 API_KINDS: dict[RequestKind, str] = {
@@ -90,14 +96,57 @@ class Problem(BaseModel):
     detail: str
 
 
+def _client_by_token(request: Request, token: str) -> str:
+    """The intake client holding this bearer token (401), within its requests per minute and
+    its address within its wrong tokens (429 with Retry-After); each refusal a security event."""
+    ctx = ctx_of(request)
+    web = ctx.web
+    client = opaque(client_address(request))
+    address_bucket = f"api:ip:{client}"
+    now = datetime.now(UTC)
+    name: str | None = None
+    with session_scope(ctx.db()) as session:
+        wait = throttle.blocked(session, address_bucket, now)
+        if wait is not None:
+            detail = {"retry_after": wait}
+            security_log.add(session, Action.API_TOKEN, "throttled", client=client, detail=detail)
+        else:
+            name = api_client_for(session, token)
+            if name is None:
+                policy = throttle.Policy(
+                    web.api_max_failures,
+                    timedelta(minutes=web.login_window_minutes),
+                    cap_seconds=float(web.throttle_max_delay_seconds),
+                )
+                throttle.failed(session, address_bucket, policy, now)
+                security_log.add(session, Action.API_TOKEN, "failed", client=client)
+            else:
+                wait = throttle.take(
+                    session, f"api:token:{name}", web.api_requests_per_minute, _MINUTE, now
+                )
+                if wait is not None:
+                    security_log.add(
+                        session,
+                        Action.API_RATE,
+                        "throttled",
+                        actor=f"client:{name}"[:64],
+                        client=client,
+                        detail={"client": name, "retry_after": wait},
+                    )
+    if wait is not None:
+        log.info("api.throttled", retry_after=wait)
+        raise TooManyAttempts(wait)
+    if name is None:
+        raise NotSignedIn()
+    return name
+
+
 def intake_caller(request: Request) -> str:
-    """Who is submitting: an intake client's bearer token, or signed-in staff (401/403)."""
+    """Who is submitting: an intake client's bearer token, or signed-in staff (401/403);
+    429 when the client is over its limits."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        with session_scope(ctx_of(request).db()) as session:
-            name = api_client_for(session, header[7:].strip())
-        if name is None:
-            raise NotSignedIn()
+        name = _client_by_token(request, header[7:].strip())
         request.state.site_scope = None
         return f"client:{name}"
     signed = staff(request)
@@ -252,6 +301,11 @@ for _kind, _summary in API_KINDS.items():
             },
             401: {"model": Problem, "description": "No valid credentials"},
             403: {"model": Problem, "description": "Credentials without intake rights"},
+            429: {
+                "model": Problem,
+                "description": "Too many requests for this token, or wrong tokens from this "
+                "address; the Retry-After header says how many seconds to wait",
+            },
             422: {"model": Rejected, "description": "Field problems"},
         },
         openapi_extra={

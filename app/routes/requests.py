@@ -43,7 +43,7 @@ def _load(session: Session, account: Account, request_id: str) -> RecordRequest:
     if row is None:
         raise NotFound()
     if row.team not in teams_of(account.role) or not account.covers(row.site):
-        raise Forbidden("This request belongs to another site or team.")
+        raise Forbidden("This request belongs to another site or team.", reason="site")
     session.expunge(row)
     return row
 

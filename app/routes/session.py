@@ -8,8 +8,10 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlmodel import Session, col
 
-from app import throttle
+from app import security_log, throttle
 from app.accounts import check_password
 from app.auth import (
     SESSION_COOKIE,
@@ -22,6 +24,7 @@ from app.auth import (
     staff,
 )
 from app.context import TooManyAttempts
+from app.models import StaffUser
 from app.render import render
 from app.roles import Can, can
 from app.security import opaque
@@ -55,7 +58,15 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address (X-Forwarded-For only from ROI_TRUSTED_PROXIES; app/throttle.py)."""
+    return throttle.client_address(request, ctx_of(request).settings.trusted_proxies)
+
+
+def _account_id(session: Session, username: str) -> str | None:
+    """The id of the account with this username (None: no such account)."""
+    return session.execute(
+        select(col(StaffUser.id)).where(col(StaffUser.username) == username.strip().lower())
+    ).scalar_one_or_none()
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -69,19 +80,51 @@ def login(
     web = ctx.web
     now = datetime.now(UTC)
     window = timedelta(minutes=web.login_window_minutes)
+    cap = float(web.throttle_max_delay_seconds)
     user_bucket = f"login:user:{opaque(username.strip().lower())}"
     ip_bucket = f"login:ip:{opaque(client_address(request))}"
+    client = security_log.client_of(request)
+    # 1. Take this attempt's place in both buckets (row locks, one transaction) before the
+    #    password is looked at: parallel guesses are counted one by one, never checked past
+    #    the allowance. No lockout: after it, a growing wait.
     with session_scope(ctx.db()) as session:
-        limits = {user_bucket: web.login_max_failures, ip_bucket: web.login_max_failures * 4}
-        if throttle.too_many(session, limits, now, window):
-            log.info("web.login_throttled")
-            raise TooManyAttempts(int(window.total_seconds()))
+        wait = throttle.admit(
+            session,
+            {
+                user_bucket: throttle.Policy(web.login_max_failures, window, cap_seconds=cap),
+                ip_bucket: throttle.Policy(web.login_address_max_failures, window, cap_seconds=cap),
+            },
+            now,
+        )
+        if wait is not None:
+            security_log.add(
+                session,
+                security_log.Action.LOGIN,
+                "throttled",
+                actor=_account_id(session, username),
+                client=client,
+                detail={"retry_after": wait},
+            )
+    if wait is not None:
+        log.info("web.login_throttled", retry_after=wait)
+        raise TooManyAttempts(wait)
+    # 2. Check the password (the same cost whether or not the account exists).
+    with session_scope(ctx.db()) as session:
         user = check_password(session, username, password)
         if user is None:
-            throttle.record_failure(session, [user_bucket, ip_bucket], now)
+            account = _account_id(session, username)
+            security_log.add(
+                session,
+                security_log.Action.LOGIN,
+                "failed",
+                actor=account,  # an account's opaque id; a name that matches none is not kept
+                client=client,
+                detail={"reason": "wrong_password" if account else "unknown_account"},
+            )
         else:
-            throttle.clear(session, user_bucket)
+            throttle.succeeded(session, forget=(user_bucket,), give_back=(ip_bucket,))
             user_id, role = user.id, user.role
+            security_log.add(session, security_log.Action.LOGIN, "ok", actor=user_id, client=client)
     if user is None:
         log.info("web.login_failed")
         return render(
@@ -90,7 +133,8 @@ def login(
             {"next": safe_next(next), "error": "That username and password do not match."},
             status_code=401,
         )
-    close_session(ctx.db(), request.cookies.get(SESSION_COOKIE))  # never reuse a session id
+    # never reuse a session id: a session this browser had ends here
+    close_session(ctx.db(), request.cookies.get(SESSION_COOKIE), reason="replaced", client=client)
     token = open_session(ctx.db(), user_id, web)
     log.info("web.login", user_id=user_id)
     target = safe_next(next)
@@ -103,7 +147,12 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
-    close_session(ctx_of(request).db(), request.cookies.get(SESSION_COOKIE))
+    close_session(
+        ctx_of(request).db(),
+        request.cookies.get(SESSION_COOKIE),
+        reason="signed_out",
+        client=security_log.client_of(request),
+    )
     log.info("web.logout", user_id=signed.account.id)
     request.state.signed = None
     response = render(request, "login.html", {"next": "/", "error": None, "signed_out": True})

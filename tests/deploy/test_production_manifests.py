@@ -143,13 +143,27 @@ def test_production_names_every_secret_the_engine_has(
 def test_schema_checks_and_the_migration_get_the_database_url_only(
     rendered: dict[str, list[dict[str, Any]]], target: str
 ) -> None:
+    """The migration Job alone gets the tables' owner; every pod, init containers too, gets
+    the app's least-privilege role only (store/roles.py)."""
     config = config_of(rendered[target])
     [job] = of_kind(rendered[target], "Job", "roi-migrate")
     checks = [
         c for w in of_kind(rendered[target], "Deployment") for c in pod_spec(w)["initContainers"]
     ]
-    for container in [*checks, *pod_spec(job)["containers"]]:
+    for container in checks:
         assert environment_of(container, config)[1] == {"ROI_DATABASE_URL"}, container["name"]
+    [migrate] = pod_spec(job)["containers"]
+    assert environment_of(migrate, config)[1] == {"ROI_MIGRATION_DATABASE_URL"}
+    for workload in of_kind(rendered[target], "Deployment"):
+        for container in containers(workload):
+            owner = "ROI_MIGRATION_DATABASE_URL" in environment_of(container, config)[1]
+            assert not owner, f"{container['name']} would hold the tables' owner's password"
+
+
+def test_the_migration_jobs_secret_is_documented(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    text = (DEPLOY / "README.md").read_text()
+    block = text[text.index("create secret generic roi-secrets") :].split("\n\n", 1)[0]
+    assert "--from-literal=ROI_MIGRATION_DATABASE_URL=" in block
 
 
 def test_the_secret_documented_for_operators_holds_every_key_the_pods_name(

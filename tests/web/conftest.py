@@ -69,7 +69,17 @@ async def web_worker(
 
 @pytest.fixture(scope="package")
 def web_settings() -> WebSettings:
-    return WebSettings(cookie_secure=True, board_refresh_seconds=5)
+    # Every test of the package shares this app and its client addresses: the per-address and
+    # per-token throttles are raised here and tested at their defaults on apps of their own
+    # (tests/hostile/test_throttle_attacks.py); the per-account sign-in limit stays as it is.
+    return WebSettings(
+        cookie_secure=True,
+        board_refresh_seconds=5,
+        login_address_max_failures=10_000,
+        download_max_failures=10_000,
+        api_max_failures=10_000,
+        api_requests_per_minute=100_000,
+    )
 
 
 @pytest.fixture(scope="package")
