@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from sqlalchemy import select
+from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -27,12 +29,15 @@ from domain.effects import (
     DisclosureRecord,
     NoticeToSend,
     Projection,
+    ReleaseFacts,
+    ReleaseFactsQuery,
     StaffNotification,
 )
 from letters import LetterError, render_notice
 from runtime.metrics import DELIVERIES, LETTERS_RENDERED
 from store import cases, repository
 from store.db import session_scope
+from store.models import AuthorizationRecord
 
 log = structlog.get_logger(__name__)
 
@@ -184,9 +189,23 @@ class RequestActivities:
         )
         return added
 
+    @activity.defn(name=names.RELEASE_FACTS)
+    def release_facts(self, query: ReleaseFactsQuery) -> ReleaseFacts:
+        """What was recorded elsewhere since intake: a death, a revocation (read only)."""
+        with session_scope(self.database_url) as session:
+            died = cases.deceased_on(session, query.patient_key)
+            revoked = session.execute(
+                select(col(AuthorizationRecord.status)).where(
+                    col(AuthorizationRecord.authorization_ref)
+                    == f"{query.request_id}-authorization"
+                )
+            ).scalar_one_or_none()
+        return ReleaseFacts(deceased_on=died, authorization_revoked=revoked == "revoked")
+
     def all(self) -> list[Callable[..., Any]]:
         """Every activity, for registering with a worker."""
         return [
+            self.release_facts,
             self.project,
             self.send_notice,
             self.deliver,

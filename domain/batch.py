@@ -60,6 +60,7 @@ class BatchBuild(BaseModel):
     batch_id: str
     site: str
     method: DeliveryMethod
+    at: datetime | None = None  # the batch workflow's time: releases are judged on its date
 
 
 class BatchSummary(BaseModel):

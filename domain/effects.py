@@ -71,6 +71,9 @@ class Delivery(BaseModel):
     sensitive_reviewed_by: str | None = None  # a specialist reviewed sensitive information
     quality_checked_by: str | None = None  # the second specialist who confirmed the packet
     amendments: list[dict[str, str | None]] = Field(default_factory=list)  # travel with it
+    #: the release date in the site's time, from workflow time (issue 15): the channels judge
+    #: expiry against it, never the wall clock (None: recorded before, the channel's own date)
+    release_on: date | None = None
 
 
 class DeliveryReceipt(BaseModel):
@@ -161,6 +164,21 @@ class CaseProjection(BaseModel):
     )
     version: int
     event: AuditEvent
+
+
+class ReleaseFactsQuery(BaseModel):
+    """What the workflow asks the store right before it releases (issue 15)."""
+
+    request_id: str
+    patient_key: str
+
+
+class ReleaseFacts(BaseModel):
+    """Facts recorded elsewhere that change whether a release may go: a death Data Integrity
+    recorded after intake, a revocation recorded against the authorization."""
+
+    deceased_on: date | None = None
+    authorization_revoked: bool = False
 
 
 class ReleaseStart(BaseModel):

@@ -110,6 +110,25 @@ def _legal_issues(sub: RecordRequestSubmission, today: date) -> list[FieldIssue]
     ]
 
 
+def release_time_issues(
+    sub: RecordRequestSubmission,
+    today: date,
+    deceased_on: date | None = None,
+    *,
+    revoked: bool = False,
+) -> list[FieldIssue]:
+    """Judged again at the moment of release, on the release date (workflow time): a revocation,
+    the authorization's expiry, a death recorded since intake and the release basis itself."""
+    found: list[FieldIssue] = []
+    if revoked and sub.needs_authorization:
+        found.append(
+            issue("authorization", "revoked", "The authorization has been revoked in writing.")
+        )
+    if sub.needs_authorization or deceased_on is not None:
+        found += release_basis_issues(sub, today, deceased_on)
+    return found
+
+
 def release_basis_issues(
     sub: RecordRequestSubmission, today: date, deceased_on: date | None = None
 ) -> list[FieldIssue]:

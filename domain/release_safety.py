@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from domain.release_basis import release_time_issues
 from domain.request import RecordRequestSubmission
 from domain.types import DeliveryMethod, RequestKind, Site
 
@@ -188,8 +189,12 @@ def decide_release(
     today: date,
     *,
     sensitive_reviewed_by: str | None = None,
+    deceased_on: date | None = None,
 ) -> ReleaseDecision:
-    """Which documents go, which stay, and whether anything stops the release."""
+    """Which documents go, which stay, and whether anything stops the release.
+
+    `today` is the release date (from workflow time); the release basis is judged again on it:
+    expiry, a death recorded since intake (`deceased_on`), the basis of the request's kind."""
     decision = ReleaseDecision(blocking=recipient_issues(sub, out))
     if not docs:  # the source holds nothing for this patient: never invent, never guess
         decision.blocking.insert(
@@ -208,6 +213,9 @@ def decide_release(
                 message="The authorization expired before the release date.",
             )
         )
+    for problem in release_time_issues(sub, today, deceased_on):
+        if problem.code != "expired":  # said above, under its release-time code
+            decision.blocking.append(SafetyIssue(code=problem.code, message=problem.message))
     named = named_categories(sub)
     sensitive: set[SensitiveCategory] = set()
     for doc in docs:

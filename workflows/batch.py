@@ -85,7 +85,9 @@ class SiteBatchWorkflow:
             try:
                 built: list[BatchOutcome] = await workflow.execute_activity(
                     names.BATCH_BUILD,
-                    BatchBuild(batch_id=batch_id, site=site.value, method=method),
+                    BatchBuild(
+                        batch_id=batch_id, site=site.value, method=method, at=workflow.now()
+                    ),
                     result_type=list[BatchOutcome],
                     **BUILD,
                 )

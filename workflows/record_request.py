@@ -31,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
         DisclosureRecord,
         NoticeToSend,
         Projection,
+        ReleaseFacts,
+        ReleaseFactsQuery,
         ReleaseHold,
         ReleaseStart,
         RequestOutcome,
@@ -43,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.fees import quote_fee
     from domain.notices import NoticeKind
     from domain.patients import patient_key
-    from domain.release_basis import release_basis_issues
+    from domain.release_basis import release_basis_issues, release_time_issues
     from domain.release_safety import QualityCheck, SensitiveReview
     from domain.request import Relationship, business_rules
     from domain.sla import (
@@ -72,6 +74,9 @@ with workflow.unsafe.imports_passed_through():
 #: Clock events are told to staff at the start of the site's next business morning (issue 15);
 #: histories recorded before this fired them at the instant they were due.
 BUSINESS_MORNING_PATCH = "sla-business-morning-v1"
+
+#: The release is judged again at its moment, on workflow time (issue 15).
+RELEASE_RECHECK_PATCH = "release-recheck-v1"
 
 SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -194,6 +199,10 @@ class RecordRequestWorkflow:
         actor = self.state.completion_requested_by or "system"
         contact = sub.delivery_contact()
         address = contact.address.lines() if contact.address else []
+        if workflow.patched(RELEASE_RECHECK_PATCH):
+            refused = await self._recheck_before_release()
+            if refused is not None:
+                return refused
         if sub.needs_authorization and workflow.patched("release-lock-v1"):
             try:
                 await workflow.execute_activity(
@@ -238,6 +247,43 @@ class RecordRequestWorkflow:
         await self._disclose_and_close(sub, actor, address, contact.email, receipt)
         return False
 
+    async def _recheck_before_release(self) -> bool | None:
+        """Judge the release again now, on workflow time (issue 15): a revocation, the
+        authorization's expiry, a death recorded since intake, the release basis. None: it may
+        go; False: stopped for good (revoked); True: back with staff (deficient)."""
+        sub = self.state.submission
+        facts: ReleaseFacts = await workflow.execute_activity(
+            names.RELEASE_FACTS,
+            ReleaseFactsQuery(
+                request_id=self.state.request_id,
+                patient_key=patient_key(
+                    sub.patient.first_name, sub.patient.last_name, sub.patient.date_of_birth
+                ),
+            ),
+            result_type=ReleaseFacts,
+            **SHORT,
+        )
+        if facts.deceased_on is not None and self.deceased_on is None:
+            self.deceased_on = facts.deceased_on
+        if sub.needs_authorization and (facts.authorization_revoked or self.revoked_by):
+            self.revoked_by = self.revoked_by or "recorded-before-release"
+            await self._stop_for_revocation()
+            return False
+        problems = release_time_issues(sub, self._today(), self.deceased_on)
+        if not problems:
+            return None
+        self.state.deficiencies = problems
+        self.state.authorization_valid = False
+        self.state.completion_requested_by = None
+        await self._report_authorization("system")
+        await self._move_to(
+            waiting_status(self.state),
+            "release.refused_at_release",
+            "system",
+            codes=[p.code for p in problems],
+        )
+        return True
+
     def _delivery(self, sub: Any, email: str | None, address: list[str]) -> Delivery:
         return Delivery(
             key=f"{self.state.request_id}-deliver",
@@ -256,6 +302,7 @@ class RecordRequestWorkflow:
             fee_paid_cents=self.state.paid_cents,
             sensitive_reviewed_by=self.sensitive_reviewed_by,
             quality_checked_by=self.quality_checked_by,
+            release_on=self._today(),
         )
 
     async def _wait_for_batch(self, actor: str) -> BatchFulfilled | None:

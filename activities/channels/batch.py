@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from activities.channels.dispatch import Channels
 from activities.channels.mail import MailBatch
-from activities.channels.packet import ReleaseHeld, gather
+from activities.channels.packet import ReleaseHeld
 from domain.batch import BatchBuild, BatchOutcome, BatchPlan, BatchStart
 from domain.effects import Delivery
 from domain.types import DeliveryMethod, Status
@@ -157,9 +157,9 @@ class BatchBuilder:
             if claimed is None:
                 return None
             item, delivery = claimed
-            today = self.channels.today(delivery)
+            today = self.channels.today(delivery, job.at)
             try:
-                packet = gather(self.channels.source, delivery, today)
+                packet = self.channels.gather(delivery, today)
             except ReleaseHeld as error:
                 return self._hold(item, error, job.batch_id)
             if job.method == DeliveryMethod.FEDEX:
@@ -186,9 +186,9 @@ class BatchBuilder:
                 if claimed is None:
                     continue
                 item, delivery = claimed
-                today = self.channels.today(delivery)
+                today = self.channels.today(delivery, job.at)
                 try:
-                    packet = gather(self.channels.source, delivery, today)
+                    packet = self.channels.gather(delivery, today)
                 except ReleaseHeld as error:
                     outcomes.append(self._hold(item, error, job.batch_id))
                     continue

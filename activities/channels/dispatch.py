@@ -34,6 +34,7 @@ from domain.fees import quote_fee
 from domain.release_safety import QualityPolicy, SafetyIssue, quality_check_required
 from domain.sites import site_profile
 from domain.types import DeliveryMethod, Site
+from store import cases
 from store.db import session_scope
 from store.models import BatchItem
 
@@ -117,16 +118,34 @@ class Channels:
         self.batch_enabled = batch_enabled
         self.quality_policy = quality_policy or {}
 
-    def today(self, delivery: Delivery) -> date:
+    def today(self, delivery: Delivery, at: datetime | None = None) -> date:
+        """The release date: the site's date of `at` (a batch's workflow time), else the date
+        the request's workflow released on; the wall clock only for a delivery recorded before
+        workflows carried their date."""
         sub = delivery.submission
+        if at is not None and sub is not None:
+            return local_date(sub.site, at)
+        if delivery.release_on is not None:
+            return delivery.release_on
         now = datetime.now(UTC)
         return local_date(sub.site, now) if sub else now.date()
+
+    def deceased_on(self, delivery: Delivery) -> date | None:
+        """A date of death Data Integrity recorded for the patient (judged again at release)."""
+        if not delivery.patient_key:
+            return None
+        with session_scope(self.database_url) as session:
+            return cases.deceased_on(session, delivery.patient_key)
+
+    def gather(self, delivery: Delivery, today: date) -> Packet:
+        """The packet, with the release basis judged again on the release date."""
+        return gather(self.source, delivery, today, deceased_on=self.deceased_on(delivery))
 
     def deliver(self, delivery: Delivery) -> Sent:
         """Check, then send (or queue for the batch) by the delivery's method."""
         if delivery.method == DeliveryMethod.FEDEX:
             self.require_paid(delivery)
-        packet = gather(self.source, delivery, self.today(delivery))
+        packet = self.gather(delivery, self.today(delivery))
         self.require_quality_check(delivery, packet)
         if self.batch_enabled and delivery.method in BATCHED:
             return self.enqueue(delivery)

@@ -60,8 +60,11 @@ def outgoing(delivery: Delivery) -> OutgoingFacts:
     )
 
 
-def gather(source: RecordSource, delivery: Delivery, today: date) -> Packet:
-    """The documents this delivery may release; raises ReleaseHeld when something is wrong."""
+def gather(
+    source: RecordSource, delivery: Delivery, today: date, *, deceased_on: date | None = None
+) -> Packet:
+    """The documents this delivery may release on `today` (the release date); raises
+    ReleaseHeld when something is wrong."""
     sub = delivery.submission
     if sub is None:
         raise ApplicationError(
@@ -74,6 +77,7 @@ def gather(source: RecordSource, delivery: Delivery, today: date) -> Packet:
         outgoing(delivery),
         today,
         sensitive_reviewed_by=delivery.sensitive_reviewed_by,
+        deceased_on=deceased_on,
     )
     if not decision.may_release:
         raise ReleaseHeld(decision)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
 
+from activities.channels.dispatch import Channels
 from domain import actions
 from domain.authorization import AuthorityDocument, Authorization, validate_authorization
+from domain.effects import Delivery, RegistryUpdate
+from domain.patients import patient_key
+from domain.release_safety import DocumentFacts, OutgoingFacts, decide_release
+from domain.request import RecordRequestSubmission
 from domain.types import Status
+from store import cases
+from store.db import session_scope
 from tests import factories
 from tests.harness import Harness
 from workflows.record_request import RecordRequestWorkflow as W
@@ -159,3 +167,115 @@ async def test_a_corrected_authorization_by_a_representative_needs_its_authority
         ),
     )
     await h.wait_status(handle, Status.READY_TO_RELEASE)
+
+
+# ---- 3. the release is judged again at its moment, on workflow time --------------------------
+
+
+async def test_authorization_that_expires_before_release_is_refused_on_workflow_time(
+    h: Harness, registered_env: WorkflowEnvironment
+) -> None:
+    start = await now(registered_env)
+    expires = (start + timedelta(days=5)).date().isoformat()
+    handle = await h.start(
+        factories.third_party(
+            received_at=start.isoformat(),
+            authorization=factories.valid_authorization(expiration_date=expires),
+        )
+    )
+    state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
+    await handle.execute_update(W.verify, verify())
+    await h.wait_status(handle, Status.READY_TO_RELEASE)
+    await registered_env.sleep(timedelta(days=10))  # workflow time; the wall clock stays
+    await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
+    state = await h.wait_status(handle, Status.DEFICIENT)
+    assert [d.code for d in state.deficiencies] == ["expired"]
+    kinds = [o.kind for o in h.outbound(state.request_id)]
+    assert not any(k.startswith("records_") for k in kinds) and kinds[-1] == "deficiency"
+    assert h.disclosures(state.request_id) == []
+    assert "release.refused_at_release" in [e.action for e in h.events(state.request_id)]
+    # a new, valid form: the release goes ahead
+    await handle.execute_update(
+        W.correct_authorization,
+        actions.CorrectAuthorization(
+            actor=STAFF,
+            authorization=Authorization.model_validate(factories.valid_authorization()),
+        ),
+    )
+    await h.wait_status(handle, Status.READY_TO_RELEASE)
+    await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
+    assert (await handle.result()).status == "completed"
+
+
+async def test_death_recorded_after_intake_stops_a_release_to_the_patient(
+    h: Harness, registered_env: WorkflowEnvironment
+) -> None:
+    start = await now(registered_env)
+    handle = await h.start(factories.own_records(received_at=start.isoformat()))
+    state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
+    await handle.execute_update(W.verify, verify())
+    await h.wait_status(handle, Status.READY_TO_RELEASE)
+    sub = state.submission
+    key = patient_key(sub.patient.first_name, sub.patient.last_name, sub.patient.date_of_birth)
+    with session_scope(h.database_url) as session:  # Data Integrity confirms the death
+        cases.update_registry(
+            session,
+            RegistryUpdate(
+                key="holes-death",
+                request_id="REQ-HOLES-DEATH",
+                patient_key=key,
+                deceased_on=start.date(),
+                at=start,
+            ),
+        )
+    try:
+        await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
+        state = await h.wait_status(handle, Status.DEFICIENT)
+        assert [d.code for d in state.deficiencies] == ["personal_representative_required"]
+        assert h.disclosures(state.request_id) == []
+        assert not any(o.kind.startswith("records_") for o in h.outbound(state.request_id))
+    finally:
+        with session_scope(h.database_url) as session:
+            session.execute(text("DELETE FROM patient_registry WHERE patient_key = :k"), {"k": key})
+        await handle.execute_update(W.cancel, actions.Cancel(actor=STAFF, reason="test over"))
+
+
+def test_channels_judge_on_the_release_date_they_are_given() -> None:
+    sub = RecordRequestSubmission.model_validate(
+        factories.third_party(
+            authorization=factories.valid_authorization(expiration_date="2026-11-10")
+        )
+    )
+    delivery = Delivery(
+        key="k",
+        request_id="r",
+        tracking_number="t",
+        method=sub.delivery_method,
+        recipient_name=sub.recipient_name(),
+        description="d",
+        submission=sub,
+        release_on=date(2026, 11, 20),
+    )
+    channels = object.__new__(Channels)
+    assert channels.today(delivery) == date(2026, 11, 20)  # not the wall clock
+    batch_time = datetime(2026, 11, 9, 20, 0, tzinfo=UTC)  # the batch's workflow time
+    assert channels.today(delivery, batch_time) == date(2026, 11, 9)
+    contact = sub.delivery_contact()
+    out = OutgoingFacts(
+        method=sub.delivery_method,
+        recipient_name=sub.recipient_name(),
+        address_lines=contact.address.lines() if contact.address else [],
+    )
+    doc = DocumentFacts(
+        document_id="d1",
+        patient_first_name="Avery",
+        patient_last_name="Testpatient",
+        patient_date_of_birth=date(1984, 3, 9),
+        record_type="visit_notes",
+        service_date=date(2025, 1, 5),
+    )
+    assert decide_release(sub, [doc], out, date(2026, 11, 9)).may_release
+    late = decide_release(sub, [doc], out, date(2026, 11, 20))
+    assert [i.code for i in late.blocking] == ["authorization_expired"]
+    died = decide_release(sub, [doc], out, date(2026, 11, 9), deceased_on=date(2026, 11, 1))
+    assert [i.code for i in died.blocking] == ["estate_signature_required"]
