@@ -38,6 +38,7 @@ from domain.kinds.case import CaseState
 from domain.kinds.common import Team
 from domain.request import issues_from_validation_error
 from domain.sites import site_profile
+from domain.standing import ClockReading, Standing, read_clock
 from domain.types import TERMINAL_STATUSES, DeliveryMethod, RequestKind, Site, Status
 from runtime.logging import configure_logging
 from runtime.postgres import resolve_database_url, resolve_migration_url
@@ -232,18 +233,28 @@ def status(reference: Ref) -> None:
         table.add_row(
             "Received", f"{local_datetime(site, clock.received_at):%Y-%m-%d %H:%M} {zone}"
         )
+        reading = read_clock(
+            site,
+            state.status,
+            due_date=clock.due_date,
+            due_at=clock.due_at,
+            target_due_date=clock.target_due_date,
+            closed_at=state.closed_at,
+            now=datetime.now(UTC),
+            breached_flag=state.breached,
+        )
+        working = reading.standing == Standing.OPEN
         if clock.target_due_date:
             left = business_days_between(site, today, clock.target_due_date)
-            table.add_row("Site target", f"{clock.target_due_date} ({left} business days left)")
-        left = business_days_between(site, today, clock.due_date)
-        extended = f", extended from {clock.original_due_date}" if clock.extended else ""
-        table.add_row("Legal due", f"{clock.due_date} ({left} business days left{extended})")
+            target = f" ({left} business days left)" if working else ""
+            table.add_row("Site target", f"{clock.target_due_date}{target}")
+        _clock_rows(table, reading, clock.original_due_date if clock.extended else None)
         flags = [
             n
             for n, on in (
-                ("at risk", state.at_risk),
-                ("legal risk", state.legal_risk),
-                ("BREACHED", state.breached),
+                ("at risk", state.at_risk and working),
+                ("legal risk", state.legal_risk and working),
+                ("BREACHED", reading.breached),
             )
             if on
         ]
@@ -260,16 +271,46 @@ def status(reference: Ref) -> None:
     _run(go())
 
 
+def _clock_rows(table: Table, reading: ClockReading, extended_from: date | None) -> None:
+    """The legal clock as staff should read it: days left only on work still to do; parked
+    work says why its clock is met; closed work says when it closed, in time or how late."""
+    extended = f", extended from {extended_from}" if extended_from else ""
+    if reading.standing == Standing.OPEN:
+        table.add_row("Legal due", f"{reading.due_date} ({reading.summary()}{extended})")
+        return
+    table.add_row("Legal due", f"{reading.due_date}{f' ({extended[2:]})' if extended else ''}")
+    if reading.standing == Standing.PARKED:
+        table.add_row("Clock", f"met: {reading.parked_reason} (no days left)")
+        return
+    label = "Completed" if reading.status == Status.COMPLETED else "Closed"
+    when = f"{reading.closed_on}" if reading.closed_on else "—"
+    how = reading.late_phrase or f"{reading.status.value.replace('_', ' ')} in time"
+    table.add_row(label, f"{when} ({how})" if reading.closed_on else how)
+
+
 def _print_case(state: CaseState) -> None:
     start, clock = state.start, state.clock
-    today = local_date(start.site, datetime.now(UTC))
     table = Table(show_header=False, title=f"{start.tracking_number}  ({start.request_id})")
     table.add_row("Stage", f"[bold]{state.status.value}[/]")
     table.add_row("Kind / team", f"{start.kind.value} / {start.team}")
     table.add_row("Site", site_profile(start.site).display_name)
-    left = business_days_between(start.site, today, clock.due_date)
-    table.add_row("Legal due", f"{clock.due_date} ({left} business days left)")
-    flags = [n for n, on in (("legal risk", state.legal_risk), ("BREACHED", state.breached)) if on]
+    reading = read_clock(
+        start.site,
+        state.status,
+        due_date=clock.due_date,
+        due_at=clock.due_at,
+        target_due_date=clock.target_due_date,
+        closed_at=state.closed_at,
+        now=datetime.now(UTC),
+        breached_flag=state.breached,
+    )
+    _clock_rows(table, reading, clock.original_due_date if clock.extended else None)
+    working = reading.standing == Standing.OPEN
+    flags = [
+        n
+        for n, on in (("legal risk", state.legal_risk and working), ("BREACHED", reading.breached))
+        if on
+    ]
     table.add_row("Flags", ", ".join(flags) or "none")
     for key, value in state.outcome.items():
         table.add_row(key.replace("_", " "), str(value))

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from app.accounts import Account
 from app.models import BoardSummary, StaffUser
-from app.queue import TERMINAL, WAITING
+from app.queue import PARKED, TERMINAL, WAITING
 from domain.calendar import add_business_days, local_date
 from domain.types import Site
 from store.models import RecordRequest as R
@@ -98,7 +98,8 @@ def conditions(t: Any, now: datetime, due_soon_days: int, risk_business_days: in
 
 
 def _scope(account: Account) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [col(R.status).not_in(TERMINAL)]
+    # open work only: closed and parked requests (legal clock satisfied) have no days left
+    where: list[ColumnElement[bool]] = [col(R.status).not_in(TERMINAL + PARKED)]
     if account.sites is not None:
         where.append(col(R.site).in_(sorted(account.sites)))
     return where
@@ -138,7 +139,9 @@ def board_counts(
         ],
         else_=literal(AGE_BANDS[-1][0]),
     )
-    where = [S.site.in_(sorted(account.sites))] if account.sites is not None else []
+    where = [S.status.not_in(PARKED)]  # the summary holds open rows; parked ones are not work
+    if account.sites is not None:
+        where.append(S.site.in_(sorted(account.sites)))
     inner = (
         select(
             S.site.label("site"),

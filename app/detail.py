@@ -25,6 +25,7 @@ from domain.kinds.case import CaseState
 from domain.release_basis import release_basis_issues
 from domain.request import RecordRequestSubmission
 from domain.sites import site_profile
+from domain.standing import ClockReading, Standing, read_clock
 from domain.state import RequestState
 from domain.types import RECORD_COPY_KINDS, RequestKind, Site
 from services.temporal import workflow_id_for
@@ -225,13 +226,26 @@ class Clocks:
     breached: bool
     at_risk: bool
     legal_risk: bool
+    reading: ClockReading  # open with days left, parked (clock met) or closed (in time or late)
 
 
 def clocks_for(row: RecordRequest, now: datetime) -> Clocks:
-    """Both clocks in the site's local time, with business days left (negative: overdue)."""
+    """Both clocks in the site's local time, with business days left (negative: overdue);
+    parked and closed requests have none (domain.standing)."""
     site = Site(row.site)
     today = local_date(site, now)
     target_local = local_datetime(site, row.target_due_at) if row.target_due_at else None
+    reading = read_clock(
+        site,
+        row.status,
+        due_date=row.due_date,
+        due_at=row.due_at,
+        target_due_date=target_local.date() if target_local else None,
+        closed_at=row.closed_at,
+        now=now,
+        breached_flag=row.breached,
+    )
+    working = reading.standing == Standing.OPEN
     return Clocks(
         zone_label=f"{site_profile(site).time_zone_label} ({site_profile(site).time_zone})",
         received_local=local_datetime(site, row.received_at),
@@ -245,9 +259,10 @@ def clocks_for(row: RecordRequest, now: datetime) -> Clocks:
         legal_business_days=business_days_between(site, today, row.due_date),
         extended=row.extended,
         extension_reason=(row.summary or {}).get("extension_reason"),
-        breached=row.breached or row.due_at < now,
-        at_risk=row.at_risk or bool(row.target_due_at and row.target_due_at < now),
-        legal_risk=row.legal_risk,
+        breached=reading.breached,
+        at_risk=row.at_risk or bool(working and row.target_due_at and row.target_due_at < now),
+        legal_risk=row.legal_risk and working,
+        reading=reading,
     )
 
 

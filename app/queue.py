@@ -20,6 +20,7 @@ from app.accounts import Account
 from app.audit import audit
 from app.models import ACTIONABLE_STATUSES, BoardSummary, StaffUser
 from app.roles import teams_of
+from domain.standing import CLOCK_SATISFIED_STATUSES
 from domain.types import TERMINAL_STATUSES, WAITING_ON_REQUESTER, Status
 from store.models import RecordRequest as R
 from store.tables import table_of
@@ -29,10 +30,18 @@ TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
 #: In delivery: the hospital's part is done, the request has left the working queue.
 IN_DELIVERY = (Status.FULFILLING.value, Status.QUEUED_FOR_BATCH.value)
 WAITING = (*(s.value for s in WAITING_ON_REQUESTER), Status.AWAITING_REQUESTER.value)
-#: What the queue shows by default: everything still open that is not on its way out.
+#: Parked: open, but the legal clock is satisfied (a proxy grant in force, an amendment waiting
+#: on the patient's statement of disagreement): no days left, never late, not in the default view.
+PARKED = tuple(sorted(s.value for s in CLOCK_SATISFIED_STATUSES))
+#: What the queue shows by default: everything still open that is neither on its way out nor
+#: parked.
 QUEUE_STATUSES = tuple(
-    s.value for s in Status if s.value not in TERMINAL and s.value not in IN_DELIVERY
+    s.value
+    for s in Status
+    if s.value not in TERMINAL and s.value not in IN_DELIVERY and s.value not in PARKED
 )
+#: Every stage the queue can be filtered to.
+FILTER_STATUSES = QUEUE_STATUSES + IN_DELIVERY + PARKED
 
 DUE_WINDOWS = {
     "breached": "Legal due date passed",
@@ -78,6 +87,11 @@ class QueueRow:
     assignee: str | None
     assignee_name: str | None
     claimed_at: datetime | None
+
+    @property
+    def parked(self) -> bool:
+        """Open but its legal clock is satisfied: no days left, never late."""
+        return self.status in PARKED
 
 
 @dataclass
@@ -203,8 +217,8 @@ def queue_counts(
     row = session.execute(
         select(
             func.coalesce(func.sum(n), 0),
-            func.coalesce(func.sum(n).filter(or_(S.breached.is_(True), S.due_at < now)), 0),
-            func.coalesce(func.sum(n).filter(or_(S.at_risk.is_(True), S.target_due_at < now)), 0),
+            func.coalesce(func.sum(n).filter(_late(S, now)), 0),
+            func.coalesce(func.sum(n).filter(_missed(S, now)), 0),
             func.coalesce(func.sum(n).filter(S.status.in_(WAITING)), 0),
         ).where(*where(S, with_status=True))
     ).one()
@@ -227,15 +241,24 @@ def queue_counts(
     return counts
 
 
+def _late(t: Any, now: datetime) -> ColumnElement[bool]:
+    """Legal due date passed on work still to do (parked work is never late)."""
+    return and_(t.status.not_in(PARKED), or_(t.breached.is_(True), t.due_at < now))
+
+
+def _missed(t: Any, now: datetime) -> ColumnElement[bool]:
+    return and_(t.status.not_in(PARKED), or_(t.at_risk.is_(True), t.target_due_at < now))
+
+
 def _due(t: Any, due: str | None, now: datetime) -> list[ColumnElement[bool]]:
     if due == "breached":
-        return [or_(t.breached.is_(True), t.due_at < now)]
+        return [_late(t, now)]
     if due == "target_missed":
-        return [or_(t.at_risk.is_(True), t.target_due_at < now)]
+        return [_missed(t, now)]
     if due == "due_3d":
-        return [t.due_at < now + timedelta(days=3)]
+        return [t.status.not_in(PARKED), t.due_at < now + timedelta(days=3)]
     if due == "due_7d":
-        return [t.due_at < now + timedelta(days=7)]
+        return [t.status.not_in(PARKED), t.due_at < now + timedelta(days=7)]
     return []
 
 
@@ -251,8 +274,8 @@ def _live_counts(
             func.count(),
             func.count().filter(~live),
             func.count().filter(and_(live, col(R.assignee) == account.id)),
-            func.count().filter(or_(col(R.breached).is_(True), col(R.due_at) < now)),
-            func.count().filter(or_(col(R.at_risk).is_(True), col(R.target_due_at) < now)),
+            func.count().filter(_late(T.c, now)),
+            func.count().filter(_missed(T.c, now)),
             func.count().filter(col(R.status).in_(WAITING)),
         ).where(*conditions)
     ).one()

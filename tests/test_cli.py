@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from app.accounts import create_user, update_user
 from domain import actions
-from domain.types import Status
+from domain.calendar import local_date
+from domain.types import Site, Status
 from runtime.settings import get_settings
 from services import intake, staff
 from starter import app
@@ -105,6 +106,11 @@ async def test_submit_status_verify_complete(cli_env: Harness, tmp_path: Path) -
     code, out = await roi("complete", tracking.lower(), "--actor", f"  {spec.username.upper()} ")
     assert code == 0, out
     assert (await handle.result())["status"] == "completed"
+    # finished work has no days left: `roi status` gives the completion date, in time
+    code, out = await roi("status", tracking)
+    today = local_date(Site.MINNESOTA, datetime.now(UTC)).isoformat()
+    assert code == 0 and "business days left" not in out, out
+    assert "Completed" in out and f"{today} (completed in time)" in out, out
 
     # the audit trail and the disclosure name the account (its opaque id, as the web app
     # records it), never what was typed
@@ -178,8 +184,42 @@ async def test_amendment_through_the_cli(cli_env: Harness, tmp_path: Path) -> No
     assert (await handle.result())["status"] == "completed"
     code, out = await roi("status", request_id)
     assert code == 0 and "completed" in out and "amendment" in out
+    assert "business days left" not in out and "Completed" in out and "in time" in out, out
     accepted = [e for e in cli_env.events(request_id) if e.action == "amendment.accepted"]
     assert [e.actor for e in accepted] == [amend.id]
+
+
+async def test_a_denied_amendment_waiting_on_the_patient_is_parked(
+    cli_env: Harness, tmp_path: Path
+) -> None:
+    """Waiting for the patient's statement of disagreement, the hospital has acted: `roi
+    status` shows no business days left and no breach, and says why the clock is met."""
+    amend = account(cli_env.database_url, "amendment_specialist")
+    data = factories.amendment(received_at=datetime.now(UTC).isoformat())
+    code, out = await roi("submit", write(tmp_path, "amend.json", data))
+    assert code == 0, out
+    request_id = out.split("Request id: ")[1].split()[0]
+    cli_env.started.append(f"roi-{request_id}")
+    handle = cli_env.client.get_workflow_handle(f"roi-{request_id}")
+    await cli_env.wait_case(handle, Status.UNDER_REVIEW)
+    code, out = await roi("status", request_id)
+    assert code == 0 and "business days left" in out  # open work: days left
+    code, out = await roi(
+        "amend-deny",
+        request_id,
+        "--actor",
+        amend.username,
+        "--basis",
+        "accurate_and_complete",
+        "--explanation",
+        "The entry is accurate.",
+    )
+    assert code == 0, out
+    await cli_env.wait_case(handle, Status.AWAITING_DISAGREEMENT)
+    code, out = await roi("status", request_id)
+    assert code == 0 and "awaiting_disagreement" in out, out
+    assert "business days left" not in out and "BREACHED" not in out
+    assert "statement of disagreement" in out and "no days left" in out
 
 
 # ---- the CLI acts as a real account -------------------------------------------------------

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import queue
 from app.auth import Signed, ctx_of, need, set_flash
-from app.queue import DUE_WINDOWS, QUEUE_STATUSES, QueueFilter
+from app.queue import DUE_WINDOWS, QueueFilter
 from app.render import render
 from app.roles import Can, teams_of
 from domain.types import Channel, RequestKind, Site
@@ -43,7 +43,7 @@ def queue_page(
     account = signed.account
     f = QueueFilter(
         kind=_choice(kind, KINDS),
-        status=_choice(status, QUEUE_STATUSES + queue.IN_DELIVERY),
+        status=_choice(status, queue.FILTER_STATUSES),
         channel=_choice(channel, [c.value for c in Channel]),
         due=_choice(due, list(DUE_WINDOWS)),
         site=_choice(site, account.site_list),
@@ -64,7 +64,7 @@ def queue_page(
             "f": f,
             "now": now,
             "kinds": KINDS,
-            "statuses": QUEUE_STATUSES + queue.IN_DELIVERY,
+            "statuses": queue.FILTER_STATUSES,
             "channels": [c.value for c in Channel],
             "windows": DUE_WINDOWS,
             "sites": [s.value for s in Site if account.covers(s.value)],
