@@ -214,6 +214,45 @@ def board_counts(
     return board
 
 
+#: The period the board's breach history covers.
+BREACH_PERIOD_DAYS = 30
+
+
+@dataclass
+class BreachHistory:
+    """Breaches whose legal due date fell in the period: a breach is history, so a request
+    completed (or closed) late still counts after it closed."""
+
+    days: int
+    open: int = 0  # still open (not parked) past the due date
+    closed_late: int = 0  # closed after the due date
+
+    @property
+    def total(self) -> int:
+        return self.open + self.closed_late
+
+
+def breach_history(
+    session: Session, account: Account, now: datetime, days: int = BREACH_PERIOD_DAYS
+) -> BreachHistory:
+    """Breaches of the last `days` days at the account's sites (by legal due date)."""
+    status = col(R.status)
+    due_at, closed_at = col(R.due_at), col(R.closed_at)
+    where: list[ColumnElement[bool]] = [due_at >= now - timedelta(days=days), due_at < now]
+    if account.sites is not None:
+        where.append(col(R.site).in_(sorted(account.sites)))
+    open_late = status.not_in(TERMINAL + PARKED)
+    closed_late = and_(status.in_(TERMINAL), closed_at > due_at)
+    parked_late = and_(status.in_(PARKED), col(R.breached).is_(True))  # late before it was met
+    row = session.execute(
+        select(
+            func.count().filter(open_late),
+            func.count().filter(or_(closed_late, parked_late)),
+        ).where(*where)
+    ).one()
+    return BreachHistory(days=days, open=int(row[0]), closed_late=int(row[1]))
+
+
 def board_lists(
     session: Session,
     account: Account,

@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -335,3 +335,28 @@ async def test_release_safeguard_commands_act_as_a_real_account(cli_env: Harness
     spec = account(cli_env.database_url, "specialist")
     code, out = await roi("release", "revoke-links", rid, "--actor", spec.username)
     assert code == 0 and "0 link(s) revoked" in out, out
+
+
+async def test_status_of_a_request_completed_late_says_how_late(cli_env: Harness) -> None:
+    """A breach is permanent history: after the late completion, `roi status` still shows it."""
+    from workflows.record_request import RecordRequestWorkflow as W
+
+    spec = account(cli_env.database_url, "specialist")
+    now = await cli_env.env.get_current_time()  # type: ignore[union-attr]
+    handle = await cli_env.start(
+        factories.own_records(received_at=(now - timedelta(days=35)).isoformat())
+    )
+    state = await cli_env.wait_status(handle, Status.AWAITING_VERIFICATION)
+    verify = actions.VerifyIdentity(actor=spec.id, method=actions.IdentityMethod.PHOTO_ID)
+    await handle.execute_update(W.verify, verify)
+    await handle.execute_update(W.complete, actions.Complete(actor=spec.id))
+    assert (await handle.result()).status == "completed"
+    row = cli_env.row(state.request_id)
+    assert row.closed_at is not None
+    closed_on = local_date(Site.MINNESOTA, row.closed_at)
+    late = (closed_on - row.due_date).days
+    assert late >= 4
+    code, out = await roi("status", state.tracking_number)
+    assert code == 0, out
+    assert f"{closed_on} (completed {late} days late)" in out, out
+    assert "BREACHED" in out and "business days left" not in out

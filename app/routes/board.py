@@ -40,6 +40,7 @@ def board_page(request: Request, signed: Annotated[Signed, Depends(need(Can.BOAR
             due_soon_days=web.due_soon_days,
             risk_business_days=web.legal_risk_business_days,
         )
+        history = board.breach_history(session, signed.account, now)
         names = board.usernames(session, [k for k in counts.specialists if k])
         sites = [s.value for s in Site if signed.account.covers(s.value)]
         batches = board.batch_rows(session, sites, now, ctx.settings.batch_time)
@@ -50,6 +51,7 @@ def board_page(request: Request, signed: Annotated[Signed, Depends(need(Can.BOAR
         {
             "b": counts,
             "lists": lists,
+            "history": history,
             "names": names,
             "columns": board.COLUMNS,
             "labels": board.LABELS,

@@ -150,3 +150,60 @@ async def test_the_request_page_reads_parked_and_closed_clocks(
     assert "in time" in standing and "late" not in standing
     assert "Breach on record" not in page
     await sup.aclose()
+
+
+def _history(html: str) -> tuple[int, int, int]:
+    line = re.search(r'id="breach-period">(.*?)</p>', html, re.S).group(1)  # type: ignore[union-attr]
+    total, still_open, late = re.search(  # type: ignore[union-attr]
+        r"<strong>(\d+)</strong> — (\d+) still open, (\d+) closed late", line
+    ).groups()
+    return int(total), int(still_open), int(late)
+
+
+async def test_the_board_keeps_breaches_of_the_period_after_they_close(
+    web_app: FastAPI, web_db: str, staff: Staff
+) -> None:
+    """A breach is permanent history: the board's count for the last 30 days keeps a request
+    completed late, not only the open breaches."""
+    create_user(web_db, "web.sup.history", PASSWORD, "supervisor", ["arizona"])
+    sup = await sign_in(web_app, "web.sup.history")
+    before = _history((await sup.get("/board")).text)
+    now = datetime.now(UTC)
+
+    def received(due_days_ago: float) -> dict[str, object]:
+        at = now - timedelta(days=30 + due_days_ago)
+        return {"received_at": at, "due_at": at + timedelta(days=30)}
+
+    insert_request(  # completed two days after its due date, ten days ago: counts
+        web_db,
+        site="arizona",
+        status="completed",
+        closed_at=now - timedelta(days=8),
+        **received(10),
+    )
+    insert_request(web_db, site="arizona", **received(5))  # still open, 5 days past due: counts
+    insert_request(  # completed in time: not a breach
+        web_db,
+        site="arizona",
+        status="completed",
+        closed_at=now - timedelta(days=15),
+        **received(10),
+    )
+    insert_request(  # closed late, but its due date is before the period
+        web_db,
+        site="arizona",
+        status="cancelled",
+        closed_at=now - timedelta(days=2),
+        **received(40),
+    )
+    insert_request(  # parked (clock met in time), long past its due date: not a breach
+        web_db, site="arizona", kind="proxy_access", status="active", **received(3)
+    )
+    page = (await sup.get("/board")).text
+    after = _history(page)
+    assert (after[0] - before[0], after[1] - before[1], after[2] - before[2]) == (2, 1, 1)
+    assert "Breaches in the last 30 days" in page
+    # the open breach is still the live banner; the closed one is history only
+    tiles = _tiles(page)
+    assert tiles["breached"] >= 1
+    await sup.aclose()
