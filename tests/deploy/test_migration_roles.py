@@ -15,9 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from runtime import bootstrap
-from runtime.postgres import ensure_login_role
+from runtime.postgres import LOCAL_APP_PASSWORD, ensure_login_role
 from runtime.settings import get_settings
 from starter import app as roi
+from store.roles import APP_ROLE
 from tests.conftest import _admin_and_test_url
 from tests.deploy.conftest import target_of
 from tests.infra import OWNER_PASSWORD, OWNER_ROLE, app_url_of, drop_database, owner_url_of
@@ -25,10 +26,12 @@ from tests.infra import OWNER_PASSWORD, OWNER_ROLE, app_url_of, drop_database, o
 
 @pytest.fixture
 def owned_db(server_url: str) -> Iterator[str]:
-    """An empty database owned by roi_owner (not migrated); its plain URL."""
+    """An empty database owned by roi_owner (not migrated); its plain URL. Both roles exist
+    (a fresh server has neither)."""
     name = f"roi_roles_{uuid.uuid4().hex[:12]}"
     admin, url = _admin_and_test_url(server_url, name)
     ensure_login_role(admin, OWNER_ROLE, OWNER_PASSWORD)
+    ensure_login_role(admin, APP_ROLE, LOCAL_APP_PASSWORD)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(
             sql.SQL("CREATE DATABASE {} OWNER {}").format(
