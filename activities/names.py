@@ -15,6 +15,7 @@ HAND_OFF = "hand_off"
 PATIENT_DISCLOSURES = "patient_disclosures"
 PRIOR_ACCOUNTINGS = "prior_accountings"
 TRACK_SHIPMENT = "track_shipment"
+COUNT_PAGES = "count_pages"  # pages of the records found, for a per-page quote
 RELEASE_FACTS = "release_facts"  # what the workflow re-judges at the moment of release
 # the site batch (workflows/batch.py)
 BATCH_START = "batch_start"

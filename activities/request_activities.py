@@ -23,16 +23,19 @@ from activities.channels.dispatch import Channels
 from activities.heartbeat import keep_heartbeating
 from activities.outbox import Outbox
 from activities.persist import persist_after_send
+from activities.sources.base import query_for
 from domain.effects import (
     Delivery,
     DeliveryReceipt,
     DisclosureRecord,
     NoticeToSend,
+    PageCountQuery,
     Projection,
     ReleaseFacts,
     ReleaseFactsQuery,
     StaffNotification,
 )
+from domain.release_safety import in_scope, same_patient
 from letters import LetterError, render_notice
 from runtime.metrics import DELIVERIES, LETTERS_RENDERED
 from store import cases, repository
@@ -189,6 +192,15 @@ class RequestActivities:
         )
         return added
 
+    @activity.defn(name=names.COUNT_PAGES)
+    def count_pages(self, query: PageCountQuery) -> int:
+        """Pages of this patient's records inside the request's dates and types (read only)."""
+        sub = query.submission
+        found = self.channels.source.find(query_for(sub))
+        return sum(
+            d.facts.pages for d in found if same_patient(sub, d.facts) and in_scope(sub, d.facts)
+        )
+
     @activity.defn(name=names.RELEASE_FACTS)
     def release_facts(self, query: ReleaseFactsQuery) -> ReleaseFacts:
         """What was recorded elsewhere since intake: a death, a revocation (read only)."""
@@ -206,6 +218,7 @@ class RequestActivities:
         """Every activity, for registering with a worker."""
         return [
             self.release_facts,
+            self.count_pages,
             self.project,
             self.send_notice,
             self.deliver,

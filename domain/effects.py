@@ -74,6 +74,8 @@ class Delivery(BaseModel):
     #: the release date in the site's time, from workflow time (issue 15): the channels judge
     #: expiry against it, never the wall clock (None: recorded before, the channel's own date)
     release_on: date | None = None
+    #: the fee quoted for this release: nothing leaves until it is paid (None: before issue 15)
+    fee_quoted_cents: int | None = None
 
 
 class DeliveryReceipt(BaseModel):
@@ -164,6 +166,13 @@ class CaseProjection(BaseModel):
     )
     version: int
     event: AuditEvent
+
+
+class PageCountQuery(BaseModel):
+    """How many pages the record source holds in scope for this request (for a quote)."""
+
+    request_id: str
+    submission: RecordRequestSubmission
 
 
 class ReleaseFactsQuery(BaseModel):

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, computed_field
 
-from domain.types import DeliveryMethod, Site
+from domain.types import DeliveryMethod, RequestKind, Site
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,22 @@ class ThirdPartyFees:
 
     flat_cents: int = 0
     per_page_cents: int = 0
+    per_search_cents: int = 0  # a retrieval fee, where state law allows one for third parties
+    #: a flat charge for an electronic copy instead of per-page copying (HHS's $6.50 option)
+    electronic_flat_cents: int | None = None
+
+
+#: Requests that never carry a third-party copy fee: treatment (164.506) and Social Security
+#: disability determinations (paid under the SSA's own rules), besides the right of access.
+FEE_EXEMPT_KINDS: frozenset[RequestKind] = frozenset(
+    {RequestKind.CONTINUITY_OF_CARE, RequestKind.SSA_DISABILITY}
+)
+
+#: The key of a schedule row that applies to any requester type without a row of its own.
+ANY_REQUESTER = "*"
+
+#: HHS's flat-fee option for an electronic copy of records kept electronically.
+ELECTRONIC_FLAT_CENTS = 650
 
 
 @dataclass(frozen=True)
@@ -32,9 +48,40 @@ class FeeSchedule:
     cd_by_mail_cents: int = 0
     own_records_cents: int = 0
     third_party: dict[Site, ThirdPartyFees] = field(default_factory=dict)
+    #: per site and requester type (a Relationship value: attorney, insurer, employer...; "*"
+    #: for any other third party); wins over `third_party`
+    requester_fees: dict[Site, dict[str, ThirdPartyFees]] = field(default_factory=dict)
+
+    def third_party_fees(self, site: Site, requester: str | None) -> ThirdPartyFees:
+        """The row that applies to this site and requester type."""
+        rows = self.requester_fees.get(Site(site), {})
+        row = rows.get(requester or ANY_REQUESTER) or rows.get(ANY_REQUESTER)
+        return row or self.third_party.get(Site(site), ThirdPartyFees())
 
 
-DEFAULT_FEE_SCHEDULE = FeeSchedule()
+#: Whether new requests are quoted from the site's third-party schedule. Off until the other
+#: third-party flows (their tests, the web steps, the chaos workload) pay the quote they get;
+#: read by RecordRequestWorkflow at the start of a request, never mid-way.
+THIRD_PARTY_FEES_ACTIVE = False
+
+#: Before issue 15: no third-party fees at all (kept for workflows started before it).
+LEGACY_FEE_SCHEDULE = FeeSchedule()
+
+_PAPER = ThirdPartyFees(
+    per_page_cents=100, per_search_cents=1000, electronic_flat_cents=ELECTRONIC_FLAT_CENTS
+)
+_INSURER = ThirdPartyFees(
+    per_page_cents=75, per_search_cents=1000, electronic_flat_cents=ELECTRONIC_FLAT_CENTS
+)
+
+#: Third-party fees each site's state law allows (site policy; a site changes them here):
+#: per page of copies, a search/retrieval fee, the $6.50 flat option for an electronic copy.
+DEFAULT_FEE_SCHEDULE = FeeSchedule(
+    requester_fees={
+        site: {"attorney": _PAPER, "insurer": _INSURER, "employer": _PAPER, ANY_REQUESTER: _PAPER}
+        for site in Site
+    }
+)
 
 
 class FeeLine(BaseModel):
@@ -68,9 +115,13 @@ def quote_fee(
     delivery: DeliveryMethod,
     under_right_of_access: bool,
     pages: int | None = None,
-    schedule: FeeSchedule = DEFAULT_FEE_SCHEDULE,
+    schedule: FeeSchedule = LEGACY_FEE_SCHEDULE,
+    requester: str | None = None,
+    kind: RequestKind | None = None,
 ) -> FeeQuote:
-    """The fee for a request: nothing for search or retrieval, ever."""
+    """The fee for a request: nothing for search or retrieval under the right of access; a
+    third party pays what the site's schedule sets for its requester type (an electronic copy
+    at the flat option when the schedule offers one, else per page, plus any search fee)."""
     lines: list[FeeLine] = []
     if under_right_of_access:
         if schedule.own_records_cents:
@@ -79,8 +130,26 @@ def quote_fee(
                     code="copies", description="Copies", amount_cents=schedule.own_records_cents
                 )
             )
-    else:
-        third = schedule.third_party.get(Site(site), ThirdPartyFees())
+    elif kind is None or RequestKind(kind) not in FEE_EXEMPT_KINDS:
+        third = schedule.third_party_fees(site, requester)
+        electronic = delivery == DeliveryMethod.EMAIL_LINK
+        if electronic and third.electronic_flat_cents is not None:
+            lines.append(
+                FeeLine(
+                    code="third_party_electronic",
+                    description="Electronic copy (flat fee)",
+                    amount_cents=third.electronic_flat_cents,
+                )
+            )
+            third = ThirdPartyFees()  # the flat fee is all there is for the copy
+        if third.per_search_cents:
+            lines.append(
+                FeeLine(
+                    code="third_party_search",
+                    description="Search and retrieval",
+                    amount_cents=third.per_search_cents,
+                )
+            )
         if third.flat_cents:
             lines.append(
                 FeeLine(

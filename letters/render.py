@@ -51,7 +51,16 @@ _ZONES = {
     "America/Chicago": "central",
 }
 _FEE_CODES = frozenset(
-    {"copies", "third_party_flat", "third_party_pages", "fedex", "cd", "accounting"}
+    {
+        "copies",
+        "third_party_flat",
+        "third_party_pages",
+        "third_party_search",
+        "third_party_electronic",
+        "fedex",
+        "cd",
+        "accounting",
+    }
 )
 _ACCEPTED_BY_NAME = {name: doc.value for doc, name in adoption.ACCEPTED.items()}
 _REJECTED_BY_REASON = {

@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities import names
     from domain import actions
+    from domain import fees as fee_policy
     from domain.calendar import local_date
     from domain.correspondence import compose_notice, release_description, release_purpose
     from domain.denial import denial_ground
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryReceipt,
         DisclosureRecord,
         NoticeToSend,
+        PageCountQuery,
         Projection,
         ReleaseFacts,
         ReleaseFactsQuery,
@@ -42,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
         StartRequest,
     )
     from domain.errors import FieldIssue
-    from domain.fees import quote_fee
+    from domain.fees import DEFAULT_FEE_SCHEDULE, LEGACY_FEE_SCHEDULE, quote_fee
     from domain.notices import NoticeKind
     from domain.patients import patient_key
     from domain.release_basis import release_basis_issues, release_time_issues
@@ -77,6 +79,8 @@ BUSINESS_MORNING_PATCH = "sla-business-morning-v1"
 
 #: The release is judged again at its moment, on workflow time (issue 15).
 RELEASE_RECHECK_PATCH = "release-recheck-v1"
+#: Third-party fees from the site's schedule, pages counted from the records found (issue 15).
+THIRD_PARTY_FEES_PATCH = "third-party-fees-v1"
 
 SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -143,6 +147,9 @@ class RecordRequestWorkflow:
         self.approved_by: str | None = None  # who asked for the release that was held
         self.quality_pending = False
         self.quality_checked_by: str | None = None
+        # fees (issue 15): the legacy schedule until run() switches (patched) to the site's
+        self.fee_schedule = LEGACY_FEE_SCHEDULE
+        self.pages: int | None = None
         if sub.needs_authorization or self.deceased_on:
             self.state.deficiencies = release_basis_issues(sub, self._today(), self.deceased_on)
             self.state.authorization_valid = not self.state.deficiencies
@@ -165,6 +172,8 @@ class RecordRequestWorkflow:
 
         if self.state.submission.needs_authorization or self.deceased_on:
             await self._report_authorization("system")
+        if fee_policy.THIRD_PARTY_FEES_ACTIVE and workflow.patched(THIRD_PARTY_FEES_PATCH):
+            await self._quote_third_party()
         if self.state.fee.total_cents:
             await self._notify_requester(
                 NoticeKind.FEE_QUOTE,
@@ -303,6 +312,7 @@ class RecordRequestWorkflow:
             sensitive_reviewed_by=self.sensitive_reviewed_by,
             quality_checked_by=self.quality_checked_by,
             release_on=self._today(),
+            fee_quoted_cents=self.state.fee.total_cents,
         )
 
     async def _wait_for_batch(self, actor: str) -> BatchFulfilled | None:
@@ -863,6 +873,28 @@ class RecordRequestWorkflow:
             site=sub.site,
             delivery=sub.delivery_method,
             under_right_of_access=sub.under_right_of_access,
+            pages=self.pages,
+            schedule=self.fee_schedule,
+            requester=sub.requester.relationship.value,
+            kind=sub.kind,
+        )
+
+    async def _quote_third_party(self) -> None:
+        """A third party's fee from the site's schedule, with the pages the record source
+        holds for the request: quoted (and the quote sent) before any work, paid before release."""
+        sub = self.state.submission
+        self.fee_schedule = DEFAULT_FEE_SCHEDULE
+        if sub.under_right_of_access:
+            return
+        self.pages = await workflow.execute_activity(
+            names.COUNT_PAGES,
+            PageCountQuery(request_id=self.state.request_id, submission=sub),
+            result_type=int,
+            **SHORT,
+        )
+        self._requote()
+        await self._record(
+            "fee.quoted", "system", pages=self.pages, total=self.state.fee.total_cents
         )
 
     async def _check_authorization(self, actor: str) -> None:

@@ -143,7 +143,7 @@ class Channels:
 
     def deliver(self, delivery: Delivery) -> Sent:
         """Check, then send (or queue for the batch) by the delivery's method."""
-        if delivery.method == DeliveryMethod.FEDEX:
+        if delivery.method == DeliveryMethod.FEDEX or delivery.fee_quoted_cents:
             self.require_paid(delivery)
         packet = self.gather(delivery, self.today(delivery))
         self.require_quality_check(delivery, packet)
@@ -270,10 +270,14 @@ class Channels:
         return str(self.outbox.write("password-letters", key, ".pdf", letter))
 
     def require_paid(self, delivery: Delivery) -> None:
-        """The $45 FedEx fee is collected before anything ships."""
+        """A quoted fee is paid before anything leaves; the $45 FedEx fee before it ships."""
         sub = delivery.submission
         if sub is None:
             return
+        if delivery.fee_quoted_cents and delivery.fee_paid_cents < delivery.fee_quoted_cents:
+            raise ApplicationError(
+                "the quoted fee has not been paid", type="FeeUnpaid", non_retryable=True
+            )
         fee = quote_fee(
             site=sub.site,
             delivery=sub.delivery_method,

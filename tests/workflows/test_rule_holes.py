@@ -11,12 +11,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.channels.dispatch import Channels
 from domain import actions
+from domain import fees as fee_policy
 from domain.authorization import AuthorityDocument, Authorization, validate_authorization
 from domain.effects import Delivery, RegistryUpdate
+from domain.fees import DEFAULT_FEE_SCHEDULE, quote_fee
 from domain.patients import patient_key
 from domain.release_safety import DocumentFacts, OutgoingFacts, decide_release
 from domain.request import RecordRequestSubmission
-from domain.types import Status
+from domain.types import DeliveryMethod, RequestKind, Site, Status
 from store import cases
 from store.db import session_scope
 from tests import factories
@@ -279,3 +281,73 @@ def test_channels_judge_on_the_release_date_they_are_given() -> None:
     assert [i.code for i in late.blocking] == ["authorization_expired"]
     died = decide_release(sub, [doc], out, date(2026, 11, 9), deceased_on=date(2026, 11, 1))
     assert [i.code for i in died.blocking] == ["estate_signature_required"]
+
+
+# ---- 9. third-party fees: schedule per site and requester, pages from the records found -------
+
+
+def test_a_law_firms_300_paper_pages_are_not_free() -> None:
+    paper = quote_fee(
+        site=Site.MINNESOTA,
+        delivery=DeliveryMethod.US_MAIL,
+        under_right_of_access=False,
+        pages=300,
+        schedule=DEFAULT_FEE_SCHEDULE,
+        requester="attorney",
+        kind=RequestKind.THIRD_PARTY,
+    )
+    assert {line.code: line.amount_cents for line in paper.lines} == {
+        "third_party_search": 1000,
+        "third_party_pages": 300 * 100,
+    }
+    electronic = quote_fee(
+        site=Site.MINNESOTA,
+        delivery=DeliveryMethod.EMAIL_LINK,
+        under_right_of_access=False,
+        pages=300,
+        schedule=DEFAULT_FEE_SCHEDULE,
+        requester="attorney",
+        kind=RequestKind.THIRD_PARTY,
+    )
+    assert electronic.total_cents == 650  # the flat option for an electronic copy
+    for free in (
+        dict(under_right_of_access=True, kind=RequestKind.ACCESS_OWN),
+        dict(under_right_of_access=False, kind=RequestKind.CONTINUITY_OF_CARE),
+    ):
+        quote = quote_fee(
+            site=Site.MINNESOTA,
+            delivery=DeliveryMethod.US_MAIL,
+            pages=300,
+            schedule=DEFAULT_FEE_SCHEDULE,
+            requester="provider",
+            **free,  # type: ignore[arg-type]
+        )
+        assert quote.total_cents == 0
+
+
+async def test_third_party_quote_counts_pages_found_and_release_waits_for_payment(
+    h: Harness, registered_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fee_policy, "THIRD_PARTY_FEES_ACTIVE", True)
+    handle = await h.start(
+        factories.third_party(received_at=(await now(registered_env)).isoformat())
+    )
+    state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
+    pages = [e.detail["pages"] for e in h.events(state.request_id) if e.action == "fee.quoted"]
+    assert pages and pages[0] > 0  # counted from the records the source holds
+    assert state.fee.total_cents == 1000 + 100 * pages[0]
+    kinds = [o.kind for o in h.outbound(state.request_id)]
+    assert kinds.index("fee_quote") < len(kinds)  # the quote went out before any work
+    await handle.execute_update(W.verify, verify())
+    await h.wait_status(handle, Status.AWAITING_PAYMENT)
+    issues = await h.refused(handle, W.complete, actions.Complete(actor=STAFF))
+    assert [i["code"] for i in issues] == ["fee_unpaid"]
+    await handle.execute_update(
+        W.record_payment,
+        actions.RecordPayment(
+            actor=STAFF, amount_cents=state.fee.total_cents, reference="CHK-1001"
+        ),
+    )
+    await h.wait_status(handle, Status.READY_TO_RELEASE)
+    await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
+    assert (await handle.result()).status == "completed"
