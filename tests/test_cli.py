@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from app.accounts import create_user, update_user
@@ -24,7 +25,8 @@ from starter import app
 from store.db import session_scope
 from store.models import Disclosure, IntakeSubmission
 from tests import factories
-from tests.harness import Harness
+from tests.harness import Harness, running_worker
+from tests.infra import time_skipping_server
 
 runner = CliRunner()
 PASSWORD = "correct-horse-battery-9"
@@ -42,6 +44,22 @@ def account(database_url: str, role: str, sites: list[str] | str = "all") -> Sta
     """A fresh active account (a unique username: the test database is shared)."""
     username = f"cli.{role[:12]}.{uuid.uuid4().hex[:8]}"
     return Staff(username, create_user(database_url, username, PASSWORD, role, sites))
+
+
+@pytest.fixture(scope="module")
+async def cli_time() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this module's own: what `roi status` says about clocks
+    (days left, completed N days late) is judged against a clock other tests never skipped."""
+    async with time_skipping_server() as env:
+        yield env
+
+
+@pytest.fixture
+async def harness(
+    cli_time: WorkflowEnvironment, database_url: str, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    async with running_worker(cli_time.client, database_url, tmp_path / "outbox", cli_time) as h:
+        yield h
 
 
 @pytest.fixture
