@@ -33,7 +33,7 @@ async def test_docs_pages_name_no_other_origin(path: str, web_app: FastAPI) -> N
 async def test_docs_render_in_a_browser_without_the_network(
     path: str,
     shown: str,
-    base_url: str,
+    base_url: str,  # noqa: F811
     browser: Any,  # noqa: F811
 ) -> None:
     page = await browser.new_page()
