@@ -30,7 +30,7 @@ from app.roles import Can
 from domain import actions
 from domain.authorization import Authorization
 from domain.calendar import business_days_between, local_date, local_datetime
-from domain.denial import DenialBasis
+from domain.denial import DenialBasis, DenialReview, ReviewDecision
 from domain.errors import FieldIssue
 from domain.fees import format_usd
 from domain.kinds.amendment import AmendmentDenialBasis, PersonToNotify
@@ -264,11 +264,24 @@ def status(reference: Ref) -> None:
             "Fee", f"{format_usd(state.fee.total_cents)} (paid {format_usd(state.paid_cents)})"
         )
         table.add_row("Verified", "yes" if state.verified else "no")
+        if state.review is not None:
+            table.add_row("Denial review", _review_line(state.review))
         for item in state.deficiencies:
             table.add_row("Deficiency", f"{item.message} [dim]({item.code})[/]")
         console.print(table)
 
     _run(go())
+
+
+def _review_line(review: DenialReview) -> str:
+    """Where the review of a reviewable denial stands (164.524(a)(4))."""
+    if review.decision is not None:
+        return f"decided: {review.decision.value}"
+    if review.requested_at is None:
+        return "may be requested by the patient"
+    due = review.due_at.date().isoformat() if review.due_at else "?"
+    who = f"reviewer assigned, decision due {due}" if review.reviewer else f"asked; due {due}"
+    return f"{who}{' (OVERDUE)' if review.overdue else ''}"
 
 
 def _clock_rows(table: Table, reading: ClockReading, extended_from: date | None) -> None:
@@ -464,9 +477,62 @@ def deny(
     actor: Actor,
     basis: Annotated[DenialBasis, typer.Option(help="Ground for denial (45 CFR 164.524(a)).")],
     explanation: Annotated[str, typer.Option(help="Plain-language explanation for the letter.")],
+    professional: Annotated[
+        str | None,
+        typer.Option(help="Licensed professional who made a 164.524(a)(3) determination."),
+    ] = None,
 ) -> None:
     """Deny the request; the denial letter states the basis and the review/complaint rights."""
-    _act(reference, _build(actions.Deny, actor=actor, basis=basis, explanation=explanation))
+    _act(
+        reference,
+        _build(
+            actions.Deny,
+            actor=actor,
+            basis=basis,
+            explanation=explanation,
+            professional=professional,
+        ),
+    )
+
+
+@app.command("review-request")
+def review_request(
+    reference: Ref, actor: Actor, note: Annotated[str | None, typer.Option()] = None
+) -> None:
+    """The patient asked for a review of a denial on a reviewable ground (164.524(a)(4))."""
+    _act(reference, _build(actions.RequestDenialReview, actor=actor, note=note))
+
+
+@app.command("review-assign")
+def review_assign(
+    reference: Ref,
+    actor: Actor,
+    reviewer: Annotated[str, typer.Option(help="The reviewing licensed professional.")],
+    licensed: Annotated[
+        bool, typer.Option("--licensed", help="The reviewer is a licensed professional.")
+    ] = False,
+) -> None:
+    """Assign the reviewer: a licensed professional who did not take part in the denial."""
+    _act(
+        reference,
+        _build(
+            actions.AssignReviewer, actor=actor, reviewer=reviewer, licensed_professional=licensed
+        ),
+    )
+
+
+@app.command("review-decide")
+def review_decide(
+    reference: Ref,
+    actor: Actor,
+    decision: Annotated[ReviewDecision, typer.Option(help="uphold or reverse.")],
+    explanation: Annotated[str, typer.Option(help="The reviewer's reasons, for the letter.")],
+) -> None:
+    """Record the reviewer's decision; it is carried out at once (letter; release on reverse)."""
+    _act(
+        reference,
+        _build(actions.DecideReview, actor=actor, decision=decision, explanation=explanation),
+    )
 
 
 @app.command()

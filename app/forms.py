@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from app import plain
 from domain import actions
+from domain import denial as denial_policy
 from domain.authorization import Authorization, CombinedDocument, SignerRole, validate_authorization
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue, issue
@@ -236,6 +237,15 @@ def _quality(form: Form, actor: str) -> Any:
     )
 
 
+def _assign_reviewer(form: Form, actor: str) -> Any:
+    return _model(
+        actions.AssignReviewer,
+        actor=actor,
+        reviewer=_text(form, "reviewer"),
+        licensed_professional=_flag(form, "licensed_professional"),
+    )
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     name: str  # URL segment and form id
@@ -332,9 +342,34 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "deny",
         "Deny",
-        _simple(actions.Deny, "basis", "explanation"),
+        _simple(actions.Deny, "basis", "explanation", "professional"),
         RECORD,
-        fields=("basis", "explanation"),
+        fields=("basis", "explanation", "professional"),
+    ),
+    # ---- review of a denial on a reviewable ground (164.524(a)(4)) --------------------------
+    ActionSpec(
+        "request_review",
+        "The patient asks for a review of the denial",
+        _simple(actions.RequestDenialReview, "note"),
+        RECORD,
+        update="request_review",
+        fields=("note",),
+    ),
+    ActionSpec(
+        "assign_reviewer",
+        "Assign the reviewing professional",
+        _assign_reviewer,
+        RECORD,
+        update="assign_reviewer",
+        fields=("reviewer", "licensed_professional"),
+    ),
+    ActionSpec(
+        "decide_review",
+        "Record the reviewer's decision",
+        _simple(actions.DecideReview, "decision", "explanation"),
+        RECORD,
+        update="decide_review",
+        fields=("decision", "explanation"),
     ),
     ActionSpec(
         "cancel",
@@ -485,6 +520,7 @@ IDENTITY_METHODS = [
 ]
 DELIVERY_METHODS = [(m.value, m.value.replace("_", " ")) for m in DeliveryMethod]
 DENIAL_BASES = [(b.value, b.value.replace("_", " ")) for b in DenialBasis]
+REVIEW_DECISION_DAYS = denial_policy.REVIEW_DECISION_DAYS
 AMENDMENT_DENIAL_BASES = [(b.value, b.value.replace("_", " ")) for b in AmendmentDenialBasis]
 SIGNER_ROLES = [(r.value, r.value.replace("_", " ")) for r in SignerRole]
 COMBINED = [(c.value, c.value.replace("_", " ")) for c in CombinedDocument]

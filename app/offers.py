@@ -24,10 +24,14 @@ from domain.kinds.case import CaseState, guard_case_open, guard_case_status
 from domain.sla import Clock, check_extension
 from domain.state import (
     RequestState,
+    guard_assign_reviewer,
     guard_complete,
     guard_correct_authorization,
+    guard_decide_review,
+    guard_deny,
     guard_open,
     guard_payment,
+    guard_request_review,
     guard_verify,
 )
 from domain.types import RequestKind, Status
@@ -81,7 +85,11 @@ def _record_guards(
         "record_payment": lambda: guard_payment(state, state.fee_due_cents),
         "choose_delivery": delivery,
         "extend": lambda: guard_open(state) or _extension(state.clock, now),
-        "deny": lambda: guard_open(state),
+        "deny": lambda: guard_deny(state),
+        # a denial on a reviewable ground: the patient's request, the reviewer, the decision
+        "request_review": lambda: guard_request_review(state),
+        "assign_reviewer": lambda: guard_assign_reviewer(state),
+        "decide_review": lambda: guard_decide_review(state),
         "cancel": lambda: guard_open(state),
         # the workflow takes a note at any stage while it runs (no validator), not once closed
         "add_note": lambda: [] if state.is_open else guard_open(state),

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from domain.authorization import AuthorityDocument, Authorization
-from domain.denial import DenialBasis
+from domain.denial import DenialBasis, ReviewDecision
 from domain.errors import FieldIssue
 from domain.kinds.amendment import AmendmentDenialBasis, PersonToNotify
 from domain.text import require_storable
@@ -76,6 +76,29 @@ class ChooseDelivery(_Action):
 
 class Deny(_Action):
     basis: DenialBasis
+    explanation: str = Field(min_length=1, max_length=2000)
+    #: the licensed health care professional who made a 164.524(a)(3) determination (a later
+    #: reviewer must be someone else)
+    professional: str | None = Field(default=None, max_length=200)
+
+
+class RequestDenialReview(_Action):
+    """The patient asked in writing for a review of a denial on a reviewable ground."""
+
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class AssignReviewer(_Action):
+    """The licensed health care professional who reviews the denial (164.524(a)(4))."""
+
+    reviewer: str = Field(min_length=1, max_length=200)
+    licensed_professional: bool = False  # staff confirmed the reviewer is licensed
+
+
+class DecideReview(_Action):
+    """The reviewing professional's decision, carried out at once (164.524(d)(4))."""
+
+    decision: ReviewDecision
     explanation: str = Field(min_length=1, max_length=2000)
 
 

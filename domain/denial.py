@@ -7,7 +7,10 @@ so the denial letter states the review right only where it exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+from pydantic import BaseModel
 
 
 class DenialBasis(StrEnum):
@@ -116,3 +119,57 @@ DENIAL_GROUNDS: dict[DenialBasis, DenialGround] = {
 def denial_ground(basis: DenialBasis) -> DenialGround:
     """The citation, review right and plain-language text of a basis."""
     return DENIAL_GROUNDS[DenialBasis(basis)]
+
+
+# ---- review of a denial on a reviewable ground (164.524(a)(3), (a)(4), (d)(4)) ---------------
+
+#: Site policy: the reviewing professional decides within this many calendar days of the
+#: patient's request for review ("within a reasonable period of time", 164.524(d)(4)); past it,
+#: the site's supervisors are told.
+REVIEW_DECISION_DAYS = 30
+#: Site policy: how long a reviewable denial stays open to a request for review before the
+#: workflow ends (the law sets no limit; a later request is taken as a new request for access).
+REVIEW_REQUEST_WINDOW_DAYS = 365
+
+
+class ReviewDecision(StrEnum):
+    UPHOLD = "uphold"  # the denial stands: the patient is told in writing, with complaint routes
+    REVERSE = "reverse"  # access is granted: the records are released
+
+
+class DenialReview(BaseModel):
+    """A reviewable denial and its review by another licensed health care professional."""
+
+    basis: DenialBasis
+    denied_by: str  # the staff account that recorded the denial
+    professional: str | None = None  # the licensed professional who made the determination
+    denied_at: datetime
+    requested_at: datetime | None = None  # the patient asked for a review
+    requested_by: str | None = None  # the staff account that recorded the request
+    due_at: datetime | None = None  # the reviewer's decision is due (REVIEW_DECISION_DAYS)
+    reviewer: str | None = None  # the reviewing licensed health care professional
+    assigned_by: str | None = None
+    decision: ReviewDecision | None = None
+    decided_at: datetime | None = None
+    explanation: str = ""
+    overdue: bool = False
+
+    @property
+    def window_ends_at(self) -> datetime:
+        return self.denied_at + timedelta(days=REVIEW_REQUEST_WINDOW_DAYS)
+
+
+def review_due(requested_at: datetime) -> datetime:
+    """When the reviewer's decision is due."""
+    return requested_at + timedelta(days=REVIEW_DECISION_DAYS)
+
+
+def _person(value: str | None) -> str:
+    """A name or account id compared without case, titles' punctuation or extra spaces."""
+    return " ".join((value or "").lower().replace(".", " ").replace(",", " ").split())
+
+
+def took_part_in_denial(review: DenialReview, reviewer: str) -> bool:
+    """Whether the proposed reviewer is the one who denied (the account or the professional)."""
+    who = _person(reviewer)
+    return bool(who) and who in {_person(review.denied_by), _person(review.professional)}

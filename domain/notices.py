@@ -47,6 +47,7 @@ class NoticeKind(StrEnum):
     ACCOUNTING_REPORT = "accounting_report"
     OUTSIDE_RECORDS_REDIRECT = "outside_records_redirect"
     CUSTODIAN_CERTIFICATION = "custodian_certification"
+    DENIAL_REVIEWED = "denial_reviewed"  # the reviewing professional's decision (164.524(d)(4))
 
 
 class Notice(BaseModel):
@@ -89,3 +90,4 @@ class Notice(BaseModel):
     period_end: date | None = None
     accounting_entries: list[dict[str, str]] = Field(default_factory=list)  # date, recipient, ...
     certified_pages: int | None = None
+    review_decision: str = ""  # a ReviewDecision value (denial_reviewed)

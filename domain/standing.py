@@ -20,7 +20,7 @@ from domain.types import TERMINAL_STATUSES, Site, Status
 
 #: Open, but the legal clock is satisfied: not work with days left, never late.
 CLOCK_SATISFIED_STATUSES: frozenset[Status] = frozenset(
-    {Status.ACTIVE, Status.NOTIFYING, Status.AWAITING_DISAGREEMENT}
+    {Status.ACTIVE, Status.NOTIFYING, Status.AWAITING_DISAGREEMENT, Status.DENIAL_REVIEW}
 )
 
 #: Why a parked request has no days left (shown instead of them).
@@ -29,6 +29,9 @@ PARKED_REASONS: dict[Status, str] = {
     Status.NOTIFYING: "amendment accepted; the people who must know are being told",
     Status.AWAITING_DISAGREEMENT: (
         "amendment denied; waiting for the patient's statement of disagreement"
+    ),
+    Status.DENIAL_REVIEW: (
+        "access denied in time; another licensed professional is reviewing the denial"
     ),
 }
 

@@ -16,6 +16,7 @@ from domain.authorization import (
     SignerRole,
     authority_document_issues,
 )
+from domain.denial import DenialReview, took_part_in_denial
 from domain.errors import FieldIssue, issue
 from domain.fees import FeeQuote
 from domain.request import RecordRequestSubmission, Relationship
@@ -48,6 +49,8 @@ class RequestState(BaseModel):
     closed_at: datetime | None = None
     outcome_note: str | None = None
     notes: int = 0
+    #: a denial on a reviewable ground, and its review (164.524(a)(4)); None: none offered
+    review: DenialReview | None = None
 
     @property
     def is_open(self) -> bool:
@@ -68,6 +71,15 @@ class RequestState(BaseModel):
 
 
 def _closed(state: RequestState) -> list[FieldIssue]:
+    if state.status == Status.DENIAL_REVIEW:
+        return [
+            issue(
+                "status",
+                "denial_under_review",
+                "The denial is being reviewed by another licensed professional; record the "
+                "reviewer's decision first.",
+            )
+        ]
     if state.is_open and state.status != Status.FULFILLING:
         return []
     return [
@@ -234,3 +246,94 @@ def waiting_status(state: RequestState) -> Status:
     if state.fee_due_cents:
         return Status.AWAITING_PAYMENT
     return Status.READY_TO_RELEASE
+
+
+# ---- review of a denial (164.524(a)(4)) -----------------------------------------------------
+
+
+def guard_request_review(state: RequestState) -> list[FieldIssue]:
+    """The patient may ask for a review of a denial on a reviewable ground, once."""
+    review = state.review
+    if review is None:
+        if state.status == Status.DENIED:
+            return [
+                issue(
+                    "status",
+                    "denial_not_reviewable",
+                    "This denial's ground is not open to review (45 CFR 164.524(a)(1)-(2)).",
+                )
+            ]
+        return [issue("status", "not_denied", "Only a denied request can be reviewed.")]
+    if review.requested_at is not None:
+        return [issue("status", "review_already_requested", "A review was already requested.")]
+    if state.status != Status.DENIED:
+        return [issue("status", "not_denied", "Only a denied request can be reviewed.")]
+    return []
+
+
+def _reviewing(state: RequestState) -> list[FieldIssue]:
+    review = state.review
+    if state.status != Status.DENIAL_REVIEW or review is None or review.requested_at is None:
+        return [
+            issue(
+                "status",
+                "no_review_requested",
+                "The patient has not asked for a review of a denial on this request.",
+            )
+        ]
+    if review.decision is not None:
+        return [issue("status", "review_decided", "The review was already decided.")]
+    return []
+
+
+def guard_assign_reviewer(
+    state: RequestState, reviewer: str | None = None, licensed: bool = True
+) -> list[FieldIssue]:
+    """The reviewer is a licensed health care professional who did not take part in the
+    denial (164.524(a)(4)); None: only whether a reviewer can be assigned now."""
+    problems = _reviewing(state)
+    if problems or reviewer is None:
+        return problems
+    assert state.review is not None  # checked by _reviewing
+    if not licensed:
+        problems.append(
+            issue(
+                "licensed_professional",
+                "reviewer_not_licensed",
+                "The reviewer must be a licensed health care professional.",
+            )
+        )
+    if took_part_in_denial(state.review, reviewer):
+        problems.append(
+            issue(
+                "reviewer",
+                "reviewer_took_part",
+                "The reviewer must not have taken part in the decision to deny.",
+            )
+        )
+    return problems
+
+
+def guard_decide_review(state: RequestState) -> list[FieldIssue]:
+    """The reviewer's decision, once a reviewer is assigned."""
+    problems = _reviewing(state)
+    if not problems and state.review is not None and state.review.reviewer is None:
+        problems.append(
+            issue("reviewer", "reviewer_not_assigned", "Assign the reviewing professional first.")
+        )
+    return problems
+
+
+def guard_deny(state: RequestState) -> list[FieldIssue]:
+    """A denial needs the request open; a denial reversed on review is not made again."""
+    problems = _closed(state)
+    review = state.review
+    if not problems and review is not None and review.decision is not None:
+        problems.append(
+            issue(
+                "basis",
+                "denial_reversed_on_review",
+                "The reviewing professional reversed the denial; the decision is carried out.",
+            )
+        )
+    return problems

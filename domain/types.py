@@ -101,6 +101,9 @@ class Status(StrEnum):
     ACTIVE = "active"  # proxy access granted, until it expires or is revoked
     EXPIRED = "expired"  # proxy access ended
     REJECTED = "rejected"  # e.g. an adoption document that cannot be accepted
+    #: a denial on a reviewable ground (164.524(a)(3)) being reviewed, at the patient's request,
+    #: by another licensed health care professional; the legal clock was met by the denial
+    DENIAL_REVIEW = "denial_review"
 
 
 TERMINAL_STATUSES: frozenset[Status] = frozenset(

@@ -6,6 +6,7 @@ A notice missing something its kind needs is refused with a `LetterError` naming
 
 from __future__ import annotations
 
+from domain.denial import ReviewDecision
 from domain.kinds.amendment import AmendmentDenialBasis
 from domain.notices import Notice, NoticeKind
 from letters.errors import LetterError
@@ -40,6 +41,7 @@ REQUIRED: dict[NoticeKind, tuple[str, ...]] = {
     NoticeKind.ACCOUNTING_REPORT: ("patient_name", "period_start", "period_end"),
     NoticeKind.OUTSIDE_RECORDS_REDIRECT: (),
     NoticeKind.CUSTODIAN_CERTIFICATION: ("patient_name",),
+    NoticeKind.DENIAL_REVIEWED: ("received_on", "denial_basis", "review_decision"),
 }
 
 _ENTRY_KEYS = ("date", "recipient", "description", "purpose")
@@ -67,6 +69,11 @@ def check_notice(notice: Notice) -> None:
             AmendmentDenialBasis(notice.amendment_denial_basis)
         except ValueError:
             raise LetterError("amendment_denial_basis is not a 164.526(a)(2) basis") from None
+    if notice.kind == NoticeKind.DENIAL_REVIEWED:
+        try:
+            ReviewDecision(notice.review_decision)
+        except ValueError:
+            raise LetterError("review_decision is not uphold or reverse") from None
     if notice.kind == NoticeKind.ACCOUNTING_REPORT:
         for entry in notice.accounting_entries:
             if any(_empty(entry.get(key, "")) for key in _ENTRY_KEYS):

@@ -114,6 +114,11 @@ FIELDS: dict[NoticeKind, dict[str, Any]] = {
     },
     NoticeKind.OUTSIDE_RECORDS_REDIRECT: {},
     NoticeKind.CUSTODIAN_CERTIFICATION: {"certified_pages": 42},
+    NoticeKind.DENIAL_REVIEWED: {
+        "denial_basis": DenialBasis.ENDANGERMENT,
+        "review_decision": "uphold",
+        "denial_explanation": "The reviewing physician agreed with the original decision.",
+    },
 }
 
 

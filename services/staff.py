@@ -36,6 +36,9 @@ UPDATES: dict[type[Any], Any] = {
     actions.Extend: RecordRequestWorkflow.extend,
     actions.Complete: RecordRequestWorkflow.complete,
     actions.AddNote: RecordRequestWorkflow.add_note,
+    actions.RequestDenialReview: RecordRequestWorkflow.request_review,
+    actions.AssignReviewer: RecordRequestWorkflow.assign_reviewer,
+    actions.DecideReview: RecordRequestWorkflow.decide_review,
 }
 
 

@@ -378,3 +378,40 @@ async def test_status_of_a_request_completed_late_says_how_late(cli_env: Harness
     assert code == 0, out
     assert f"{closed_on} (completed {late} days late)" in out, out
     assert "BREACHED" in out and "business days left" not in out
+
+
+async def test_review_of_a_denial_through_the_cli(cli_env: Harness, tmp_path: Path) -> None:
+    """Rule hole 6 (issue 15): a reviewable denial is reviewed by someone else, from the CLI."""
+    spec = account(cli_env.database_url, "specialist")
+    now = datetime.now(UTC)
+    code, out = await roi(
+        "submit", write(tmp_path, "rv.json", factories.own_records(received_at=now.isoformat()))
+    )
+    tracking = next(w for w in out.split() if w.startswith("ROI-"))
+    request_id = out.split("Request id: ")[1].split()[0]
+    cli_env.started.append(f"roi-{request_id}")
+    handle = cli_env.client.get_workflow_handle(f"roi-{request_id}")
+    await cli_env.wait_status(handle, Status.AWAITING_VERIFICATION)
+    me = ("--actor", spec.username)
+    code, out = await roi(
+        "deny", tracking, *me, "--basis", "endangerment", "--explanation", "Judged by Dr. R.",
+        "--professional", "Dr. Robin Rivera",
+    )  # fmt: skip
+    assert code == 0, out
+    code, out = await roi("status", tracking)
+    assert code == 0 and "may be requested by the patient" in out, out
+    code, out = await roi("review-request", tracking, *me)
+    assert code == 0 and "denial_review" in out, out
+    code, out = await roi(
+        "review-assign", tracking, *me, "--reviewer", "dr robin rivera", "--licensed"
+    )
+    assert code == 1 and "reviewer_took_part" in out, out
+    code, out = await roi("review-assign", tracking, *me, "--reviewer", "Dr. Chen", "--licensed")
+    assert code == 0, out
+    code, out = await roi("status", tracking)
+    assert "reviewer assigned, decision due" in out, out
+    code, out = await roi(
+        "review-decide", tracking, *me, "--decision", "uphold", "--explanation", "Agreed."
+    )
+    assert code == 0, out
+    assert (await handle.result())["status"] == "denied"

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import fees as fee_policy
     from domain.calendar import local_date
     from domain.correspondence import compose_notice, release_description, release_purpose
-    from domain.denial import denial_ground
+    from domain.denial import DenialReview, ReviewDecision, denial_ground, review_due
     from domain.effects import (
         AuditEvent,
         BatchFulfilled,
@@ -61,11 +61,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import (
         RequestState,
         authority_role_for,
+        guard_assign_reviewer,
         guard_authority,
         guard_complete,
         guard_correct_authorization,
+        guard_decide_review,
+        guard_deny,
         guard_open,
         guard_payment,
+        guard_request_review,
         guard_verify,
         representative_role,
         waiting_status,
@@ -81,6 +85,9 @@ BUSINESS_MORNING_PATCH = "sla-business-morning-v1"
 RELEASE_RECHECK_PATCH = "release-recheck-v1"
 #: Third-party fees from the site's schedule, pages counted from the records found (issue 15).
 THIRD_PARTY_FEES_PATCH = "third-party-fees-v1"
+#: A denial on a reviewable ground waits for the patient's request for review by another
+#: licensed professional, and carries the reviewer's decision out (issue 15).
+DENIAL_REVIEW_PATCH = "denial-review-v1"
 
 SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -182,16 +189,21 @@ class RecordRequestWorkflow:
             )
         await self._move_to(waiting_status(self.state), "request.triaged", "system")
 
-        await workflow.wait_condition(
-            lambda: self.state.status in (Status.FULFILLING, Status.DENIED, Status.CANCELLED)
-        )
-        while self.state.status == Status.FULFILLING:
-            if not await self._fulfil():
-                break
-            # held before anything left: back with a specialist until released again
+        while True:
             await workflow.wait_condition(
                 lambda: self.state.status in (Status.FULFILLING, Status.DENIED, Status.CANCELLED)
             )
+            while self.state.status == Status.FULFILLING:
+                if not await self._fulfil():
+                    break
+                # held before anything left: back with a specialist until released again
+                await workflow.wait_condition(
+                    lambda: (
+                        self.state.status in (Status.FULFILLING, Status.DENIED, Status.CANCELLED)
+                    )
+                )
+            if not await self._review_of_denial():
+                break  # (a reversed denial goes back to work, above)
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         sla.cancel()
@@ -511,7 +523,7 @@ class RecordRequestWorkflow:
 
     async def _clock_loop(self) -> None:
         """Fire each scheduled clock event once, rescheduling when the clock is extended."""
-        while self.state.is_open:
+        while self.state.is_open and self.state.review is None:
             mark = next_sla_mark(self.state.clock, set(self.state.sla_fired))
             version = self.clock_version
             if mark is None:
@@ -762,6 +774,13 @@ class RecordRequestWorkflow:
     async def deny(self, action: actions.Deny) -> actions.ActionResult:
         """Deny the request, with the basis (164.524(a)) the letter explains."""
         ground = denial_ground(action.basis)
+        if ground.reviewable and workflow.patched(DENIAL_REVIEW_PATCH):
+            self.state.review = DenialReview(
+                basis=action.basis,
+                denied_by=action.actor,
+                professional=action.professional,
+                denied_at=workflow.now(),
+            )
         self.state.outcome_note = action.basis.value
         self.state.closed_at = workflow.now()
         await self._notify_requester(
@@ -778,7 +797,125 @@ class RecordRequestWorkflow:
 
     @deny.validator
     def _validate_deny(self, action: actions.Deny) -> None:
-        refuse(guard_open(self.state))
+        refuse(guard_deny(self.state))
+
+    # ---- review of a denial by another licensed professional (164.524(a)(4)) ------------
+
+    async def _review_of_denial(self) -> bool:
+        """A reviewable denial: wait for the patient's request for review (within the site's
+        window), then for the reviewer's decision on its clock (supervisors told when it is
+        late). True when the review reversed the denial and the request went back to work."""
+        review = self.state.review
+        if review is None or self.state.status != Status.DENIED or review.decision is not None:
+            return False
+        try:
+            await workflow.wait_condition(
+                lambda: self.state.status != Status.DENIED,
+                timeout=review.window_ends_at - workflow.now(),
+            )
+        except TimeoutError:
+            await self._record("denial.review_window_closed", "system")
+            return False
+        if not self._in(Status.DENIAL_REVIEW):  # cancelled, or the window passed
+            return False
+        due_at = review.due_at or workflow.now()
+        try:
+            await workflow.wait_condition(
+                lambda: self.state.status != Status.DENIAL_REVIEW,
+                timeout=max(due_at - workflow.now(), timedelta(seconds=1)),
+            )
+        except TimeoutError:
+            review.overdue = True
+            await self._record("denial.review_overdue", "system", due_at=due_at.isoformat())
+            await workflow.execute_activity(
+                names.NOTIFY_STAFF,
+                StaffNotification(
+                    key=f"{self.state.request_id}-denial-review-overdue",
+                    request_id=self.state.request_id,
+                    audience=f"supervisor:{self.state.submission.site.value}",
+                    kind="denial_review_overdue",
+                    at=workflow.now(),
+                ),
+                **SHORT,
+            )
+            await workflow.wait_condition(lambda: self.state.status != Status.DENIAL_REVIEW)
+        return review.decision == ReviewDecision.REVERSE and self.state.is_open
+
+    def _in(self, status: Status) -> bool:
+        return self.state.status == status
+
+    @workflow.update
+    async def request_review(self, action: actions.RequestDenialReview) -> actions.ActionResult:
+        """The patient asked for the denial to be reviewed: the review's clock starts."""
+        review = self.state.review
+        assert review is not None  # the validator checked
+        review.requested_at = workflow.now()
+        review.requested_by = action.actor
+        review.due_at = review_due(review.requested_at)
+        self.state.closed_at = None
+        await self._move_to(
+            Status.DENIAL_REVIEW,
+            "denial.review_requested",
+            action.actor,
+            due_at=review.due_at.isoformat(),
+            note=action.note,
+        )
+        return self._result(
+            "Review requested; assign a licensed professional who did not take part in the "
+            f"denial. The decision is due by {review.due_at.date().isoformat()}."
+        )
+
+    @request_review.validator
+    def _validate_request_review(self, action: actions.RequestDenialReview) -> None:
+        refuse(guard_request_review(self.state))
+
+    @workflow.update
+    async def assign_reviewer(self, action: actions.AssignReviewer) -> actions.ActionResult:
+        """The reviewing professional is named (never the one who denied)."""
+        review = self.state.review
+        assert review is not None  # the validator checked
+        review.reviewer = action.reviewer
+        review.assigned_by = action.actor
+        await self._record("denial.reviewer_assigned", action.actor)
+        return self._result("Reviewer assigned.")
+
+    @assign_reviewer.validator
+    def _validate_assign_reviewer(self, action: actions.AssignReviewer) -> None:
+        refuse(guard_assign_reviewer(self.state, action.reviewer, action.licensed_professional))
+
+    @workflow.update
+    async def decide_review(self, action: actions.DecideReview) -> actions.ActionResult:
+        """The reviewer's decision, carried out at once: the denial stands (a letter says so,
+        with the complaint routes) or the records are released."""
+        review = self.state.review
+        assert review is not None  # the validator checked
+        review.decision = action.decision
+        review.decided_at = workflow.now()
+        review.explanation = action.explanation
+        await self._notify_requester(
+            NoticeKind.DENIAL_REVIEWED,
+            denial_basis=review.basis,
+            review_decision=action.decision.value,
+            denial_explanation=action.explanation,
+        )
+        if action.decision == ReviewDecision.UPHOLD:
+            self.state.closed_at = workflow.now()
+            await self._move_to(Status.DENIED, "denial.review_upheld", action.actor)
+            return self._result("The denial was upheld; the patient is told in writing.")
+        self.state.outcome_note = None
+        ready = not guard_complete(
+            self.state.model_copy(update={"status": Status.READY_TO_RELEASE})
+        )
+        if ready:  # nothing else is missing: the release goes out now
+            self.state.completion_requested_by = action.actor
+            await self._move_to(Status.FULFILLING, "denial.review_reversed", action.actor)
+            return self._result("The denial was reversed; the records are being released.")
+        await self._move_to(waiting_status(self.state), "denial.review_reversed", action.actor)
+        return self._result("The denial was reversed; finish the release steps shown.")
+
+    @decide_review.validator
+    def _validate_decide_review(self, action: actions.DecideReview) -> None:
+        refuse(guard_decide_review(self.state))
 
     @workflow.update
     async def cancel(self, action: actions.Cancel) -> actions.ActionResult:

@@ -58,6 +58,7 @@ PUBLIC_STAGE = {
     "cancelled": "Closed",
     "expired": "Closed",
     "rejected": "Closed — a letter explaining why was sent",
+    "denial_review": "Decision being reviewed",
 }
 CLOSED = frozenset({"completed", "denied", "cancelled", "expired", "rejected", "active"})
 

@@ -199,3 +199,32 @@ async def test_a_subpoena_shows_the_assurances(
     rows = _rows(page, "legal-checklist")
     assert rows["legal_document.assurance_patient_notified"] == "bad"
     assert "A subpoena alone is not enough" in page
+
+
+async def test_review_of_a_denial_is_offered_step_by_step(
+    spec: httpx.AsyncClient, web_worker: Harness, staff: Staff
+) -> None:
+    """Rule hole 6 (issue 15): a reviewable denial offers the patient's request for review,
+    then the reviewer, then the decision; the denier is refused as reviewer next to the field."""
+    rid = await _start(web_worker, factories.own_records(received_at=received_now()))
+    assert "request_review" not in offered((await spec.get(f"/requests/{rid}")).text)
+    r = await _act(
+        spec, rid, "deny", basis="endangerment", explanation="Judged.", professional="Dr. Rivera"
+    )
+    assert r.status_code == 303, r.text
+    await _wait_status(web_worker, rid, "denied")
+    shown = offered((await spec.get(f"/requests/{rid}")).text)
+    assert "request_review" in shown and not shown & {"assign_reviewer", "decide_review"}
+    assert (await _act(spec, rid, "request_review", note="Letter received.")).status_code == 303
+    await _wait_status(web_worker, rid, "denial_review")
+    shown = offered((await spec.get(f"/requests/{rid}")).text)
+    assert "assign_reviewer" in shown
+    assert not shown & {"complete", "deny", "request_review", "decide_review"}
+    r = await _act(spec, rid, "assign_reviewer", reviewer="Dr. Rivera", licensed_professional="on")
+    assert r.status_code == 422 and "must not have taken part" in r.text
+    r = await _act(spec, rid, "assign_reviewer", reviewer="Dr. Chen", licensed_professional="on")
+    assert r.status_code == 303, r.text
+    assert "decide_review" in offered((await spec.get(f"/requests/{rid}")).text)
+    r = await _act(spec, rid, "decide_review", decision="uphold", explanation="Agreed.")
+    assert r.status_code == 303, r.text
+    await _wait_status(web_worker, rid, "denied")
