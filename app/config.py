@@ -19,6 +19,7 @@ class WebSettings(BaseSettings):
     login_max_failures: int = 5
     login_address_max_failures: int = 20  # the same, per client address (unsuccessful only)
     login_window_minutes: int = 15  # a bucket is forgotten after this long without attempts
+    throttle_base_delay_seconds: float = 1.0  # the first wait; each further one doubles
     throttle_max_delay_seconds: int = 900  # the longest wait any throttle asks for
     download_max_failures: int = 10  # wrong or expired download links per client address
     api_max_failures: int = 10  # wrong intake API bearer tokens per client address

@@ -58,6 +58,7 @@ def _admit(ctx: AppContext, bucket: str, client: str) -> int | None:
     policy = throttle.Policy(
         web.download_max_failures,
         timedelta(minutes=web.login_window_minutes),
+        base_seconds=web.throttle_base_delay_seconds,
         cap_seconds=float(web.throttle_max_delay_seconds),
     )
     now = datetime.now(UTC)

@@ -116,6 +116,7 @@ def _client_by_token(request: Request, token: str) -> str:
                 policy = throttle.Policy(
                     web.api_max_failures,
                     timedelta(minutes=web.login_window_minutes),
+                    base_seconds=web.throttle_base_delay_seconds,
                     cap_seconds=float(web.throttle_max_delay_seconds),
                 )
                 throttle.failed(session, address_bucket, policy, now)

@@ -80,7 +80,10 @@ def login(
     web = ctx.web
     now = datetime.now(UTC)
     window = timedelta(minutes=web.login_window_minutes)
-    cap = float(web.throttle_max_delay_seconds)
+    delays = {
+        "base_seconds": web.throttle_base_delay_seconds,
+        "cap_seconds": float(web.throttle_max_delay_seconds),
+    }
     user_bucket = f"login:user:{opaque(username.strip().lower())}"
     ip_bucket = f"login:ip:{opaque(client_address(request))}"
     client = security_log.client_of(request)
@@ -91,8 +94,8 @@ def login(
         wait = throttle.admit(
             session,
             {
-                user_bucket: throttle.Policy(web.login_max_failures, window, cap_seconds=cap),
-                ip_bucket: throttle.Policy(web.login_address_max_failures, window, cap_seconds=cap),
+                user_bucket: throttle.Policy(web.login_max_failures, window, **delays),
+                ip_bucket: throttle.Policy(web.login_address_max_failures, window, **delays),
             },
             now,
         )

@@ -90,6 +90,7 @@ def status_lookup(
     policy = throttle.Policy(
         web.status_max_failures,
         timedelta(minutes=web.status_window_minutes),
+        base_seconds=web.throttle_base_delay_seconds,
         cap_seconds=float(web.throttle_max_delay_seconds),
     )
     try:

@@ -13,7 +13,9 @@
   answered (no limit); 30 parallel status lookups compared 20 dates of birth (limit 5).
 
 Each test uses an app of its own (the package's shared app raises the per-address limits for
-the other tests) over the shared database, Temporal test server and worker.
+the other tests) over the shared database, Temporal test server and worker, with the default
+allowances; the first wait is 30 s there (1 s by default), so a slow machine never lets an
+attempt through between two others, except where a test waits one out.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def make_app(
     """An app of the test's own, with the default throttles unless told otherwise."""
 
     def build(trusted_proxies: str = "", **web: Any) -> FastAPI:
+        web.setdefault("throttle_base_delay_seconds", 30.0)
         settings = Settings(
             task_queue=web_worker.task_queue,
             outbox_dir=web_worker.outbox,
@@ -136,7 +139,7 @@ async def test_parallel_wrong_passwords_are_checked_at_most_the_limit(
 async def test_no_lockout_the_owner_signs_in_once_the_wait_has_passed(
     make_app: Callable[..., FastAPI], web_db: str, counted_checks: list[str]
 ) -> None:
-    app = make_app()
+    app = make_app(throttle_base_delay_seconds=3.0)
     username = f"victim.{uuid.uuid4().hex[:8]}"
     create_user(web_db, username, PASSWORD, "specialist", "all")
     async with client(app, address="10.77.0.2") as attacker:
@@ -145,7 +148,7 @@ async def test_no_lockout_the_owner_signs_in_once_the_wait_has_passed(
         refused = await _login(attacker, username, "wrong-guess-6")
         assert refused.status_code == 429
         wait = int(refused.headers["retry-after"])
-        assert wait == 1  # 2^0 seconds after the fifth failure; not 15 minutes
+        assert wait == 3  # the first wait (1 s by default) after the fifth failure; not 15 min
     async with client(app, address="10.77.0.3") as owner:
         early = await _login(owner, username, PASSWORD)
         assert early.status_code == 429  # even the right password waits (it is not checked)

@@ -79,6 +79,7 @@ def web_settings() -> WebSettings:
         download_max_failures=10_000,
         api_max_failures=10_000,
         api_requests_per_minute=100_000,
+        throttle_base_delay_seconds=30,  # a slow run never outlasts a wait between attempts
     )
 
 

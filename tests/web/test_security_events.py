@@ -93,7 +93,7 @@ async def test_sign_ins_succeeded_failed_and_throttled(web_app: FastAPI, web_db:
     [stranger] = [e for e in failed if e.actor is None]
     assert stranger.detail == {"reason": "unknown_account"}  # the name typed is not kept
     throttled = _one(web_db, since, "auth.login", outcome="throttled")
-    assert throttled.actor == account and throttled.detail == {"retry_after": 1}
+    assert throttled.actor == account and 1 <= throttled.detail["retry_after"] <= 30
     _no_secrets(web_db, since, PASSWORD, "wrong-password", unknown, "typed-in-the-wrong-box")
     _no_secrets(web_db, since, username, "10.66.0.1")
 
