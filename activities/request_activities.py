@@ -35,10 +35,11 @@ from domain.effects import (
     ReleaseFactsQuery,
     StaffNotification,
 )
+from domain.notices import Notice, NoticeKind
 from domain.release_safety import in_scope, same_patient
 from letters import LetterError, render_notice
 from runtime.metrics import DELIVERIES, LETTERS_RENDERED
-from store import cases, repository
+from store import cases, receipts, repository
 from store.db import session_scope
 from store.models import AuthorizationRecord
 
@@ -84,8 +85,9 @@ class RequestActivities:
             existing = repository.outbound_item(session, item.key)
             if existing is not None:
                 return existing.path or ""
+        notice = self._with_contact_and_receipts(item)
         try:
-            pdf = render_notice(item.notice)
+            pdf = render_notice(notice)
         except LetterError as error:
             raise ApplicationError(str(error), type="LetterError", non_retryable=True) from error
         path = self.outbox.write("letters", item.key, ".pdf", pdf)
@@ -105,6 +107,24 @@ class RequestActivities:
             "notice.sent", request_id=item.request_id, kind=item.notice.kind.value, key=item.key
         )
         return str(path)
+
+    def _with_contact_and_receipts(self, item: NoticeToSend) -> Notice:
+        """The notice with its request's team (whose contact it gives) and, on the completion
+        letter, the FedEx tracking number and the payments received, as recorded."""
+        notice = item.notice
+        update: dict[str, Any] = {}
+        with session_scope(self.database_url) as session:
+            if not notice.team:
+                team = receipts.request_team(session, item.request_id)
+                if team:
+                    update["team"] = team
+            if notice.kind == NoticeKind.COMPLETION:
+                found = receipts.receipts(session, item.request_id, notice.site)
+                if found.carrier_tracking_number and not notice.carrier_tracking_number:
+                    update["carrier_tracking_number"] = found.carrier_tracking_number
+                if found.payments and not notice.payments:
+                    update["payments"] = found.payments
+        return notice.model_copy(update=update) if update else notice
 
     def _simulate_latency(self) -> None:
         """A configured latency (ROI_OUTBOX_LATENCY_MS) lets tests interrupt a delivery."""

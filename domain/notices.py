@@ -50,6 +50,14 @@ class NoticeKind(StrEnum):
     DENIAL_REVIEWED = "denial_reviewed"  # the reviewing professional's decision (164.524(d)(4))
 
 
+class PaymentReceipt(BaseModel):
+    """One payment received (the $45 FedEx fee): amount, date paid, reference."""
+
+    amount_cents: int
+    paid_on: date
+    reference: str
+
+
 class Notice(BaseModel):
     """Everything one letter needs; fields not used by a kind stay empty."""
 
@@ -91,3 +99,8 @@ class Notice(BaseModel):
     accounting_entries: list[dict[str, str]] = Field(default_factory=list)  # date, recipient, ...
     certified_pages: int | None = None
     review_decision: str = ""  # a ReviewDecision value (denial_reviewed)
+    # contacts and receipts (issue 15): the team the letter speaks for (domain.contacts;
+    # empty: the kind's team, else ROI), the FedEx tracking number and the payments received
+    team: str = ""
+    carrier_tracking_number: str = ""
+    payments: list[PaymentReceipt] = Field(default_factory=list)

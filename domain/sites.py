@@ -1,4 +1,4 @@
-"""Sites: time zone, business hours, observed holidays and the ROI office's contact details.
+"""Sites: time zone, business hours and observed holidays (teams' contacts: domain.contacts).
 
 Data, not code: a site changes its hours or holidays here without touching orchestration.
 """
@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from domain.kinds.common import Team
 from domain.types import Site
+
+if TYPE_CHECKING:
+    from domain.contacts import TeamContact
 
 #: Holidays the hospital's HIMS offices close for (names as the `holidays` package spells
 #: them; the "(observed)" weekday substitute of each is included automatically).
@@ -39,21 +44,36 @@ class SiteProfile:
     extra_closures: frozenset[date] = field(default_factory=frozenset)
     opens: time = time(8, 0)
     closes: time = time(17, 0)
-    roi_phone: str = "507-284-4594"
-    roi_fax: str = "507-284-0161"
-    roi_email: str = "MAYOHIMSROI@mayo.edu"
-    mailing_address: tuple[str, ...] = (
-        "Health Information Management Services",
-        "Release of Information",
-        "Mayo Clinic",
-        "200 First St. SW",
-        "Rochester, MN 55905",
-    )
 
     @property
     def zone(self) -> ZoneInfo:
         """The site's IANA time zone."""
         return ZoneInfo(self.time_zone)
+
+    # The ROI office's contact lives in domain.contacts (one table for every team).
+
+    @property
+    def roi_phone(self) -> str:
+        return _roi().phone or ""
+
+    @property
+    def roi_fax(self) -> str:
+        return _roi().fax or ""
+
+    @property
+    def roi_email(self) -> str:
+        return _roi().email
+
+    @property
+    def mailing_address(self) -> tuple[str, ...]:
+        """The ROI office's mailing address (the return address of its letters and parcels)."""
+        return _roi().mailing_address
+
+
+def _roi() -> TeamContact:
+    from domain.contacts import team_contact  # domain.contacts -> notices -> ... (no cycle)
+
+    return team_contact(Team.ROI)
 
 
 SITES: dict[Site, SiteProfile] = {

@@ -53,7 +53,8 @@ class Furniture:
 
     title: str
     site: SiteProfile
-    organization: str  # localized "Release of Information" line
+    return_address: tuple[str, ...]  # the team's (domain.contacts), in the upper window
+    organization: str  # localized team line ("Release of Information", …)
     contact_lines: tuple[str, ...]
     date_block: tuple[str, ...]
     recipient: tuple[str, ...]
@@ -146,7 +147,7 @@ class Painter:
 
 def _first_page(p: Painter, f: Furniture) -> None:
     x, top = RETURN_WINDOW
-    for i, line in enumerate(f.site.mailing_address):  # a US postal address, as the USPS reads it
+    for i, line in enumerate(f.return_address):  # a US postal address, as the USPS reads it
         p.line(x, top - 9 - i * 9.5, line, 8, False, bold=i == 0)
     right = PAGE_W - 0.5 * inch
     p.line(right, top - 12, f.organization, 12, f.rtl, bold=True, right=True)

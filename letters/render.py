@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from reportlab.pdfgen.canvas import Canvas
 
+from domain.contacts import TeamContact, notice_team, team_contact
 from domain.denial import DENIAL_GROUNDS
 from domain.fees import FeeLine
 from domain.kinds import adoption
@@ -128,28 +129,66 @@ class _Helpers:
 
 
 def _site_lines(
-    catalog: Catalog, fmt: Formats, profile: SiteProfile
+    catalog: Catalog, fmt: Formats, profile: SiteProfile, contact: TeamContact | None = None
 ) -> tuple[str, tuple[str, ...]]:
+    """The site's hours, and the letterhead's contact lines of the team (domain.contacts)."""
+    contact = contact or team_contact(None)
     hours = catalog.text(
         "common.hours",
         opens=fmt.time(profile.opens),
         closes=fmt.time(profile.closes),
         zone=catalog.text(f"zone.{_ZONES.get(profile.time_zone, 'central')}"),
     )
-    contact = (
-        f"{catalog.text('common.phone', phone=profile.roi_phone)} · "
-        f"{catalog.text('common.fax', fax=profile.roi_fax)}",
-        catalog.text("common.email", email=profile.roi_email),
-        hours,
-    )
-    return hours, contact
+    reach: list[str] = []
+    if contact.phone and contact.phone_option:
+        reach.append(
+            catalog.text("team.phone_option", phone=contact.phone, option=contact.phone_option)
+        )
+    elif contact.phone:
+        reach.append(catalog.text("common.phone", phone=contact.phone))
+    if contact.fax:
+        reach.append(catalog.text("common.fax", fax=contact.fax))
+    lines = [" · ".join(reach)] if reach else []
+    lines.append(catalog.text("common.email", email=contact.email))
+    if contact.site_hours:
+        lines.append(hours)
+    return hours, tuple(lines)
+
+
+def _team_words(catalog: Catalog, contact: TeamContact, hours: str) -> dict[str, str]:
+    """What a letter says for its team: letterhead name, "questions?" line, signature."""
+    if contact.team == team_contact(None).team:
+        return {
+            "organization": catalog.text("common.organization"),
+            "questions": catalog.text("common.questions", phone=contact.phone or "", hours=hours),
+            "signature": catalog.text("common.signature"),
+        }
+    if contact.phone and contact.phone_option:
+        questions = catalog.text(
+            "team.questions_option",
+            phone=contact.phone,
+            option=contact.phone_option,
+            email=contact.email,
+        )
+    else:
+        questions = catalog.text("team.questions_email", email=contact.email)
+    return {
+        "organization": catalog.text(f"team.{contact.team}.organization"),
+        "questions": questions,
+        "signature": catalog.text(f"team.{contact.team}.signature"),
+    }
+
+
+def _contact_of(notice: Notice) -> TeamContact:
+    return team_contact(notice_team(notice.kind, notice.team))
 
 
 def _context(
     notice: Notice, catalog: Catalog, fmt: Formats, profile: SiteProfile
 ) -> dict[str, Any]:
     helpers = _Helpers(catalog, fmt)
-    hours, _ = _site_lines(catalog, fmt, profile)
+    contact = _contact_of(notice)
+    hours, _ = _site_lines(catalog, fmt, profile, contact)
     context: dict[str, Any] = {
         "n": notice,
         "t": catalog.text,
@@ -158,7 +197,10 @@ def _context(
         "fmt": fmt,
         "site": profile,
         "hours": hours,
-        "address": ", ".join(profile.mailing_address),
+        "address": contact.address_line,
+        "contact": contact,
+        "phone": contact.phone or profile.roi_phone,
+        **_team_words(catalog, contact, hours),
         "fee_label": helpers.fee_label,
         "method": helpers.method,
         "adoption_document": helpers.adoption_document,
@@ -174,6 +216,15 @@ def _context(
     context["entries"] = [
         {**entry, "date": fmt.date(date.fromisoformat(entry["date"]))}
         for entry in notice.accounting_entries
+    ]
+    context["payments"] = [
+        catalog.text(
+            "receipt.paid",
+            amount=fmt.money(p.amount_cents),
+            date=fmt.date(p.paid_on),
+            reference=p.reference,
+        )
+        for p in notice.payments
     ]
     return context
 
@@ -193,8 +244,9 @@ def _furniture(
     profile: SiteProfile,
     rtl: bool,
 ) -> Furniture:
-    _, contact = _site_lines(catalog, fmt, profile)
-    organization = catalog.text("common.organization")
+    team = _contact_of(notice_like) if notice_like is not None else team_contact(None)
+    hours, contact = _site_lines(catalog, fmt, profile, team)
+    organization = _team_words(catalog, team, hours)["organization"]
     date_block: tuple[str, ...] = ()
     recipient: tuple[str, ...] = ()
     tracking = ""
@@ -212,6 +264,7 @@ def _furniture(
     return Furniture(
         title=title,
         site=profile,
+        return_address=team.mailing_address,
         organization=organization,
         contact_lines=contact,
         date_block=date_block,

@@ -24,12 +24,16 @@ from app.models import StaffUser
 from app.render import render
 from app.roles import Can, Role, can, teams_of
 from domain.calendar import local_date
+from domain.contacts import team_contact
 from domain.errors import FieldIssue
+from domain.sites import site_profile
 from domain.types import RECORD_COPY_KINDS, RequestKind, Site
 from services import packet_preview
 from services.staff import ActionRefused, perform
 from store.db import session_scope
 from store.models import OutboundItem, RecordRequest
+from store.receipts import Receipts
+from store.receipts import receipts as receipts_of
 
 router = APIRouter(tags=["requests"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -57,6 +61,7 @@ class PageData:
     names: dict[str, str]
     staff_choices: list[tuple[str, str]] = field(default_factory=list)
     links: list[tuple[Any, int, int]] = field(default_factory=list)  # link, served, refused
+    receipts: Receipts = field(default_factory=Receipts)  # FedEx tracking, payments
 
 
 def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool) -> PageData:
@@ -70,6 +75,7 @@ def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool
         events = detail.timeline(session, request_id, include_reads=False)
         documents = detail.documents(session, request_id)
         stored = detail.stored_submission(session, request_id)
+        found = receipts_of(session, request_id, row.site)
         actors = {e.actor for e in events} | ({row.assignee} if row.assignee else set())
         names = dict(
             session.execute(
@@ -88,7 +94,14 @@ def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool
                 if row.team in teams_of(user.role) and (user.all_sites or row.site in user.sites):
                     choices.append((user.id, user.username))
     return PageData(
-        row, events, documents, stored, names, choices, links.links_of(ctx.db(), request_id)
+        row,
+        events,
+        documents,
+        stored,
+        names,
+        choices,
+        links.links_of(ctx.db(), request_id),
+        found,
     )
 
 
@@ -167,6 +180,9 @@ async def _page(
         "events": data.events,
         "documents": data.documents,
         "links": data.links,
+        "receipts": data.receipts,
+        "contact": team_contact(row.team),
+        "site_profile": site_profile(site),
         "names": data.names,
         "staff_choices": data.staff_choices,
         "claim_state": _claim_state(ctx, row, now),

@@ -1,4 +1,5 @@
-"""Public status lookup: tracking number + date of birth -> stage and expected date, no more.
+"""Public status lookup: tracking number + date of birth -> stage and expected date, the FedEx
+tracking number and the fee paid (the requester's own), and the team's contact; no more.
 
 A wrong answer looks exactly like an unknown tracking number, and lookups are throttled per
 client address and per tracking number (app/throttle.py: counted before the date of birth is
@@ -24,8 +25,13 @@ from app.render import render
 from app.routes.session import client_address
 from app.security import opaque
 from app.security_log import Action
+from domain.contacts import team_contact
+from domain.kinds.common import Team
+from domain.sites import site_profile
+from domain.types import Site
 from store.db import session_scope
 from store.models import RecordRequest
+from store.receipts import receipts
 
 router = APIRouter(tags=["status"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -60,6 +66,23 @@ PUBLIC_STAGE = {
     "rejected": "Closed — a letter explaining why was sent",
     "denial_review": "Decision being reviewed",
 }
+_ROI = team_contact(Team.ROI)  # before a lookup: the office that answers about any request
+
+
+def _hours() -> list[str]:
+    """The sites' business hours (domain.sites), each in its own time; no site is named (the
+    page never tells which site holds a request)."""
+    zones: dict[tuple[str, str], list[str]] = {}
+    for p in (site_profile(s) for s in Site):
+        labels = zones.setdefault((f"{p.opens:%H:%M}", f"{p.closes:%H:%M}"), [])
+        if p.time_zone_label not in labels:
+            labels.append(p.time_zone_label)
+    return [
+        f"Monday to Friday, {opens}–{closes} in each site's own time ({', '.join(labels)})"
+        for (opens, closes), labels in zones.items()
+    ]
+
+
 CLOSED = frozenset({"completed", "denied", "cancelled", "expired", "rejected", "active"})
 
 
@@ -72,7 +95,9 @@ def _normalize(tracking: str) -> str:
 
 @router.get("/status", response_class=HTMLResponse)
 def status_form(request: Request) -> Response:
-    return render(request, "status.html", {"result": None, "error": None})
+    return render(
+        request, "status.html", {"result": None, "error": None, "contact": _ROI, "hours": _hours()}
+    )
 
 
 @router.post("/status", response_class=HTMLResponse)
@@ -110,7 +135,7 @@ def status_lookup(
         return render(
             request,
             "status.html",
-            {"result": None, "error": LIMITED},
+            {"result": None, "error": LIMITED, "contact": _ROI, "hours": _hours()},
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
@@ -122,6 +147,8 @@ def status_lookup(
                 col(RecordRequest.status),
                 col(RecordRequest.due_date),
                 col(RecordRequest.closed_at),
+                col(RecordRequest.team),
+                col(RecordRequest.site),
             ).where(col(RecordRequest.tracking_number) == tracking)
         ).first()
         # Compare even when nothing was found, so both failures take the same path.
@@ -132,12 +159,27 @@ def status_lookup(
             throttle.succeeded(session, give_back=buckets)
             audit(session, row.id, "public", "status.looked_up", now)
             closed = row.status in CLOSED
+            found = receipts(session, row.id, row.site)
             result = {
                 "stage": PUBLIC_STAGE.get(row.status, "In progress"),
                 "closed": closed,
                 "date": (row.closed_at.date() if closed and row.closed_at else row.due_date),
+                # the shipment and the fee paid are the requester's own; no names, no reasons
+                "carrier_tracking_number": found.carrier_tracking_number,
+                "payments": found.payments,
+                "contact": team_contact(row.team),
+                "hours": _hours(),
             }
     if result is None:
         log.info("status.not_matched")
-        return render(request, "status.html", {"result": None, "error": NOT_FOUND}, status_code=404)
-    return render(request, "status.html", {"result": result, "error": None})
+        return render(
+            request,
+            "status.html",
+            {"result": None, "error": NOT_FOUND, "contact": _ROI, "hours": _hours()},
+            status_code=404,
+        )
+    return render(
+        request,
+        "status.html",
+        {"result": result, "error": None, "contact": result["contact"], "hours": result["hours"]},
+    )
