@@ -81,7 +81,10 @@ FIELDS: dict[NoticeKind, dict[str, Any]] = {
         "recipient_name": "Example Family Clinic",
         "amendment_summary": "Allergy list corrected: no penicillin allergy.",
     },
-    NoticeKind.REVOCATION_CONFIRMED: {"revoked_references": ["ROI-AAAAA-BBBBB"]},
+    NoticeKind.REVOCATION_CONFIRMED: {
+        "revoked_references": ["ROI-AAAAA-BBBBB"],
+        "released_references": ["ROI-CCCCC-DDDDD"],
+    },
     NoticeKind.RELEASE_STOPPED: {},
     NoticeKind.PROXY_GRANTED: {"proxy_name": "Sam Example", "access_expires_on": date(2030, 1, 1)},
     NoticeKind.PROXY_DENIED: {"denial_explanation": "The guardianship order was not attached."},

@@ -50,6 +50,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_base import SHORT, CaseWorkflow, refusal, refuse
     from workflows.record_request import RecordRequestWorkflow
 
+#: The revocation letter lists what it stopped and, apart, what had already been released in
+#: reliance before it arrived (issue 15); histories before it listed every request as stopped.
+REVOCATION_RELIANCE_PATCH = "revocation-reliance-v1"
+
 # ---- amendment ----------------------------------------------------------------------------
 
 
@@ -257,9 +261,20 @@ class RevocationWorkflow(CaseWorkflow):
             "unknown": [d.tracking_number for d in done if not d.request_id],
             "released_before": [d.tracking_number for d in done if d.released_before],
         }
-        await self._notify(
-            NoticeKind.REVOCATION_CONFIRMED, revoked_references=self.state.outcome["revoked"]
-        )
+        if workflow.patched(REVOCATION_RELIANCE_PATCH):
+            released = set(self.state.outcome["released_before"])
+            self.state.outcome["stopped"] = [
+                ref for ref in self.state.outcome["revoked"] if ref not in released
+            ]
+            await self._notify(
+                NoticeKind.REVOCATION_CONFIRMED,
+                revoked_references=self.state.outcome["stopped"],
+                released_references=self.state.outcome["released_before"],
+            )
+        else:
+            await self._notify(
+                NoticeKind.REVOCATION_CONFIRMED, revoked_references=self.state.outcome["revoked"]
+            )
         await self._close(Status.COMPLETED, "revocation.applied", "system", **self.state.outcome)
         return await self._finish(clock)
 

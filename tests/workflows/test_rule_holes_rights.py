@@ -3,9 +3,13 @@ after."""
 
 from __future__ import annotations
 
+import io
+import unicodedata
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
@@ -159,3 +163,59 @@ async def test_unreviewable_denial_still_closes_at_once(
     result = await handle.result()
     assert result.status == "denied"
     assert (await h.state(handle)).review is None
+
+
+# ---- 5. a revocation's letter says what it stopped and what had already gone -----------------
+
+
+def pdf_text(path: str | None) -> str:
+    assert path
+    reader = pypdf.PdfReader(io.BytesIO(Path(path).read_bytes()))
+    raw = "\n".join(page.extract_text() for page in reader.pages)
+    return " ".join(unicodedata.normalize("NFKC", raw).split())
+
+
+async def _ready_third_party(h: Harness, env: WorkflowEnvironment) -> tuple[Any, str]:
+    handle = await h.start(factories.third_party(received_at=(await now(env)).isoformat()))
+    state = await h.wait_status(handle, Status.AWAITING_VERIFICATION, Status.AWAITING_PAYMENT)
+    await handle.execute_update(
+        W.verify, actions.VerifyIdentity(actor=STAFF, method=actions.IdentityMethod.KNOWN_PROVIDER)
+    )
+    state = await h.wait_status(handle, Status.READY_TO_RELEASE, Status.AWAITING_PAYMENT)
+    if state.fee_due_cents:  # third-party fees, when a site's schedule charges them
+        await handle.execute_update(
+            W.record_payment,
+            actions.RecordPayment(actor=STAFF, amount_cents=state.fee_due_cents, reference="C1"),
+        )
+        await h.wait_status(handle, Status.READY_TO_RELEASE)
+    return handle, state.tracking_number
+
+
+async def test_revocation_letter_lists_stopped_and_already_released_apart(
+    h: Harness, registered_env: WorkflowEnvironment
+) -> None:
+    released, released_tracking = await _ready_third_party(h, registered_env)
+    await released.execute_update(W.complete, actions.Complete(actor=STAFF))
+    assert (await released.result()).status == "completed"
+    pending, pending_tracking = await _ready_third_party(h, registered_env)
+
+    at = (await now(registered_env)).isoformat()
+    rev = await h.start_case(
+        factories.revocation([released_tracking, pending_tracking], received_at=at)
+    )
+    outcome = (await rev.result())["outcome"]
+    assert outcome["released_before"] == [released_tracking]
+    assert outcome["stopped"] == [pending_tracking]
+    assert (await pending.result()).status == "cancelled"
+
+    [letter] = [o for o in h.outbound(outcome_id(rev)) if o.kind == "revocation_confirmed"]
+    text = pdf_text(letter.path)
+    stopped_at = text.index("These requests were stopped:")
+    released_at = text.index("had already been released before your revocation")
+    assert stopped_at < text.index(pending_tracking) < released_at
+    assert text.index(released_tracking) > released_at  # never listed as stopped
+    assert text.count(released_tracking) == 1
+
+
+def outcome_id(handle: Any) -> str:
+    return str(handle.id).removeprefix("roi-")
