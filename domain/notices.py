@@ -88,6 +88,9 @@ class Notice(BaseModel):
     amendment_denial_basis: str = ""  # an AmendmentDenialBasis value
     notified_names: list[str] = Field(default_factory=list)
     revoked_references: list[str] = Field(default_factory=list)
+    #: revocation_confirmed: requests under the authorization already released before the
+    #: revocation arrived (done in reliance; they stand), never listed as stopped
+    released_references: list[str] = Field(default_factory=list)
     proxy_name: str = ""
     access_expires_on: date | None = None
     answer_text: str = ""
