@@ -19,7 +19,13 @@ from sqlmodel import Session, col
 from temporalio.client import Client
 
 from domain.authorization import Authorization, SignerRole, validate_authorization
-from domain.calendar import business_days_between, local_date, local_datetime
+from domain.calendar import (
+    business_day_on_or_before,
+    business_days_between,
+    due_on_holiday,
+    local_date,
+    local_datetime,
+)
 from domain.errors import FieldIssue
 from domain.kinds.case import CaseState
 from domain.release_basis import release_basis_issues
@@ -227,6 +233,7 @@ class Clocks:
     at_risk: bool
     legal_risk: bool
     reading: ClockReading  # open with days left, parked (clock met) or closed (in time or late)
+    holiday_finish_by: date | None = None  # legal due date on a site holiday: finish by this
 
 
 def clocks_for(row: RecordRequest, now: datetime) -> Clocks:
@@ -263,6 +270,11 @@ def clocks_for(row: RecordRequest, now: datetime) -> Clocks:
         at_risk=row.at_risk or bool(working and row.target_due_at and row.target_due_at < now),
         legal_risk=row.legal_risk and working,
         reading=reading,
+        holiday_finish_by=(
+            business_day_on_or_before(site, row.due_date)
+            if working and due_on_holiday(site, row.due_date)
+            else None
+        ),
     )
 
 

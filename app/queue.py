@@ -20,8 +20,9 @@ from app.accounts import Account
 from app.audit import audit
 from app.models import ACTIONABLE_STATUSES, BoardSummary, StaffUser
 from app.roles import teams_of
+from domain.calendar import due_on_holiday
 from domain.standing import CLOCK_SATISFIED_STATUSES
-from domain.types import TERMINAL_STATUSES, WAITING_ON_REQUESTER, Status
+from domain.types import TERMINAL_STATUSES, WAITING_ON_REQUESTER, Site, Status
 from store.models import RecordRequest as R
 from store.tables import table_of
 
@@ -87,6 +88,11 @@ class QueueRow:
     assignee: str | None
     assignee_name: str | None
     claimed_at: datetime | None
+
+    @property
+    def due_on_holiday(self) -> bool:
+        """The legal due date is one of the site's holidays (flagged to staff)."""
+        return due_on_holiday(Site(self.site), self.due_date)
 
     @property
     def parked(self) -> bool:

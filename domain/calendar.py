@@ -64,6 +64,21 @@ def is_business_day(site: Site, day: date) -> bool:
     return day.weekday() < 5 and not is_holiday(site, day)
 
 
+def business_day_on_or_before(site: Site, day: date) -> date:
+    """`day` if the site's office is open that day, else the business day before it: a date
+    promised to a requester ("expected by") is never a weekend or a holiday, nor later."""
+    current = day
+    while not is_business_day(site, current):
+        current -= timedelta(days=1)
+    return current
+
+
+def due_on_holiday(site: Site, due: date) -> bool:
+    """A legal due date on one of the site's holidays (the office is closed that day): staff
+    are told, so the work is done by the business day before."""
+    return is_holiday(site, due)
+
+
 def add_business_days(site: Site, start: date, days: int) -> date:
     """The date `days` business days after (or before, if negative) `start`."""
     step = 1 if days >= 0 else -1

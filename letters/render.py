@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from reportlab.pdfgen.canvas import Canvas
 
+from domain.calendar import business_day_on_or_before
 from domain.contacts import TeamContact, notice_team, team_contact
 from domain.denial import DENIAL_GROUNDS
 from domain.fees import FeeLine
@@ -213,6 +214,12 @@ def _context(
             AmendmentDenialBasis(notice.amendment_denial_basis)
         ]
     context["rejection_key"] = _REJECTED_BY_REASON.get(notice.rejection_reason)
+    # the date promised to the requester falls on a day the site's office is open
+    context["expected_by"] = (
+        business_day_on_or_before(notice.site, notice.expected_date)
+        if notice.expected_date
+        else None
+    )
     context["entries"] = [
         {**entry, "date": fmt.date(date.fromisoformat(entry["date"]))}
         for entry in notice.accounting_entries
