@@ -30,6 +30,15 @@ EVERYONE = frozenset(ROLES)
 ROI_WORKERS = frozenset({"specialist", "supervisor"})  # the Minnesota ROI request's people
 QUEUE_USERS = frozenset({"specialist", "specialist_az", "supervisor", "amendment", "integrity"})
 
+DISCLOSURE = {  # one made outside the engine (tests/web/test_web_steps.py)
+    "disclosed_at": "2025-01-06T10:00",
+    "recipient_name": "County Public Health Department",
+    "description": "Immunization record",
+    "purpose": "Required report",
+    "category": "public_health",
+    "method": "us_mail",
+}
+
 # (method, path template, form data, who may) -- {roi}, {amend}, {integ}: requests by team
 MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ("GET", "/", None, EVERYONE),
@@ -60,6 +69,8 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ("GET", "/requests/{roi}/documents/{doc}", None, ROI_WORKERS),
     ("GET", "/requests/{roi}/packet", None, ROI_WORKERS),
     ("GET", "/requests/{roi}/packet.pdf", None, ROI_WORKERS),
+    ("GET", "/requests/{roi}/disclosures", None, ROI_WORKERS),
+    ("POST", "/requests/{roi}/disclosures", DISCLOSURE, ROI_WORKERS),
     ("GET", "/intake/review", None, QUEUE_USERS),
     ("GET", "/intake/review/{kept}", None, ROI_WORKERS),
     ("POST", "/intake/review/{kept}", {"submission": "{kept_body}"}, ROI_WORKERS),

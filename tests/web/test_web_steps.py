@@ -1,0 +1,114 @@
+"""Issue 15, "every step from the web app": steps that had only a CLI before. Recording a
+disclosure made outside the engine, a site's batch previewed and run, intake API tokens, and
+clearing an account's sign-in delay."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlmodel import col
+
+from domain.patients import patient_key
+from store.db import session_scope
+from store.models import Disclosure, RequestEvent
+from tests.web.conftest import Staff
+from tests.web.helpers import csrf, insert_request, sign_in
+
+
+def _disclosure_form(**overrides: str) -> dict[str, str]:
+    when = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    form = {
+        "disclosed_at": when,
+        "recipient_name": "County Public Health Department",
+        "recipient_address": "1 Main St, Saint Paul MN",
+        "description": "Immunization record",
+        "purpose": "Required report",
+        "category": "public_health",
+        "method": "us_mail",
+    }
+    form.update(overrides)
+    return form
+
+
+async def test_a_disclosure_made_outside_the_engine_is_recorded_from_the_web(
+    web_app: FastAPI, staff: Staff, web_db: str
+) -> None:
+    key = patient_key("Synthetic", "Testpatient", datetime(1984, 3, 9).date())
+    rid = insert_request(web_db, site="minnesota", patient_key=key)
+    c = await sign_in(web_app, staff.names["specialist"])
+    token = await csrf(c)
+    page = await c.get(f"/requests/{rid}/disclosures")
+    assert page.status_code == 200
+    assert 'id="form-disclosure"' in page.text
+
+    # every field's refusal next to it, in plain words
+    future = (datetime.now(UTC) + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    bad = _disclosure_form(disclosed_at=future, recipient_name="", category="")
+    refused = await c.post(f"/requests/{rid}/disclosures", data={**bad, "csrf_token": token})
+    assert refused.status_code == 422
+    html = refused.text
+    assert re.search(r'data-field="recipient_name">This is required\.<', html)
+    assert re.search(r'data-field="category">This is required\.<', html)
+    assert 'data-field="disclosed_at"' not in html  # the model stops before the date rule
+    late = _disclosure_form(disclosed_at=future)
+    refused = await c.post(f"/requests/{rid}/disclosures", data={**late, "csrf_token": token})
+    assert refused.status_code == 422
+    assert re.search(
+        r'data-field="disclosed_at">The disclosure date cannot be in the future\.<', refused.text
+    )
+    odd = _disclosure_form(disclosed_at="yesterday", category="gossip")
+    refused = await c.post(f"/requests/{rid}/disclosures", data={**odd, "csrf_token": token})
+    assert refused.status_code == 422
+    assert "Use a date and time with its time zone" in refused.text
+    assert "Choose one of the listed options." in refused.text
+    assert "Input should be" not in refused.text  # never a validator's own words
+
+    done = await c.post(
+        f"/requests/{rid}/disclosures", data={**_disclosure_form(), "csrf_token": token}
+    )
+    assert done.status_code == 303
+    with session_scope(web_db) as session:
+        rows = list(
+            session.execute(select(Disclosure).where(col(Disclosure.request_id) == rid)).scalars()
+        )
+        events = list(
+            session.execute(
+                select(RequestEvent).where(
+                    col(RequestEvent.request_id) == rid,
+                    col(RequestEvent.action) == "disclosure.recorded",
+                )
+            ).scalars()
+        )
+    assert len(rows) == 1
+    assert rows[0].source == "staff" and rows[0].patient_key == key  # in the accounting
+    assert rows[0].category == "public_health"
+    assert rows[0].disclosed_by == staff.ids["specialist"]
+    assert rows[0].disclosed_at.tzinfo is not None
+    assert len(events) == 1 and events[0].actor == staff.ids["specialist"]
+    assert events[0].detail == {
+        "disclosure": rows[0].disclosure_key,
+        "category": "public_health",
+        "method": "us_mail",
+    }
+    listed = await c.get(f"/requests/{rid}/disclosures")
+    assert "County Public Health Department" in listed.text
+    assert rows[0].disclosure_key in listed.text
+    await c.aclose()
+
+    # another site's specialist, and another team, are refused (403) and nothing is recorded
+    for who in ("specialist_az", "amendment", "admin"):
+        other = await sign_in(web_app, staff.names[who])
+        token = await csrf(other)
+        response = await other.post(
+            f"/requests/{rid}/disclosures", data={**_disclosure_form(), "csrf_token": token}
+        )
+        assert response.status_code == 403, who
+        await other.aclose()
+    with session_scope(web_db) as session:
+        count = len(
+            list(session.execute(select(Disclosure).where(col(Disclosure.request_id) == rid)))
+        )
+    assert count == 1
