@@ -161,6 +161,103 @@ class CombinedDocument(StrEnum):
     TREATMENT_CONSENT = "treatment_consent"  # or any other non-authorization document
 
 
+class Part2Consent(BaseModel):
+    """A written consent to disclose substance-use-disorder program records (42 CFR 2.31), as
+    staff read it off the form: each element a field of its own, never a word in a description.
+    """
+
+    #: the patient's name (2.31(a)(1))
+    patient_name: str | None = Field(default=None, max_length=300)
+    #: the specific name or general designation of the program or person permitted to disclose
+    disclosing_party: str | None = Field(default=None, max_length=300)
+    #: the name of each recipient, or a general designation of them (2.31(a)(4))
+    recipient: str | None = Field(default=None, max_length=300)
+    #: how much and what kind of information, including an explicit description of the
+    #: substance use disorder information (2.31(a)(3))
+    information_description: str | None = Field(default=None, max_length=2000)
+    #: the purpose of the disclosure (2.31(a)(5))
+    purpose: str | None = Field(default=None, max_length=1000)
+    #: the statement of the right to revoke the consent in writing and how to do so (2.31(a)(6))
+    statement_right_to_revoke: bool = False
+    #: the date, event or condition on which the consent expires (2.31(a)(7))
+    expiration_date: date | None = None
+    expiration_event: str | None = Field(default=None, max_length=500)
+    #: the signature of the patient or their representative, and the date signed (2.31(a)(8), (9))
+    signed: bool = False
+    signature_date: date | None = None
+
+
+def part2_consent_issues(
+    consent: Part2Consent, as_of: date, field: str = "authorization.part2_consent"
+) -> list[FieldIssue]:
+    """Every element of 42 CFR 2.31 the consent lacks, and its expiry on `as_of` (empty: the
+    consent may be relied on for substance-use-disorder records)."""
+    found: list[FieldIssue] = []
+    for name, code, message in (
+        ("patient_name", "part2_patient_name_missing", "The Part 2 consent must name the patient."),
+        (
+            "disclosing_party",
+            "part2_discloser_missing",
+            "The Part 2 consent must name who may disclose the substance use disorder records "
+            "(a specific name or a general designation).",
+        ),
+        (
+            "recipient",
+            "part2_recipient_missing",
+            "The Part 2 consent must name who receives the records (a name or a general "
+            "designation).",
+        ),
+        (
+            "information_description",
+            "part2_information_missing",
+            "The Part 2 consent must say how much and what kind of substance use disorder "
+            "information may be disclosed.",
+        ),
+        ("purpose", "part2_purpose_missing", "The Part 2 consent must state the purpose."),
+    ):
+        if _blank(getattr(consent, name)):
+            found.append(issue(f"{field}.{name}", code, message))
+    if not consent.statement_right_to_revoke:
+        found.append(
+            issue(
+                f"{field}.statement_right_to_revoke",
+                "part2_revocation_missing",
+                "The Part 2 consent must state the right to revoke it and how to do so.",
+            )
+        )
+    if consent.expiration_date is None and _blank(consent.expiration_event):
+        found.append(
+            issue(
+                f"{field}.expiration_date",
+                "part2_expiration_missing",
+                "The Part 2 consent must give an expiration date, event or condition.",
+            )
+        )
+    elif consent.expiration_date is not None and consent.expiration_date < as_of:
+        found.append(
+            issue(
+                f"{field}.expiration_date",
+                "part2_expired",
+                "The Part 2 consent has expired; a new signed consent is needed.",
+            )
+        )
+    if not consent.signed:
+        found.append(
+            issue(
+                f"{field}.signed", "part2_signature_missing", "The Part 2 consent must be signed."
+            )
+        )
+    if consent.signature_date is None:
+        found.append(
+            issue(
+                f"{field}.signature_date",
+                "part2_signature_date_missing",
+                "The Part 2 consent's signature must be dated.",
+            )
+        )
+    return found
+
+
 class Authorization(BaseModel):
     """What staff read off a signed third-party authorization form."""
 
@@ -184,6 +281,9 @@ class Authorization(BaseModel):
     known_false_information: bool = False
     covers_psychotherapy_notes: bool = False
     combined_with: list[CombinedDocument] = Field(default_factory=list, max_length=10)
+    #: the 42 CFR Part 2 consent on (or with) the form, when it covers substance-use-disorder
+    #: program records: without a complete one such records never go (domain.release_safety)
+    part2_consent: Part2Consent | None = None
 
 
 def _blank(value: str | None) -> bool:
@@ -396,6 +496,11 @@ def validate_authorization(auth: Authorization | None, as_of: date) -> list[Fiel
                 "Party is needed for this request.",
             )
         ]
+    part2 = part2_consent_issues(auth.part2_consent, as_of) if auth.part2_consent else []
     return (
-        _core_elements(auth) + _signature(auth, as_of) + _statements(auth) + _defects(auth, as_of)
+        _core_elements(auth)
+        + _signature(auth, as_of)
+        + _statements(auth)
+        + _defects(auth, as_of)
+        + part2
     )

@@ -107,3 +107,5 @@ class Notice(BaseModel):
     team: str = ""
     carrier_tracking_number: str = ""
     payments: list[PaymentReceipt] = Field(default_factory=list)
+    #: packing slip: the statement 42 CFR 2.32 requires with a Part 2 disclosure (empty: none)
+    part2_statement: str = ""

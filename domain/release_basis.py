@@ -10,6 +10,8 @@ released only to the personal representative (executor or administrator) while p
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 from domain.authorization import SignerRole, validate_authorization
@@ -79,6 +81,30 @@ def representative_issues(sub: RecordRequestSubmission, today: date) -> list[Fie
     return []
 
 
+def _words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", folded).split()
+
+
+def part2_patient_issues(sub: RecordRequestSubmission) -> list[FieldIssue]:
+    """A Part 2 consent names this request's patient (42 CFR 2.31(a)(1)): first and last name."""
+    auth = sub.authorization
+    consent = auth.part2_consent if auth is not None else None
+    if consent is None or not consent.patient_name or not consent.patient_name.strip():
+        return []  # a missing name is said by domain.authorization.part2_consent_issues
+    named = set(_words(consent.patient_name))
+    wanted = _words(sub.patient.first_name) + _words(sub.patient.last_name)
+    if wanted and all(w in named for w in wanted):
+        return []
+    return [
+        issue(
+            "authorization.part2_consent.patient_name",
+            "part2_patient_name_mismatch",
+            "The Part 2 consent names a different patient from the request.",
+        )
+    ]
+
+
 def _legal_issues(sub: RecordRequestSubmission, today: date) -> list[FieldIssue]:
     doc = sub.legal_document
     if doc is None:
@@ -96,7 +122,11 @@ def _legal_issues(sub: RecordRequestSubmission, today: date) -> list[FieldIssue]
         return []
     # a subpoena: a valid authorization, or satisfactory assurances
     if sub.authorization is not None:
-        return validate_authorization(sub.authorization, today) + representative_issues(sub, today)
+        return (
+            validate_authorization(sub.authorization, today)
+            + representative_issues(sub, today)
+            + part2_patient_issues(sub)
+        )
     if doc.assurance_patient_notified or doc.assurance_protective_order:
         return []
     return [
@@ -141,5 +171,8 @@ def release_basis_issues(
     if sub.kind == RequestKind.CONTINUITY_OF_CARE and sub.site not in TREATMENT_NEEDS_CONSENT:
         return found
     return (
-        found + validate_authorization(sub.authorization, today) + representative_issues(sub, today)
+        found
+        + validate_authorization(sub.authorization, today)
+        + representative_issues(sub, today)
+        + part2_patient_issues(sub)
     )

@@ -18,7 +18,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from domain.release_basis import release_time_issues
+from domain.authorization import part2_consent_issues
+from domain.release_basis import part2_patient_issues, release_time_issues
 from domain.request import RecordRequestSubmission
 from domain.types import DeliveryMethod, RequestKind, Site
 
@@ -34,13 +35,29 @@ class SensitiveCategory(StrEnum):
 
 
 #: Words an authorization uses when it names a category (checked on its description).
+#: Substance-use-disorder records are never named by words: only by a complete 42 CFR Part 2
+#: consent (Authorization.part2_consent, see `named_categories`).
 _NAMED_BY = {
     SensitiveCategory.PSYCHOTHERAPY_NOTES: ("psychotherapy",),
-    SensitiveCategory.SUBSTANCE_USE: ("substance", "alcohol", "drug", "part 2", "sud"),
     SensitiveCategory.HIV: ("hiv", "aids"),
     SensitiveCategory.GENETIC: ("genetic", "genomic"),
     SensitiveCategory.MENTAL_HEALTH: ("mental health", "behavioral health", "psychiatric"),
 }
+
+
+#: The written statement that must accompany each disclosure made with the patient's Part 2
+#: consent: 42 CFR 2.32(a)(1), word for word (85 FR 43037, July 15, 2020). One constant, so a
+#: compliance officer who adopts another statement of 2.32(a) changes it here only.
+PART2_NOTICE = (
+    "This record which has been disclosed to you is protected by federal confidentiality rules "
+    "(42 CFR part 2). The federal rules prohibit you from making any further disclosure of this "
+    "record unless further disclosure is expressly permitted by the written consent of the "
+    "individual whose information is being disclosed in this record or, is otherwise permitted "
+    "by 42 CFR part 2. A general authorization for the release of medical or other information "
+    "is NOT sufficient for this purpose (see \u00a72.31). The federal rules restrict any use of "
+    "the information to investigate or prosecute with regard to a crime any patient with a "
+    "substance use disorder, except as provided at \u00a7\u00a72.12(c)(5) and 2.65."
+)
 
 
 class DocumentFacts(BaseModel):
@@ -84,6 +101,11 @@ class ReleaseDecision(BaseModel):
     sensitive: list[SensitiveCategory] = Field(default_factory=list)  # in the released set
 
     @property
+    def part2(self) -> bool:
+        """42 CFR Part 2 records are released: the 2.32 notice goes with them."""
+        return SensitiveCategory.SUBSTANCE_USE in self.sensitive
+
+    @property
     def may_release(self) -> bool:
         """Nothing blocks and something is in scope."""
         return not self.blocking and bool(self.released)
@@ -97,9 +119,21 @@ def _norm(text: str | None) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
 
 
-def named_categories(sub: RecordRequestSubmission) -> set[SensitiveCategory]:
-    """Sensitive categories the request's authorization (or record types) names explicitly."""
+def part2_consent_holds(sub: RecordRequestSubmission, today: date) -> bool:
+    """The authorization carries a 42 CFR 2.31 consent, complete, for this patient and unexpired
+    on `today`: substance-use-disorder program records may go (after a specialist's review)."""
+    auth = sub.authorization
+    if auth is None or auth.part2_consent is None:
+        return False
+    return not part2_consent_issues(auth.part2_consent, today) and not part2_patient_issues(sub)
+
+
+def named_categories(sub: RecordRequestSubmission, today: date) -> set[SensitiveCategory]:
+    """Sensitive categories the request's authorization (or record types) names explicitly;
+    substance-use-disorder records only by a Part 2 consent that holds on `today`."""
     named: set[SensitiveCategory] = set()
+    if part2_consent_holds(sub, today):
+        named.add(SensitiveCategory.SUBSTANCE_USE)
     auth = sub.authorization
     text = _norm(auth.information_description if auth else "")
     wanted = {_norm(t) for t in sub.records.record_types}
@@ -216,7 +250,7 @@ def decide_release(
     for problem in release_time_issues(sub, today, deceased_on):
         if problem.code != "expired":  # said above, under its release-time code
             decision.blocking.append(SafetyIssue(code=problem.code, message=problem.message))
-    named = named_categories(sub)
+    named = named_categories(sub, today)
     sensitive: set[SensitiveCategory] = set()
     for doc in docs:
         if not same_patient(sub, doc):

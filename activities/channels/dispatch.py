@@ -31,7 +31,12 @@ from activities.sources.base import RecordSource
 from domain.calendar import local_date
 from domain.effects import Delivery, DeliveryReceipt
 from domain.fees import quote_fee
-from domain.release_safety import QualityPolicy, SafetyIssue, quality_check_required
+from domain.release_safety import (
+    PART2_NOTICE,
+    QualityPolicy,
+    SafetyIssue,
+    quality_check_required,
+)
 from domain.sites import site_profile
 from domain.types import DeliveryMethod, Site
 from store import cases
@@ -189,7 +194,8 @@ class Channels:
         )
         url = f"{self.base_url}/download/{self.signer.token(link.id)}"
         if link.sent_at is None:
-            where = self.mailer.send(self.link_email(delivery, url, link.expires_at), delivery.key)
+            message = self.link_email(delivery, url, link.expires_at, part2=packet.decision.part2)
+            where = self.mailer.send(message, delivery.key)
             persist_after_send(
                 lambda: links.mark_sent(self.database_url, link.id, datetime.now(UTC))
             )
@@ -202,8 +208,11 @@ class Channels:
             detail={"link_id": link.id, "documents": len(packet.documents)},
         )
 
-    def link_email(self, delivery: Delivery, url: str, expires_at: datetime) -> EmailMessage:
-        """The email: a link and how long it works; never the records themselves."""
+    def link_email(
+        self, delivery: Delivery, url: str, expires_at: datetime, *, part2: bool = False
+    ) -> EmailMessage:
+        """The email: a link and how long it works; never the records themselves. With 42 CFR
+        Part 2 records, the notice of 42 CFR 2.32 (also the first page of the download)."""
         message = EmailMessage()
         message["To"] = delivery.email or ""
         message["From"] = self.mailer.sender
@@ -216,6 +225,7 @@ class Channels:
             f"The link is for you alone and works until {expires_at.date().isoformat()}. "
             "The records are not attached to this email. If you did not ask for them, do not "
             "open the link and call the Release of Information office.\n"
+            + (f"\nNotice required by 42 CFR 2.32:\n{PART2_NOTICE}\n" if part2 else "")
         )
         return message
 

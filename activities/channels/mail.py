@@ -19,6 +19,7 @@ from reportlab.pdfgen import canvas
 from activities.channels.packet import Packet
 from domain.effects import Delivery
 from domain.notices import Notice, NoticeKind
+from domain.release_safety import PART2_NOTICE
 from letters import render_notice
 
 
@@ -38,6 +39,8 @@ def cover_letter(delivery: Delivery, packet: Packet, today: date) -> bytes:
         patient_date_of_birth=sub.patient.date_of_birth,
         released_items=[d.facts.title or d.facts.record_type for d in packet.documents],
         delivery_method=delivery.method,
+        # 42 CFR 2.32: a Part 2 disclosure carries the notice, in the letter and as a page
+        part2_statement=PART2_NOTICE if packet.decision.part2 else "",
     )
     return render_notice(notice)
 

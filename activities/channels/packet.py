@@ -13,12 +13,19 @@ from datetime import date
 
 import pikepdf
 from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 from temporalio.exceptions import ApplicationError
 
 from activities.sources.base import RecordDocument, RecordSource, query_for
 from domain.effects import Delivery
-from domain.release_safety import DocumentFacts, OutgoingFacts, ReleaseDecision, decide_release
+from domain.release_safety import (
+    PART2_NOTICE,
+    DocumentFacts,
+    OutgoingFacts,
+    ReleaseDecision,
+    decide_release,
+)
 
 
 @dataclass
@@ -85,7 +92,43 @@ def gather(
     documents = [d for d in found if d.facts.document_id in keep]
     if delivery.amendments:
         documents.append(amendment_statements(delivery, documents[0].facts))
+    if decision.part2:  # 42 CFR 2.32: the notice goes with every Part 2 disclosure, first
+        documents.insert(0, part2_notice_page(delivery, documents[0].facts))
     return Packet(documents=documents, decision=decision)
+
+
+#: The notice page's document id (not a record: the statement 42 CFR 2.32 requires).
+PART2_NOTICE_ID = "part2-notice"
+
+
+def part2_notice_page(delivery: Delivery, patient: DocumentFacts) -> RecordDocument:
+    """The page on top of the records when 42 CFR Part 2 records are among them: the
+    regulation's statement against redisclosure, word for word (domain.release_safety)."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=LETTER, invariant=1)
+    y = 740
+    pdf.setFont("Helvetica-Bold", 13)
+    pdf.drawString(54, y, "NOTICE OF PROHIBITION ON REDISCLOSURE (42 CFR 2.32)")
+    y -= 18
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(54, y, f"Request {delivery.tracking_number}")
+    y -= 26
+    pdf.setFont("Helvetica", 11)
+    for line in simpleSplit(PART2_NOTICE, "Helvetica", 11, LETTER[0] - 108):
+        pdf.drawString(54, y, line)
+        y -= 15
+    pdf.showPage()
+    pdf.save()
+    facts = patient.model_copy(
+        update={
+            "document_id": PART2_NOTICE_ID,
+            "record_type": "notice",
+            "title": "Notice: 42 CFR Part 2 (42 CFR 2.32)",
+            "categories": [],
+            "pages": 1,
+        }
+    )
+    return RecordDocument(facts=facts, content=buffer.getvalue())
 
 
 def amendment_statements(delivery: Delivery, patient: DocumentFacts) -> RecordDocument:
