@@ -38,6 +38,7 @@ from app.context import (
 from app.render import render
 from app.routes import (
     admin,
+    batch,
     board,
     codec,
     disclosures,
@@ -331,6 +332,7 @@ def create_app(
         disclosures,
         review,
         board,
+        batch,
         admin,
         status,
         intake,

@@ -49,6 +49,7 @@ class Action(StrEnum):
     ACCOUNT_PASSWORD = "account.password_change"
     TOKEN_CREATE = "token.create"
     TOKEN_REVOKE = "token.revoke"
+    BATCH_RUN = "batch.run"  # a supervisor started a site's batch by hand (detail: site, batch)
 
 
 def client_of(request: Request) -> str:

@@ -23,18 +23,18 @@ from sqlmodel import col
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.channels import links
-from activities.channels.batch import queued_items
 from activities.channels.schedule import start_batch_now
 from app.cli_actor import ActorRefused, acting_account, authorize_on_request
 from app.roles import Can
-from domain.batch import BATCH_METHODS, BatchResult, next_run, parse_batch_time
+from domain.batch import BATCH_METHODS, BatchResult
 from domain.release_safety import QualityCheck, SensitiveReview
 from domain.types import Site
 from runtime.postgres import resolve_database_url
 from runtime.settings import get_settings
+from services import batch as batch_service
 from services.temporal import connect
 from store.db import session_scope
-from store.models import BatchRun, RecordRequest
+from store.models import BatchRun
 
 batch_app = typer.Typer(
     help="The daily mail, CD and FedEx batch of each site.", no_args_is_help=True
@@ -64,31 +64,17 @@ async def _client() -> Client:
 def preview(site: SiteOpt = None) -> None:
     """What the next run of each site would send (references only)."""
     settings = get_settings()
-    at = parse_batch_time(settings.batch_time)
-    with session_scope(_db()) as session:
-        for s in site or list(Site):
-            items = queued_items(session, s.value)
-            tracking = dict(
-                session.execute(
-                    select(col(RecordRequest.id), col(RecordRequest.tracking_number)).where(
-                        col(RecordRequest.id).in_([i.request_id for i in items])
-                    )
-                ).all()
-            )
-            when = next_run(s, datetime.now(UTC), at)
-            table = Table(title=f"{s.value}: next run {when:%a %b %d %H:%M %Z}")
-            table.add_column("tracking number")
-            table.add_column("method")
-            table.add_column("queued at (UTC)")
-            for item in items:
-                table.add_row(
-                    tracking.get(item.request_id, item.request_id),
-                    item.method,
-                    f"{item.queued_at:%Y-%m-%d %H:%M}",
-                )
-            if not items:
-                table.add_row("—", "nothing queued", "")
-            console.print(table)
+    sites = site or list(Site)
+    for found in batch_service.preview(_db(), sites, datetime.now(UTC), settings.batch_time):
+        table = Table(title=f"{found.site.value}: next run {found.next_run:%a %b %d %H:%M %Z}")
+        table.add_column("tracking number")
+        table.add_column("method")
+        table.add_column("queued at (UTC)")
+        for item in found.items:
+            table.add_row(item.tracking_number, item.method, f"{item.queued_at:%Y-%m-%d %H:%M}")
+        if not found.items:
+            table.add_row("—", "nothing queued", "")
+        console.print(table)
 
 
 @batch_app.command()

@@ -6,6 +6,7 @@ test-artifacts/web/."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,4 +68,29 @@ async def test_a_disclosure_made_outside_the_engine_from_the_request_page(
     page = await _page(browser, base_url, staff.names["supervisor"])
     await page.goto(f"{base_url}/requests/{rid}/audit")
     assert await page.locator("#audit-table").get_by_text("disclosure.recorded").count() == 1
+    await page.context.close()
+
+
+async def test_a_supervisor_previews_and_runs_a_sites_batch(
+    browser: Any, base_url: str, web_worker: Harness, staff: Staff
+) -> None:
+    page = await _page(browser, base_url, staff.names["supervisor"])
+    await page.goto(f"{base_url}/board")
+    await page.click("#batch-wisconsin")
+    await page.wait_for_url(re.compile(r"/board/batch/wisconsin$"))
+    assert await page.locator("#next-run").is_visible()
+    await page.screenshot(path=str(ARTIFACTS / "batch-preview.png"), full_page=True)
+    await page.click("#form-batch-run button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+    flash = await page.locator(".flash").inner_text()
+    found = re.search(r"Batch run (roi-batch-wisconsin-manual-\S+) started", flash)
+    assert found, flash
+    row = page.locator(f'#batch-history tr[data-batch="{found.group(1)}"]')
+    for _ in range(100):  # the run's result, once it has one
+        if await row.get_attribute("data-status") not in (None, "running"):
+            break
+        await asyncio.sleep(0.1)
+        await page.reload()
+    assert await row.get_attribute("data-status") == "finished"
+    await page.screenshot(path=str(ARTIFACTS / "batch-run.png"), full_page=True)
     await page.context.close()

@@ -75,6 +75,8 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ("GET", "/intake/review/{kept}", None, ROI_WORKERS),
     ("POST", "/intake/review/{kept}", {"submission": "{kept_body}"}, ROI_WORKERS),
     ("GET", "/board", None, frozenset({"supervisor"})),
+    ("GET", "/board/batch/wisconsin", None, frozenset({"supervisor"})),
+    ("POST", "/board/batch/wisconsin/run", {}, frozenset({"supervisor"})),
     ("GET", "/admin/users", None, frozenset({"admin"})),
     (
         "POST",

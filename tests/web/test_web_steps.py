@@ -4,18 +4,23 @@ clearing an account's sign-in delay."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 
+from app.accounts import create_user
 from domain.patients import patient_key
+from domain.types import Site
+from runtime.settings import get_settings
+from services import batch as batch_service
 from store.db import session_scope
-from store.models import Disclosure, RequestEvent
+from store.models import BatchItem, BatchRun, Disclosure, RecordRequest, RequestEvent, SecurityEvent
 from tests.web.conftest import Staff
-from tests.web.helpers import csrf, insert_request, sign_in
+from tests.web.helpers import PASSWORD, csrf, insert_request, sign_in
 
 
 def _disclosure_form(**overrides: str) -> dict[str, str]:
@@ -112,3 +117,89 @@ async def test_a_disclosure_made_outside_the_engine_is_recorded_from_the_web(
             list(session.execute(select(Disclosure).where(col(Disclosure.request_id) == rid)))
         )
     assert count == 1
+
+
+# ---- a site's batch ---------------------------------------------------------------------
+
+
+async def _until_finished(web_db: str, batch_id: str) -> BatchRun:
+    for _ in range(400):
+        with session_scope(web_db) as session:
+            run = session.get(BatchRun, batch_id)
+            if run is not None and run.status != "running":
+                session.expunge(run)
+                return run
+        await asyncio.sleep(0.05)
+    raise AssertionError("the batch run never finished")
+
+
+async def test_a_supervisor_previews_and_runs_a_sites_batch_from_the_web(
+    web_app: FastAPI, staff: Staff, web_db: str
+) -> None:
+    rid = insert_request(web_db, site="wisconsin", delivery_method="us_mail")
+    queued_at = datetime.now(UTC) - timedelta(hours=2)
+    with session_scope(web_db) as session:
+        tracking = session.get(RecordRequest, rid).tracking_number  # type: ignore[union-attr]
+        session.add(
+            BatchItem(
+                delivery_key=f"{rid}-test-delivery",
+                request_id=rid,
+                workflow_id=f"roi-{rid}",
+                site="wisconsin",
+                method="us_mail",
+                delivery={},
+                queued_at=queued_at,
+            )
+        )
+    sup = await sign_in(web_app, staff.names["supervisor"])
+    token = await csrf(sup)
+    page = await sup.get("/board/batch/wisconsin")
+    assert page.status_code == 200
+    queue_table = re.search(r'id="batch-queue".*?</table>', page.text, re.S)
+    assert queue_table and tracking in queue_table.group(0)
+    assert queued_at.strftime("%Y-%m-%d %H:%M") in queue_table.group(0)
+    # the same data as `roi batch preview`
+    (found,) = batch_service.preview(
+        web_db, [Site.WISCONSIN], datetime.now(UTC), get_settings().batch_time
+    )
+    assert [i.tracking_number for i in found.items] == [tracking]
+    assert f"{found.next_run:%b %d %Y, %H:%M}" in page.text
+
+    # this request has no workflow to take the delivery: out of the queue before the run
+    with session_scope(web_db) as session:
+        session.execute(
+            update(BatchItem).where(col(BatchItem.request_id) == rid).values(status="held")
+        )
+    ran = await sup.post("/board/batch/wisconsin/run", data={"csrf_token": token})
+    assert ran.status_code == 303 and ran.headers["location"] == "/board/batch/wisconsin"
+    with session_scope(web_db) as session:
+        event = (
+            session.execute(
+                select(SecurityEvent)
+                .where(col(SecurityEvent.action) == "batch.run")
+                .order_by(col(SecurityEvent.id).desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert event is not None
+        batch_id = event.detail["batch"]
+        assert event.actor == staff.ids["supervisor"]
+        assert event.detail["site"] == "wisconsin"
+    assert batch_id.startswith("roi-batch-wisconsin-manual-")
+    run = await _until_finished(web_db, batch_id)
+    assert run.trigger == "manual" and run.status == "finished"
+    shown = (await sup.get("/board/batch/wisconsin")).text
+    assert f"Batch run {batch_id} started" in shown  # the flash
+    assert re.search(rf'data-batch="{batch_id}" data-status="finished"', shown)
+    await sup.aclose()
+
+    # a supervisor of another site, and a specialist, are refused
+    create_user(web_db, "web.sup.az", PASSWORD, "supervisor", ["arizona"])
+    for name in ("web.sup.az", staff.names["specialist"]):
+        other = await sign_in(web_app, name)
+        token = await csrf(other)
+        assert (await other.get("/board/batch/wisconsin")).status_code == 403
+        response = await other.post("/board/batch/wisconsin/run", data={"csrf_token": token})
+        assert response.status_code == 403
+        await other.aclose()
