@@ -305,6 +305,10 @@ def submission(kind: str) -> dict[str, Any]:
     return factories.imaging_fedex(received_at=now, site=site)
 
 
+#: Kinds of the mix that pay before release (the quote is paid as staff record it).
+FEE_BEARING = frozenset({"imaging_fedex", "third_party", "third_party_deficient"})
+
+
 def draw_mix(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     names, weights = zip(*MIX, strict=True)
@@ -389,6 +393,7 @@ async def run_ours(
 ) -> list[Timing]:
     """Every request of the mix through intake, staff Updates and release, to closure."""
     from domain import actions
+    from domain.state import RequestState
     from domain.types import Status
     from services import intake, staff
     from tests import factories
@@ -421,9 +426,13 @@ async def run_ours(
                 await screen.reach(rid, {Status.AWAITING_VERIFICATION})
             verify = actions.VerifyIdentity(actor=staff_id, method=actions.IdentityMethod.PHOTO_ID)
             await staff.perform(client, rid, verify)
-            if kind == "imaging_fedex":
+            if kind in FEE_BEARING:  # FedEx's $45; a law firm's copies on the site's schedule
                 await screen.reach(rid, {Status.AWAITING_PAYMENT})
-                pay = actions.RecordPayment(actor=staff_id, amount_cents=4500, reference="PAY")
+                quoted = await staff.any_state(client, rid)
+                assert isinstance(quoted, RequestState) and quoted.fee_due_cents
+                pay = actions.RecordPayment(
+                    actor=staff_id, amount_cents=quoted.fee_due_cents, reference="PAY"
+                )
                 await staff.perform(client, rid, pay)
                 await screen.reach(rid, {Status.READY_TO_RELEASE})
             t.completing = time.perf_counter()

@@ -19,6 +19,8 @@ def requester_address(sub: RecordRequestSubmission) -> list[str]:
 def compose_notice(state: RequestState, kind: NoticeKind, issued_on: date, **extra: Any) -> Notice:
     """A notice to the requester about this request."""
     sub = state.submission
+    if kind in (NoticeKind.FEE_QUOTE, NoticeKind.INVOICE) and state.fee.requester_type:
+        extra.setdefault("fee_requester_type", state.fee.requester_type)
     return Notice(
         kind=kind,
         language=sub.language,

@@ -59,11 +59,6 @@ class FeeSchedule:
         return row or self.third_party.get(Site(site), ThirdPartyFees())
 
 
-#: Whether new requests are quoted from the site's third-party schedule. Off until the other
-#: third-party flows (their tests, the web steps, the chaos workload) pay the quote they get;
-#: read by RecordRequestWorkflow at the start of a request, never mid-way.
-THIRD_PARTY_FEES_ACTIVE = False
-
 #: Before issue 15: no third-party fees at all (kept for workflows started before it).
 LEGACY_FEE_SCHEDULE = FeeSchedule()
 
@@ -90,12 +85,18 @@ class FeeLine(BaseModel):
     code: str
     description: str
     amount_cents: int
+    #: an itemized line: how many units (pages) at what rate (None: a flat line)
+    quantity: int | None = None
+    unit_cents: int | None = None
 
 
 class FeeQuote(BaseModel):
     """A fee quote; the total is what must be paid before release."""
 
     lines: list[FeeLine] = []
+    #: the requester type whose row of the site's third-party schedule priced this quote
+    #: (attorney, insurer...; None: no third-party fee applies)
+    requester_type: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form over @property
     @property
@@ -123,6 +124,7 @@ def quote_fee(
     third party pays what the site's schedule sets for its requester type (an electronic copy
     at the flat option when the schedule offers one, else per page, plus any search fee)."""
     lines: list[FeeLine] = []
+    priced_for: str | None = None
     if under_right_of_access:
         if schedule.own_records_cents:
             lines.append(
@@ -132,6 +134,8 @@ def quote_fee(
             )
     elif kind is None or RequestKind(kind) not in FEE_EXEMPT_KINDS:
         third = schedule.third_party_fees(site, requester)
+        if third != ThirdPartyFees():
+            priced_for = requester or ANY_REQUESTER
         electronic = delivery == DeliveryMethod.EMAIL_LINK
         if electronic and third.electronic_flat_cents is not None:
             lines.append(
@@ -162,8 +166,10 @@ def quote_fee(
             lines.append(
                 FeeLine(
                     code="third_party_pages",
-                    description=f"Copies, {pages} pages",
+                    description=f"Copies, {pages} pages × {format_usd(third.per_page_cents)}",
                     amount_cents=third.per_page_cents * pages,
+                    quantity=pages,
+                    unit_cents=third.per_page_cents,
                 )
             )
     if delivery == DeliveryMethod.FEDEX:
@@ -182,4 +188,4 @@ def quote_fee(
                 amount_cents=schedule.cd_by_mail_cents,
             )
         )
-    return FeeQuote(lines=lines)
+    return FeeQuote(lines=lines, requester_type=priced_for)

@@ -75,6 +75,9 @@ class Notice(BaseModel):
     deficiencies: list[FieldIssue] = Field(default_factory=list)
     fee_lines: list[FeeLine] = Field(default_factory=list)
     fee_total_cents: int = 0
+    #: the requester type the site's third-party schedule priced the quote for (attorney,
+    #: insurer...; empty: no third-party fee, the right of access's "never for search" applies)
+    fee_requester_type: str = ""
     original_due_date: date | None = None
     new_due_date: date | None = None
     extension_reason: str = ""

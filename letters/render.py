@@ -64,6 +64,10 @@ _FEE_CODES = frozenset(
         "accounting",
     }
 )
+#: requester types a third-party fee schedule row may be for ("*": any other third party)
+_REQUESTER_TYPES = frozenset(
+    {"attorney", "insurer", "employer", "provider", "family_or_friend", "other", "*"}
+)
 _ACCEPTED_BY_NAME = {name: doc.value for doc, name in adoption.ACCEPTED.items()}
 _REJECTED_BY_REASON = {
     **{reason: f"adoption.reason.{doc.value}" for doc, reason in adoption.REJECTED.items()},
@@ -112,12 +116,24 @@ class _Helpers:
     def fee_label(self, line: FeeLine) -> str:
         if line.code not in _FEE_CODES:
             raise LetterError(f"fee line code {line.code} has no wording")
+        if line.code == "third_party_pages" and line.quantity and line.unit_cents:
+            return self.t(
+                "fee.third_party_pages_rate",
+                pages=self.fmt.number(line.quantity),
+                rate=self.fmt.money(line.unit_cents),
+            )
         if line.code == "third_party_pages":
             pages = _DIGITS.search(line.description)
             return self.t(
                 "fee.third_party_pages", pages=self.fmt.number(int(pages.group())) if pages else ""
             )
         return self.t(f"fee.{line.code}")
+
+    def requester_type(self, value: str) -> str:
+        """The requester type a third-party fee schedule row is for (attorney, insurer...)."""
+        if value not in _REQUESTER_TYPES:
+            raise LetterError("fee_requester_type is not a requester type")
+        return self.t(f"requester_type.{'any' if value == '*' else value}")
 
     def method(self, value: object) -> str:
         return self.t(f"method.{getattr(value, 'value', value)}")
@@ -203,6 +219,7 @@ def _context(
         "phone": contact.phone or profile.roi_phone,
         **_team_words(catalog, contact, hours),
         "fee_label": helpers.fee_label,
+        "requester_type": helpers.requester_type,
         "method": helpers.method,
         "adoption_document": helpers.adoption_document,
         "released_to": notice.recipient_name,

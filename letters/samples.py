@@ -36,9 +36,20 @@ FIELDS: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.DEFICIENCY: {
         "deficiencies": [_issue("signature_missing"), _issue("expired"), _issue("purpose_missing")]
     },
-    NoticeKind.FEE_QUOTE: {
-        "fee_lines": [FeeLine(code="fedex", description="FedEx", amount_cents=4500)],
-        "fee_total_cents": 4500,
+    NoticeKind.FEE_QUOTE: {  # a law firm's 300 paper pages on the site's schedule, by FedEx
+        "fee_lines": [
+            FeeLine(code="third_party_search", description="Search", amount_cents=1000),
+            FeeLine(
+                code="third_party_pages",
+                description="Copies, 300 pages",
+                amount_cents=30000,
+                quantity=300,
+                unit_cents=100,
+            ),
+            FeeLine(code="fedex", description="FedEx", amount_cents=4500),
+        ],
+        "fee_total_cents": 35500,
+        "fee_requester_type": "attorney",
         "delivery_method": DeliveryMethod.FEDEX,
     },
     NoticeKind.INVOICE: {

@@ -28,6 +28,10 @@ from services import intake, staff
 log = structlog.get_logger(__name__)
 
 SPECIALIST = "spec.demo"
+#: A step that records payment of whatever the request was quoted (a third party's copies cost
+#: what the site's schedule says for the pages the record source holds), as staff do when the
+#: requester's check arrives.
+PAY_QUOTE = "pay-the-quote"
 
 _ADDRESSES = {
     "minnesota": ("200 Example Ave NW", "Rochester", "MN", "55901"),
@@ -293,6 +297,7 @@ def demo_cases(now: datetime) -> list[DemoCase]:
             third_party=True,
         ),
         (Status.AWAITING_VERIFICATION, verify),
+        (Status.AWAITING_PAYMENT, PAY_QUOTE),
     )
     add(
         "completed-email",
@@ -322,6 +327,7 @@ def demo_cases(now: datetime) -> list[DemoCase]:
             third_party=True,
         ),
         (Status.AWAITING_VERIFICATION, verify),
+        (Status.AWAITING_PAYMENT, PAY_QUOTE),
         (Status.READY_TO_RELEASE, complete),
     )
     add(
@@ -672,6 +678,10 @@ async def seed(
                 continue
             if isinstance(action, actions.Extend) and state.clock.extended:
                 continue
+            if action == PAY_QUOTE and isinstance(state, RequestState):
+                action = actions.RecordPayment(
+                    actor=SPECIALIST, amount_cents=state.fee_due_cents, reference="CHECK-DEMO"
+                )
             try:
                 await staff.perform(client, result.request_id, action, update=(update or [None])[0])
                 counts["actions"] += 1

@@ -27,6 +27,7 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
+from domain import actions
 from domain.kinds.case import CaseState
 from domain.state import RequestState
 from domain.types import Status
@@ -157,6 +158,28 @@ class Harness:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"status {state.status} never became {wanted}")
             await asyncio.sleep(0.05)
+
+    async def pay_quote(
+        self, handle: WorkflowHandle, *, actor: str = "spec.cashier", reference: str = "CHK-T"
+    ) -> RequestState:
+        """Staff record the quoted fee as paid, as a third party pays before any release
+        (164.524(c)(4), the site's schedule); returns the state once ready to release."""
+        state = await self.wait_status(handle, Status.AWAITING_PAYMENT)
+        await handle.execute_update(
+            RecordRequestWorkflow.record_payment,
+            actions.RecordPayment(
+                actor=actor, amount_cents=state.fee_due_cents, reference=reference
+            ),
+        )
+        return await self.wait_status(handle, Status.READY_TO_RELEASE)
+
+    async def pay_if_quoted(self, handle: WorkflowHandle) -> int:
+        """Pay the quote when the request carries one (a third party's copies; treatment and
+        the patient's own request stay free); returns what was paid."""
+        due = (await self.state(handle)).fee_due_cents
+        if due:
+            await self.pay_quote(handle)
+        return due
 
     async def refused(
         self, handle: WorkflowHandle, update: Any, action: Any

@@ -59,6 +59,12 @@ async def test_seed_covers_every_stage_and_is_idempotent(harness: Harness) -> No
         assert stages[stage] >= 1, (stage, stages)
     assert any(r.breached for r in rows) and any(r.at_risk and not r.breached for r in rows)
     assert any(r.extended for r in rows)
+    # the law firms' demo requests past payment paid what the schedule quoted, before release
+    paid = [
+        r for r in rows if r.kind == "third_party" and r.status in ("ready_to_release", "completed")
+    ]
+    assert {r.status for r in paid} == {"ready_to_release", "completed"}
+    assert all(r.fee_cents > 0 and r.paid_cents == r.fee_cents for r in paid), paid
     assert {r.site for r in rows} == {"arizona", "florida", "minnesota", "wisconsin"}
     assert {r.team for r in rows} >= {"roi", "amendment", "data_integrity", "billing"}
     # the demo's releases went out on the records the seed wrote; none was held for lack of them

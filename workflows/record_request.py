@@ -20,7 +20,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities import names
     from domain import actions
-    from domain import fees as fee_policy
     from domain.calendar import local_date
     from domain.correspondence import compose_notice, release_description, release_purpose
     from domain.denial import DenialReview, ReviewDecision, denial_ground, review_due
@@ -179,7 +178,7 @@ class RecordRequestWorkflow:
 
         if self.state.submission.needs_authorization or self.deceased_on:
             await self._report_authorization("system")
-        if fee_policy.THIRD_PARTY_FEES_ACTIVE and workflow.patched(THIRD_PARTY_FEES_PATCH):
+        if workflow.patched(THIRD_PARTY_FEES_PATCH):
             await self._quote_third_party()
         if self.state.fee.total_cents:
             await self._notify_requester(

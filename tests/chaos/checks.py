@@ -131,23 +131,34 @@ def shipments(carrier: CarrierFake, planned: list[Planned]) -> Check:
 
 
 def payments(database_url: str, planned: list[Planned]) -> Check:
-    """The $45 recorded exactly once per FedEx request, before the release."""
-    fedex = [i for i in planned if i.path == "fedex"]
+    """What was quoted recorded exactly once before the release: the $45 per FedEx request, the
+    site's schedule for each law firm's copies."""
+    paying = [i for i in planned if i.path in ("fedex", "mail")]
     with session_scope(database_url) as session:
-        paid = dict(session.execute(select(RecordRequest.id, RecordRequest.paid_cents)).all())
+        rows = session.execute(
+            select(RecordRequest.id, RecordRequest.fee_cents, RecordRequest.paid_cents)
+        ).all()
         events = session.execute(
             select(RequestEvent.request_id).where(RequestEvent.action == "payment.recorded")
         ).all()
+    fees = {rid: (fee, paid) for rid, fee, paid in rows}
     recorded = Counter(r[0] for r in events)
+
+    def wrong_payment(item: Planned) -> bool:
+        fee, paid = fees.get(item.request_id, (0, 0))
+        expected = FEDEX_CENTS if item.path == "fedex" else fee
+        return not fee or paid != expected or recorded.get(item.request_id, 0) != 1
+
     wrong = [
-        f"paid {paid.get(i.request_id)} x{recorded.get(i.request_id, 0)}"
-        for i in fedex
-        if paid.get(i.request_id) != FEDEX_CENTS or recorded.get(i.request_id, 0) != 1
+        f"{i.path} quoted {fees.get(i.request_id, (0, 0))[0]} paid "
+        f"{fees.get(i.request_id, (0, 0))[1]} x{recorded.get(i.request_id, 0)}"
+        for i in paying
+        if wrong_payment(i)
     ]
     return Check(
-        "one $45 payment per FedEx request",
+        "one payment of the quote per FedEx and third-party request",
         not wrong,
-        _bad(wrong, len(fedex)) if wrong else f"{len(fedex)} paid once",
+        _bad(wrong, len(paying)) if wrong else f"{len(paying)} paid once",
     )
 
 

@@ -1,8 +1,9 @@
 """The chaos run's workload: a realistic mix of requests, and staff working them through the
 same Updates the web app sends, however often the stack falls over underneath.
 
-Mix: own records by email link, third party by US mail (on a valid authorization), imaging by
-FedEx ($45 paid first), imaging on an encrypted CD by US mail (its password goes by email).
+Mix: own records by email link, third party by US mail (on a valid authorization; the law firm
+pays the site's quote first), imaging by FedEx ($45 paid first), imaging on an encrypted CD by
+US mail (its password goes by email).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from temporalio.client import Client
 
 from domain import actions
+from domain.state import RequestState
 from domain.types import Status
 from fakes.records import write_patient
 from services import staff
@@ -175,9 +177,16 @@ async def work_request(
                 actor=STAFF, method=actions.IdentityMethod.PHOTO_ID, authority_confirmed=third_party
             )
         elif status == Status.AWAITING_PAYMENT:
-            action = actions.RecordPayment(
-                actor=STAFF, amount_cents=FEDEX_CENTS, reference=f"PAY-{item.n}"
-            )
+            # what the request page shows as owed: FedEx's $45, a law firm's quoted copies
+            try:
+                state = await asyncio.wait_for(staff.any_state(box.client, item.request_id), 45)
+            except Exception:  # Temporal restarting, worker gone: look again
+                item.errors += 1
+                state = None
+            if isinstance(state, RequestState) and state.fee_due_cents:
+                action = actions.RecordPayment(
+                    actor=STAFF, amount_cents=state.fee_due_cents, reference=f"PAY-{item.n}"
+                )
         elif status == Status.READY_TO_RELEASE:
             action = actions.Complete(actor=STAFF)
         elif status == Status.COMPLETED:

@@ -31,18 +31,16 @@ def web(app: FastAPI) -> httpx.AsyncClient:
     )
 
 
-async def release(h: Harness, handle: WorkflowHandle, *, paid_cents: int = 0) -> None:
-    """Verify, pay when needed, and complete: the usual path to a release."""
+async def release(h: Harness, handle: WorkflowHandle, *, paid_cents: int | None = None) -> None:
+    """Verify, pay the quote when one is due (as staff record it), and complete: the usual path
+    to a release. `paid_cents`, when given, is the amount the test expects to be due."""
     await h.wait_status(handle, Status.AWAITING_VERIFICATION)
     await handle.execute_update(
         W.verify,
         actions.VerifyIdentity(actor=STAFF, method=actions.IdentityMethod.PORTAL_ACCOUNT),
     )
-    if paid_cents:
-        await h.wait_status(handle, Status.AWAITING_PAYMENT)
-        await handle.execute_update(
-            W.record_payment,
-            actions.RecordPayment(actor=STAFF, amount_cents=paid_cents, reference="PAY-T"),
-        )
+    paid = await h.pay_if_quoted(handle)
+    if paid_cents is not None:
+        assert paid == paid_cents, paid
     await h.wait_status(handle, Status.READY_TO_RELEASE)
     await handle.execute_update(W.complete, actions.Complete(actor=STAFF))

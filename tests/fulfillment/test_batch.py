@@ -68,7 +68,7 @@ def blake(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-async def queue(h: Harness, data: dict[str, Any], paid: int = 0) -> WorkflowHandle:
+async def queue(h: Harness, data: dict[str, Any], paid: int | None = None) -> WorkflowHandle:
     handle = await h.start(data)
     await release(h, handle, paid_cents=paid)
     await h.wait_status(handle, Status.QUEUED_FOR_BATCH)

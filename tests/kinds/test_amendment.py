@@ -203,6 +203,7 @@ async def test_amendment_travels_with_later_disclosures(harness: Harness) -> Non
     await records.execute_update(
         "verify", actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
     )
+    await harness.pay_quote(records)
     await records.execute_update("complete", actions.Complete(actor=SPEC))
     await records.result()
     # the mailed packet carries the amendment statements linked to the record

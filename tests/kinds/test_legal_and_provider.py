@@ -23,6 +23,8 @@ async def release(h: Harness, data: dict[str, Any]) -> tuple[str, Any]:
     await handle.execute_update(
         "verify", actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
     )
+    paid = await h.pay_if_quoted(handle)  # a law firm or court pays the schedule; treatment not
+    assert bool(paid) == (data["kind"] not in ("continuity_of_care", "ssa_disability")), paid
     await handle.execute_update("complete", actions.Complete(actor=SPEC))
     await handle.result()
     [disclosure] = h.disclosures(state.request_id)

@@ -29,7 +29,7 @@ async def ready_third_party(h: Harness) -> tuple[object, str, str]:
     await handle.execute_update(
         "verify", actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
     )
-    await h.wait_status(handle, Status.READY_TO_RELEASE)
+    await h.pay_quote(handle)  # the law firm paid the quote
     return handle, state.request_id, state.tracking_number
 
 

@@ -204,6 +204,40 @@ async def test_case_kinds_use_their_own_updates(
     await amend.aclose()
 
 
+async def _pay_quote(h: Harness, spec: httpx.AsyncClient, rid: str) -> str:
+    """Record the quoted fee on the request page as staff do when the check arrives (the form
+    holds what is owed); returns the page the payment was made on."""
+    await _wait_status(h, rid, "awaiting_payment")
+    page = (await spec.get(f"/requests/{rid}")).text
+    found = re.search(r'id="pay-amount" name="amount" inputmode="decimal" value="([^"]+)"', page)
+    assert found, "no payment form"
+    r = await _act(spec, rid, "record_payment", amount=found.group(1), reference="CHK-2001")
+    assert r.status_code == 303, r.text[:300]
+    return page
+
+
+async def test_a_third_partys_quote_is_itemized_on_the_page_and_paid_before_release(
+    web_worker: Harness, spec: httpx.AsyncClient
+) -> None:
+    """The law firm's quote: pages × rate and the search fee, for the attorney row of the site's
+    schedule; release is refused until the payment is recorded on the page."""
+    rid = await _start(web_worker, factories.third_party(received_at=received_now()))
+    assert (await _act(spec, rid, "verify", method="photo_id")).status_code == 303
+    await _wait_status(web_worker, rid, "awaiting_payment")
+    refused = await _act(spec, rid, "complete")
+    assert refused.status_code in (403, 422)  # not offered, or refused by the workflow
+    page = await _pay_quote(web_worker, spec, rid)
+    schedule = re.search(r'id="fee-schedule".*?</p>', page, re.S)
+    assert schedule and "attorney" in schedule.group(0)
+    lines = dict(re.findall(r'<tr data-fee="([a-z_]+)"><td>([^<]+)</td>', page))
+    assert lines["third_party_search"] == "Search and retrieval"
+    assert re.fullmatch(r"Copies: \d+ pages × \$1\.00", lines["third_party_pages"]), lines
+    await _wait_status(web_worker, rid, "ready_to_release")
+    assert (await _act(spec, rid, "complete")).status_code == 303
+    await _wait_status(web_worker, rid, "completed")
+    assert len(web_worker.disclosures(rid)) == 1
+
+
 async def test_a_held_release_shows_why_and_offers_its_answer(
     web_app: FastAPI, web_worker: Harness, spec: httpx.AsyncClient
 ) -> None:
@@ -213,6 +247,7 @@ async def test_a_held_release_shows_why_and_offers_its_answer(
 
     rid = await _start(web_worker, factories.third_party(received_at=received_now()))
     await _act(spec, rid, "verify", method="photo_id")
+    await _pay_quote(web_worker, spec, rid)
     await _wait_status(web_worker, rid, "ready_to_release")
     page = (await spec.get(f"/requests/{rid}")).text
     assert 'id="hold-banner"' not in page and 'id="form-confirm_quality"' not in page

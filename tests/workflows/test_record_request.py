@@ -81,10 +81,15 @@ async def test_third_party_deficient_then_corrected(
         "purpose_missing",
         "statement_redisclosure_missing",
     }
-    assert [o.kind for o in h.outbound(state.request_id)] == ["acknowledgement", "deficiency"]
+    # the law firm is told what the copies cost (the site's schedule) before any work
+    assert [o.kind for o in h.outbound(state.request_id)] == [
+        "acknowledgement",
+        "deficiency",
+        "fee_quote",
+    ]
 
     issues = await h.refused(handle, W.complete, actions.Complete(actor=STAFF))
-    assert {i["code"] for i in issues} == {"authorization_not_valid", "not_verified"}
+    assert {i["code"] for i in issues} == {"authorization_not_valid", "not_verified", "fee_unpaid"}
 
     await handle.execute_update(
         W.correct_authorization,
@@ -93,6 +98,7 @@ async def test_third_party_deficient_then_corrected(
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
     assert state.deficiencies == [] and state.authorization_valid
     await handle.execute_update(W.verify, verify())
+    await h.pay_quote(handle)
     await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
     outcome = await handle.result()
 

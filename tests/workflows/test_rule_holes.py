@@ -11,14 +11,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.channels.dispatch import Channels
 from domain import actions
-from domain import fees as fee_policy
 from domain.authorization import AuthorityDocument, Authorization, validate_authorization
 from domain.effects import Delivery, RegistryUpdate
 from domain.fees import DEFAULT_FEE_SCHEDULE, quote_fee
+from domain.notices import NoticeKind
 from domain.patients import patient_key
 from domain.release_safety import DocumentFacts, OutgoingFacts, decide_release
 from domain.request import RecordRequestSubmission
 from domain.types import DeliveryMethod, RequestKind, Site, Status
+from letters import render_notice
+from letters.samples import sample_notice
 from store import cases
 from store.db import session_scope
 from tests import factories
@@ -125,7 +127,7 @@ async def test_representative_signed_release_needs_the_document_type_confirmed(
 
     poa = AuthorityDocument.HEALTH_CARE_POWER_OF_ATTORNEY
     await handle.execute_update(W.verify, verify(authority_confirmed=True, authority_document=poa))
-    state = await h.wait_status(handle, Status.READY_TO_RELEASE)
+    state = await h.pay_quote(handle)
     assert state.authority_document == poa and state.authority_role == "health_care_agent"
     confirmed = [e for e in h.events(state.request_id) if e.action == "identity.verified"]
     assert confirmed[0].detail["authority_document"] == "health_care_power_of_attorney"
@@ -141,7 +143,7 @@ async def test_a_corrected_authorization_by_a_representative_needs_its_authority
     )
     await h.wait_status(handle, Status.AWAITING_VERIFICATION)
     await handle.execute_update(W.verify, verify())
-    await h.wait_status(handle, Status.READY_TO_RELEASE)
+    await h.pay_quote(handle)
     # a new form, now signed by the patient's guardian: verified, but authority unconfirmed
     await handle.execute_update(
         W.correct_authorization,
@@ -187,7 +189,7 @@ async def test_authorization_that_expires_before_release_is_refused_on_workflow_
     )
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
     await handle.execute_update(W.verify, verify())
-    await h.wait_status(handle, Status.READY_TO_RELEASE)
+    await h.pay_quote(handle)
     await registered_env.sleep(timedelta(days=10))  # workflow time; the wall clock stays
     await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
     state = await h.wait_status(handle, Status.DEFICIENT)
@@ -325,10 +327,65 @@ def test_a_law_firms_300_paper_pages_are_not_free() -> None:
         assert quote.total_cents == 0
 
 
+def test_the_quote_letter_itemizes_the_schedule_for_the_requester_type() -> None:
+    quote = quote_fee(
+        site=Site.MINNESOTA,
+        delivery=DeliveryMethod.US_MAIL,
+        under_right_of_access=False,
+        pages=300,
+        schedule=DEFAULT_FEE_SCHEDULE,
+        requester="attorney",
+        kind=RequestKind.THIRD_PARTY,
+    )
+    assert quote.requester_type == "attorney"
+    [pages] = [line for line in quote.lines if line.code == "third_party_pages"]
+    assert (pages.quantity, pages.unit_cents) == (300, 100)
+    notice = sample_notice(NoticeKind.FEE_QUOTE).model_copy(
+        update={
+            "fee_lines": quote.lines,
+            "fee_total_cents": quote.total_cents,
+            "fee_requester_type": quote.requester_type,
+            "delivery_method": DeliveryMethod.US_MAIL,
+        }
+    )
+    text = " ".join(pypdf_text(render_notice(notice)).split())
+    assert "Copies (300 pages × $1.00 a page) $300.00" in text
+    assert "Search and retrieval of the records $10.00" in text
+    assert "Total $310.00" in text
+    assert "an attorney or law firm" in text  # the requester type the schedule priced
+    assert "We never charge for searching" not in text  # true only under the right of access
+    electronic = quote_fee(
+        site=Site.MINNESOTA,
+        delivery=DeliveryMethod.EMAIL_LINK,
+        under_right_of_access=False,
+        pages=300,
+        schedule=DEFAULT_FEE_SCHEDULE,
+        requester="insurer",
+        kind=RequestKind.THIRD_PARTY,
+    )
+    notice = notice.model_copy(
+        update={
+            "fee_lines": electronic.lines,
+            "fee_total_cents": electronic.total_cents,
+            "fee_requester_type": electronic.requester_type,
+        }
+    )
+    text = " ".join(pypdf_text(render_notice(notice)).split())
+    assert "Electronic copy (flat fee) $6.50" in text and "an insurance company" in text
+    assert "pages ×" not in text  # the flat option replaces the per-page copying
+
+
+def pypdf_text(pdf: bytes) -> str:
+    import io
+
+    import pypdf
+
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
 async def test_third_party_quote_counts_pages_found_and_release_waits_for_payment(
-    h: Harness, registered_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+    h: Harness, registered_env: WorkflowEnvironment
 ) -> None:
-    monkeypatch.setattr(fee_policy, "THIRD_PARTY_FEES_ACTIVE", True)
     handle = await h.start(
         factories.third_party(received_at=(await now(registered_env)).isoformat())
     )
@@ -336,6 +393,7 @@ async def test_third_party_quote_counts_pages_found_and_release_waits_for_paymen
     pages = [e.detail["pages"] for e in h.events(state.request_id) if e.action == "fee.quoted"]
     assert pages and pages[0] > 0  # counted from the records the source holds
     assert state.fee.total_cents == 1000 + 100 * pages[0]
+    assert state.fee.requester_type == "attorney"  # the schedule's row for a law firm
     kinds = [o.kind for o in h.outbound(state.request_id)]
     assert kinds.index("fee_quote") < len(kinds)  # the quote went out before any work
     await handle.execute_update(W.verify, verify())

@@ -46,6 +46,7 @@ async def test_requests_close_the_same_way_without_the_sandbox(
         await third.execute_update(
             W.verify, actions.VerifyIdentity(actor=STAFF, method=actions.IdentityMethod.PHOTO_ID)
         )
+        await h.pay_quote(third)
         await third.execute_update(W.complete, actions.Complete(actor=STAFF))
 
         for handle in (own, third):
