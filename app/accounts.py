@@ -335,6 +335,26 @@ def revoke_api_token(database_url: str, name: str, *, by: str | None = None) -> 
         security_log.add(session, Action.TOKEN_REVOKE, "ok", actor=by, detail=detail)
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """An intake client's token as admins see it: never the secret, nor its hash."""
+
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_api_tokens(database_url: str) -> list[TokenInfo]:
+    """Every intake token, active ones first, by name."""
+    with session_scope(database_url) as session:
+        rows = session.execute(
+            select(col(ApiToken.name), col(ApiToken.created_at), col(ApiToken.revoked_at)).order_by(
+                col(ApiToken.revoked_at).is_not(None), col(ApiToken.name), col(ApiToken.created_at)
+            )
+        ).all()
+    return [TokenInfo(name, created, revoked) for name, created, revoked in rows]
+
+
 def api_client_for(session: Session, token: str) -> str | None:
     """The name of the intake client holding this token, if it is valid."""
     if not token.startswith("roi_"):

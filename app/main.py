@@ -38,6 +38,7 @@ from app.context import (
 from app.render import render
 from app.routes import (
     admin,
+    admin_security,
     batch,
     board,
     codec,
@@ -334,6 +335,7 @@ def create_app(
         board,
         batch,
         admin,
+        admin_security,
         status,
         intake,
         download,

@@ -49,6 +49,7 @@ class Action(StrEnum):
     ACCOUNT_PASSWORD = "account.password_change"
     TOKEN_CREATE = "token.create"
     TOKEN_REVOKE = "token.revoke"
+    THROTTLE_CLEAR = "throttle.clear"  # an admin cleared an account's sign-in delay
     BATCH_RUN = "batch.run"  # a supervisor started a site's batch by hand (detail: site, batch)
 
 

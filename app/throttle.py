@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from fastapi import Request
@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session
 
 from app.models import ThrottleBucket
+from app.security import opaque
 from store.tables import table_of
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -188,6 +189,35 @@ def take(session: Session, bucket: str, limit: int, window: timedelta, now: date
         return max(1, math.ceil((started + window - now).total_seconds()))
     _store(session, bucket, State(count + 1, started, now, None))
     return None
+
+
+def login_user_bucket(username: str) -> str:
+    """The sign-in bucket of a username (trimmed, lower-case, as accounts store it), named by
+    an opaque label: a typed name is never stored."""
+    return f"login:user:{opaque(username.strip().lower())}"
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """What a cleared bucket held: its failures, and whether a wait was running."""
+
+    count: int
+    waiting: bool
+
+
+def clear_login_delay(session: Session, username: str, now: datetime | None = None) -> Cleared:
+    """Forget the account's sign-in failures (an admin, after checking who is asking): its
+    next attempt is checked at once. The per-address buckets are left as they are."""
+    table = table_of(ThrottleBucket)
+    row = session.execute(
+        delete(table)
+        .where(table.c.bucket == login_user_bucket(username))
+        .returning(table.c.count, table.c.blocked_until)
+    ).first()
+    if row is None:
+        return Cleared(0, False)
+    count, until = row
+    return Cleared(count, until is not None and until > (now or datetime.now(UTC)))
 
 
 def prune(session: Session, now: datetime, older_than: timedelta = timedelta(days=1)) -> None:

@@ -84,7 +84,7 @@ def login(
         "base_seconds": web.throttle_base_delay_seconds,
         "cap_seconds": float(web.throttle_max_delay_seconds),
     }
-    user_bucket = f"login:user:{opaque(username.strip().lower())}"
+    user_bucket = throttle.login_user_bucket(username)
     ip_bucket = f"login:ip:{opaque(client_address(request))}"
     client = security_log.client_of(request)
     # 1. Take this attempt's place in both buckets (row locks, one transaction) before the

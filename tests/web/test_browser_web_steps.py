@@ -94,3 +94,53 @@ async def test_a_supervisor_previews_and_runs_a_sites_batch(
     assert await row.get_attribute("data-status") == "finished"
     await page.screenshot(path=str(ARTIFACTS / "batch-run.png"), full_page=True)
     await page.context.close()
+
+
+async def test_an_admin_creates_and_revokes_an_intake_token(
+    browser: Any, base_url: str, staff: Staff
+) -> None:
+    page = await _page(browser, base_url, staff.names["admin"])
+    await page.goto(f"{base_url}/admin/users")
+    await page.click("#tokens-link")
+    await page.wait_for_url(re.compile(r"/admin/tokens$"))
+    await page.fill("#token-name", "patient-portal-browser")
+    await page.click("#form-token button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+    secret = await page.input_value("#token-value")
+    assert secret.startswith("roi_")
+    await page.screenshot(path=str(ARTIFACTS / "token-created.png"), full_page=True)
+    await page.goto(f"{base_url}/admin/tokens")  # shown once: never again
+    assert await page.locator("#token-value").count() == 0
+    assert secret not in await page.content()
+    await page.click("#revoke-patient-portal-browser")
+    await page.wait_for_load_state("networkidle")
+    assert "is revoked" in await page.locator(".flash").inner_text()
+    row = page.locator('#tokens tr[data-client="patient-portal-browser"]')
+    assert "revoked" in await row.inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "token-revoked.png"), full_page=True)
+    await page.context.close()
+
+
+async def test_an_admin_clears_an_accounts_sign_in_delay(
+    browser: Any, base_url: str, staff: Staff
+) -> None:
+    name = staff.names["integrity"]
+    for _ in range(5):  # five wrong passwords: the account must now wait
+        context = await browser.new_context()
+        attempt = await context.new_page()
+        await attempt.goto(f"{base_url}/login")
+        await attempt.fill("#username", name)
+        await attempt.fill("#password", "not-the-password")
+        await attempt.keyboard.press("Enter")
+        await attempt.wait_for_load_state("networkidle")
+        await context.close()
+    page = await _page(browser, base_url, staff.names["admin"])
+    await page.goto(f"{base_url}/admin/users")
+    await page.click(f'[id="clear-delay-{name}"]')
+    await page.wait_for_load_state("networkidle")
+    assert f"{name} may sign in again now" in await page.locator(".flash").inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "sign-in-delay-cleared.png"), full_page=True)
+    await page.context.close()
+    again = await _page(browser, base_url, name)  # at once, with the right password
+    assert "/login" not in again.url
+    await again.context.close()

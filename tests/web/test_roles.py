@@ -78,6 +78,10 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ("GET", "/board/batch/wisconsin", None, frozenset({"supervisor"})),
     ("POST", "/board/batch/wisconsin/run", {}, frozenset({"supervisor"})),
     ("GET", "/admin/users", None, frozenset({"admin"})),
+    ("GET", "/admin/tokens", None, frozenset({"admin"})),
+    ("POST", "/admin/tokens", {"name": "matrix-token"}, frozenset({"admin"})),
+    ("POST", "/admin/tokens/matrix-token/revoke", {}, frozenset({"admin"})),
+    ("POST", "/admin/users/{specialist_id}/sign-in-delay/clear", {}, frozenset({"admin"})),
     (
         "POST",
         "/admin/users",

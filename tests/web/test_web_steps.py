@@ -5,6 +5,7 @@ clearing an account's sign-in delay."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from app import throttle
 from app.accounts import create_user
 from domain.patients import patient_key
 from domain.types import Site
@@ -19,8 +21,16 @@ from runtime.settings import get_settings
 from services import batch as batch_service
 from store.db import session_scope
 from store.models import BatchItem, BatchRun, Disclosure, RecordRequest, RequestEvent, SecurityEvent
+from tests import factories
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, csrf, insert_request, sign_in
+from tests.web.helpers import (
+    PASSWORD,
+    client,
+    csrf,
+    csrf_from,
+    insert_request,
+    sign_in,
+)
 
 
 def _disclosure_form(**overrides: str) -> dict[str, str]:
@@ -203,3 +213,130 @@ async def test_a_supervisor_previews_and_runs_a_sites_batch_from_the_web(
         response = await other.post("/board/batch/wisconsin/run", data={"csrf_token": token})
         assert response.status_code == 403
         await other.aclose()
+
+
+# ---- intake API tokens ------------------------------------------------------------------
+
+
+async def test_an_admin_creates_lists_and_revokes_intake_tokens_from_the_web(
+    web_app: FastAPI, staff: Staff, web_db: str
+) -> None:
+    admin = await sign_in(web_app, staff.names["admin"])
+    token = await csrf(admin)
+    assert (await admin.get("/admin/tokens")).status_code == 200
+    empty = await admin.post("/admin/tokens", data={"name": " ", "csrf_token": token})
+    assert empty.status_code == 422
+    assert re.search(r'data-field="name">This is required\.<', empty.text)
+    created = await admin.post("/admin/tokens", data={"name": "Fax-Gateway", "csrf_token": token})
+    assert created.status_code == 200
+    assert created.headers["cache-control"] == "no-store"
+    found = re.search(r'id="token-value"[^>]*value="(roi_[^"]+)"', created.text)
+    assert found, "the new token is not shown"
+    secret = found.group(1)
+    assert created.text.count(secret) == 1  # once, in the box to copy
+    again = await admin.post("/admin/tokens", data={"name": "fax-gateway", "csrf_token": token})
+    assert again.status_code == 422
+    assert "A token with that name exists; revoke it first." in again.text
+    assert secret not in again.text
+
+    listed = (await admin.get("/admin/tokens")).text
+    assert 'data-client="fax-gateway"' in listed and secret not in listed  # never again
+    body = factories.own_records(received_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    bearer = {"Authorization": f"Bearer {secret}"}
+    submitted = await admin.post("/api/v1/requests/access_own", json=body, headers=bearer)
+    assert submitted.status_code == 201, submitted.text  # the token works
+
+    revoked = await admin.post(
+        "/admin/tokens/fax-gateway/revoke", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert revoked.status_code == 200
+    assert "The token of fax-gateway is revoked" in revoked.text
+    assert re.search(r'data-client="fax-gateway" class="inactive"', revoked.text)
+    refused = await admin.post("/api/v1/requests/access_own", json=body, headers=bearer)
+    assert refused.status_code == 401
+    twice = await admin.post("/admin/tokens/fax-gateway/revoke", data={"csrf_token": token})
+    assert twice.status_code == 422 and "No active token with that name." in twice.text
+    await admin.aclose()
+
+    with session_scope(web_db) as session:
+        events = list(
+            session.execute(
+                select(SecurityEvent).where(
+                    col(SecurityEvent.action).in_(["token.create", "token.revoke"]),
+                    col(SecurityEvent.actor) == staff.ids["admin"],
+                )
+            ).scalars()
+        )
+    assert {e.action for e in events} == {"token.create", "token.revoke"}
+    assert all(e.detail == {"client": "fax-gateway"} for e in events)
+    assert all(secret not in str(e.detail) for e in events)
+
+    spec = await sign_in(web_app, staff.names["specialist"])
+    token = await csrf(spec)
+    assert (await spec.get("/admin/tokens")).status_code == 403
+    no = await spec.post("/admin/tokens", data={"name": "sneaky", "csrf_token": token})
+    assert no.status_code == 403
+    await spec.aclose()
+
+
+# ---- an account's sign-in delay ---------------------------------------------------------
+
+
+async def test_an_admin_clears_an_accounts_sign_in_delay(
+    web_app: FastAPI, staff: Staff, web_db: str
+) -> None:
+    name = staff.names["specialist2"]
+    for _ in range(5):  # the free allowance, then a wait (30 s in the tests' app)
+        c = client(web_app)
+        page = await c.get("/login")
+        wrong = {"username": name, "password": "not-the-password", "csrf_token": ""}
+        wrong["csrf_token"] = csrf_from(page.text)
+        assert (await c.post("/login", data=wrong)).status_code == 401
+        await c.aclose()
+    c = client(web_app)
+    page = await c.get("/login")
+    right = {"username": name, "password": PASSWORD, "csrf_token": csrf_from(page.text)}
+    assert (await c.post("/login", data=right)).status_code == 429  # waiting
+    await c.aclose()
+
+    admin = await sign_in(web_app, staff.names["admin"])
+    token = await csrf(admin)
+    users = (await admin.get("/admin/users")).text
+    assert f'action="/admin/users/{staff.ids["specialist2"]}/sign-in-delay/clear"' in users
+    cleared = await admin.post(
+        f"/admin/users/{staff.ids['specialist2']}/sign-in-delay/clear",
+        data={"csrf_token": token},
+    )
+    assert cleared.status_code == 303 and cleared.headers["location"] == "/admin/users"
+    shown = (await admin.get("/admin/users")).text
+    assert f"{name} may sign in again now" in shown
+    await admin.aclose()
+    with session_scope(web_db) as session:
+        event = session.execute(
+            select(SecurityEvent).where(col(SecurityEvent.action) == "throttle.clear")
+        ).scalar_one()
+    assert event.actor == staff.ids["admin"]
+    assert event.detail == {
+        "account": staff.ids["specialist2"],
+        "failures": 5,
+        "was_waiting": True,
+    }
+    again = await sign_in(web_app, name)  # at once
+    await again.aclose()
+
+    spec = await sign_in(web_app, staff.names["specialist"])
+    token = await csrf(spec)
+    no = await spec.post(
+        f"/admin/users/{staff.ids['specialist2']}/sign-in-delay/clear", data={"csrf_token": token}
+    )
+    assert no.status_code == 403
+    await spec.aclose()
+
+
+def test_the_sign_in_bucket_is_named_in_one_place() -> None:
+    from app.routes import session as session_routes
+
+    source = inspect.getsource(session_routes.login)
+    assert "throttle.login_user_bucket(username)" in source
+    assert throttle.login_user_bucket(" Web.Spec ") == throttle.login_user_bucket("web.spec")
+    assert "web.spec" not in throttle.login_user_bucket("web.spec")  # opaque
