@@ -22,6 +22,7 @@ from activities.channels.activities import ChannelActivities
 from activities.channels.schedule import ensure_batch_schedules
 from activities.channels.wiring import build_channels
 from activities.outbox import Outbox
+from activities.outside_records import OutsideRecordsActivities
 from activities.request_activities import RequestActivities
 from domain.calendar import warm_calendars
 from runtime import metrics, tracing
@@ -34,6 +35,7 @@ from services import intake
 from services.temporal import connect
 from workflows.batch import SiteBatchWorkflow
 from workflows.cases import CASE_WORKFLOWS
+from workflows.outside_records import OutsideRecordsReplyWorkflow
 from workflows.record_request import RecordRequestWorkflow
 from workflows.runner import workflow_runner
 
@@ -42,6 +44,7 @@ log = structlog.get_logger(__name__)
 WORKFLOWS = [
     RecordRequestWorkflow,
     SiteBatchWorkflow,
+    OutsideRecordsReplyWorkflow,
     *sorted(set(CASE_WORKFLOWS.values()), key=lambda w: w.__name__),
 ]
 
@@ -85,6 +88,7 @@ def make_activities(settings: Settings, database_url: str) -> list[Callable[...,
         *requests.all(),
         *CaseActivities(database_url, outbox).all(),
         *ChannelActivities(database_url, channels).all(),
+        *OutsideRecordsActivities(database_url, outbox, channels.mailer).all(),
     ]
 
 

@@ -17,6 +17,7 @@ PRIOR_ACCOUNTINGS = "prior_accountings"
 TRACK_SHIPMENT = "track_shipment"
 COUNT_PAGES = "count_pages"  # pages of the records found, for a per-page quote
 RELEASE_FACTS = "release_facts"  # what the workflow re-judges at the moment of release
+SEND_OUTSIDE_REPLY = "send_outside_records_reply"  # the redirect answer to the sender
 # the site batch (workflows/batch.py)
 BATCH_START = "batch_start"
 BATCH_BUILD = "batch_build"

@@ -16,8 +16,8 @@ from typing import Any, cast
 
 import structlog
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import array, insert
 from sqlmodel import col
 from temporalio.client import Client
 from temporalio.common import (
@@ -33,7 +33,14 @@ from domain.effects import StartRequest
 from domain.errors import FieldIssue, issue
 from domain.kinds.case import CaseStart
 from domain.kinds.intake import CASE_KINDS, case_start, parse_case
-from domain.kinds.outside_records import REDIRECT_MESSAGE, OutsideRecordsNotice
+from domain.kinds.outside_records import (
+    REDIRECT_MESSAGE,
+    OutsideRecordsNotice,
+    OutsideRecordsReply,
+    reply_channel,
+    reply_key,
+    reply_workflow_id,
+)
 from domain.patients import patient_key
 from domain.request import RecordRequestSubmission, issues_from_validation_error, parse_submission
 from domain.text import parse_json, storable_copy, unstorable_fields
@@ -41,9 +48,10 @@ from domain.types import RequestKind
 from services.temporal import workflow_id_for
 from store import cases, repository
 from store.db import session_scope
-from store.models import IntakeSubmission, OutsideRecordsRedirect, RecordRequest
+from store.models import IntakeSubmission, OutboundItem, OutsideRecordsRedirect, RecordRequest
 from workflows import search
 from workflows.cases import CASE_WORKFLOWS
+from workflows.outside_records import OutsideRecordsReplyWorkflow
 from workflows.record_request import RecordRequestWorkflow
 
 log = structlog.get_logger(__name__)
@@ -358,7 +366,7 @@ async def _validate_and_start(
         log.info("intake.rejected", submission_id=submission_id, codes=[e.code for e in errors])
         return IntakeResult(submission_id=submission_id, accepted=False, errors=errors)
     if isinstance(sub, OutsideRecordsNotice):
-        return _redirect_outside_records(submission_id, sub, database_url)
+        return await _redirect_outside_records(submission_id, sub, database_url, client, task_queue)
 
     request_id = str(ULID()).lower()
     tracking = new_tracking_number()
@@ -410,10 +418,39 @@ async def _start(
     return await start_workflow(client, task_queue, start_request)
 
 
-def _redirect_outside_records(
-    submission_id: str, notice: OutsideRecordsNotice, database_url: str
+async def start_outside_reply(
+    client: Client | None, task_queue: str, submission_id: str, notice: OutsideRecordsNotice
+) -> bool:
+    """Start the reply to the sender (OutsideRecordsReplyWorkflow, one per submission: a second
+    start is a no-op). False when it waits for `reconcile`: Temporal unreachable, or nothing to
+    send it to (no email, no address)."""
+    if reply_channel(notice) is None:
+        return False
+    if client is None:
+        log.warning("intake.reply_deferred", submission_id=submission_id)
+        return False
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            OutsideRecordsReplyWorkflow.run,
+            OutsideRecordsReply(submission_id=submission_id, notice=notice),
+            id=reply_workflow_id(submission_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    return True
+
+
+async def _redirect_outside_records(
+    submission_id: str,
+    notice: OutsideRecordsNotice,
+    database_url: str,
+    client: Client | None,
+    task_queue: str,
 ) -> IntakeResult:
-    """Not an ROI request: counted, answered with where to send them, never queued."""
+    """Not an ROI request: counted, answered with where to send them, never queued. Stored
+    first; then the same answer goes to the sender by their channel (a workflow that retries
+    until it is sent, once)."""
     with session_scope(database_url) as session:
         repository.mark_submission(session, submission_id, outcome="redirected")
         session.execute(
@@ -427,6 +464,7 @@ def _redirect_outside_records(
             .on_conflict_do_nothing(index_elements=["submission_id"])
         )
     log.info("intake.redirected_outside_records", submission_id=submission_id)
+    await start_outside_reply(client, task_queue, submission_id, notice)
     return IntakeResult(
         submission_id=submission_id, accepted=False, redirected=True, message=REDIRECT_MESSAGE
     )
@@ -447,6 +485,9 @@ async def _replay(
             now=datetime.now(UTC),
         )
     if existing.outcome == "redirected":
+        # the reply's workflow, started again (a no-op when it ran: sent once, never twice)
+        notice = OutsideRecordsNotice.model_validate(existing.payload)
+        await start_outside_reply(client, task_queue, existing.id, notice)
         return IntakeResult(
             submission_id=existing.id,
             accepted=False,
@@ -502,6 +543,16 @@ async def reconcile(
                         and_(
                             col(IntakeSubmission.outcome) == "received",
                             col(IntakeSubmission.stored_at) < cutoff,
+                        ),
+                        and_(  # outside records whose reply was never recorded as sent
+                            col(IntakeSubmission.outcome) == "redirected",
+                            cast(Any, IntakeSubmission.payload).has_any(  # JSONB ?|
+                                array(["sender_email", "sender_address"])
+                            ),
+                            ~exists().where(
+                                col(OutboundItem.item_key)
+                                == func.concat(reply_key(""), col(IntakeSubmission.id))
+                            ),
                         ),
                     )
                 )

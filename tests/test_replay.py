@@ -86,6 +86,9 @@ RECORDED = {
     "accounting_fee_accepted_sent": "second in 12 months: fee quoted, accepted, sent",
     # SiteBatchWorkflow
     "site_batch_mail_and_cd": "a site's batch run: the mail PDF, a CD, each request told",
+    # OutsideRecordsReplyWorkflow
+    "outside_records_reply_email": "outside records sent to ROI: the redirect answer emailed "
+    "to the sender, once",
 }
 
 
@@ -611,3 +614,20 @@ async def test_record_site_batch_histories(
         assert (await handle.result()).status == "completed"
     await _save(batch, "site_batch_mail_and_cd")
     await _save(mail, "mail_sent_by_site_batch")
+
+
+async def test_record_outside_records_reply_history(recorder: Harness) -> None:
+    result = await recorder.submit(
+        {
+            "kind": "outside_records",
+            "site": "wisconsin",
+            "channel": "email",
+            "received_at": "2026-11-20T16:00:00+00:00",
+            "sender_name": "Lakeshore Family Clinic",
+            "sender_email": "records@lakeshore.example",
+        }
+    )
+    assert result.redirected
+    handle = recorder.client.get_workflow_handle(f"outside-reply-{result.submission_id}")
+    await handle.result()
+    await _save(handle, "outside_records_reply_email")

@@ -31,3 +31,30 @@ class OutsideRecordsNotice(BaseModel):
     sender_email: str | None = Field(default=None, max_length=320)
     sender_address: Address | None = None
     note: str | None = Field(default=None, max_length=2000)
+
+
+class OutsideRecordsReply(BaseModel):
+    """The redirect answer to send to whoever sent outside records (after the submission is
+    stored): by email when they gave one, else a letter to their mailing address."""
+
+    submission_id: str
+    notice: OutsideRecordsNotice
+
+
+def reply_key(submission_id: str) -> str:
+    """The one key the reply to a submission is sent and recorded under (never twice)."""
+    return f"outside-reply-{submission_id}"
+
+
+def reply_workflow_id(submission_id: str) -> str:
+    """The reply's workflow id: one per submission (a second start is refused)."""
+    return reply_key(submission_id)
+
+
+def reply_channel(notice: OutsideRecordsNotice) -> str | None:
+    """How the sender is answered: 'email', 'letter', or None when they gave neither."""
+    if notice.sender_email:
+        return "email"
+    if notice.sender_address is not None:
+        return "letter"
+    return None
