@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -13,9 +13,10 @@ from sqlmodel import Session, col
 from ulid import ULID
 
 from app import security_log
-from app.models import ApiToken, StaffUser
+from app.models import ApiToken, StaffEnrolment, StaffUser
+from app.passwords import password_problem
 from app.roles import Role
-from app.security import hash_password, needs_rehash, new_token, password_problem, token_hash
+from app.security import hash_password, needs_rehash, new_token, token_hash
 from app.security import verify_password as _verify
 from app.security_log import Action
 from domain.types import Site
@@ -88,23 +89,70 @@ def _check_role(role: str) -> str:
         ) from None
 
 
+#: How long an enrolment link works (a new account's, or after a reset).
+ENROLMENT_HOURS = 72
+
+
+class EnrolmentInvalid(AccountError):
+    """The enrolment link is unknown, used, expired, or its account is inactive."""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A one-time link for a person to set their own password. The token exists only here
+    (the database keeps its hash): show it once."""
+
+    user_id: str
+    username: str
+    token: str
+    expires_at: datetime
+
+    def link(self, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/enrol/{self.token}"
+
+
+def _issue(
+    session: Session, user_id: str, purpose: str, by: str | None, hours: int, now: datetime
+) -> tuple[str, datetime]:
+    """A new enrolment token for the account (any older unused one stops working)."""
+    session.execute(
+        table_of(StaffEnrolment)
+        .delete()
+        .where(col(StaffEnrolment.user_id) == user_id, col(StaffEnrolment.used_at).is_(None))
+    )
+    token = new_token()
+    expires = now + timedelta(hours=hours)
+    session.add(
+        StaffEnrolment(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            purpose=purpose,
+            created_by=by,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    detail = {"account": user_id, "purpose": purpose, "hours": hours}
+    security_log.add(session, Action.ENROLMENT_ISSUE, "ok", actor=by, detail=detail)
+    return token, expires
+
+
 def create_user(
     database_url: str,
     username: str,
-    password: str,
     role: str,
     sites: Iterable[str] | str = ALL_SITES,
     *,
     by: str | None = None,
-) -> str:
-    """Create an active account; returns its opaque id. Raises AccountError when invalid.
-    `by` (an admin's account id, `cli:<user>`, `demo`) is recorded in security_events."""
+    hours: int = ENROLMENT_HOURS,
+) -> Enrolment:
+    """Create an active account without a password, and the one-time link with which its
+    owner sets one. Raises AccountError when invalid. `by` (an admin's account id,
+    `cli:<user>`, `demo`) is recorded in security_events; nobody but the owner ever knows
+    the password."""
     name = _check_username(username)
     role_value = _check_role(role)
     site_list, all_sites = _normalize_sites(sites)
-    problem = password_problem(password)
-    if problem:
-        raise AccountError(problem)
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
         taken = session.execute(
@@ -117,7 +165,7 @@ def create_user(
             StaffUser(
                 id=user_id,
                 username=name,
-                password_hash=hash_password(password),
+                password_hash=None,
                 role=role_value,
                 sites=site_list,
                 all_sites=all_sites,
@@ -126,6 +174,7 @@ def create_user(
                 password_changed_at=now,
             )
         )
+        session.flush()
         security_log.add(
             session,
             Action.ACCOUNT_CREATE,
@@ -137,7 +186,172 @@ def create_user(
                 "sites": _sites_label(site_list, all_sites),
             },
         )
-    return user_id
+        token, expires = _issue(session, user_id, "new", by, hours, now)
+    return Enrolment(user_id, name, token, expires)
+
+
+def reset_credentials(
+    database_url: str, user_id: str, *, by: str | None = None, hours: int = ENROLMENT_HOURS
+) -> Enrolment:
+    """An admin's reset: the account's password (and second factor) stop working at once, its
+    sessions end, and a new one-time link lets its owner set new ones."""
+    from app.models import StaffSession
+
+    now = datetime.now(UTC)
+    with session_scope(database_url) as session:
+        name = session.execute(
+            select(col(StaffUser.username)).where(col(StaffUser.id) == user_id).with_for_update()
+        ).scalar_one_or_none()
+        if name is None:
+            raise AccountError("No such account.")
+        session.execute(
+            update(StaffUser)
+            .where(col(StaffUser.id) == user_id)
+            .values(password_hash=None, password_changed_at=now)
+        )
+        _forget_second_factor(session, user_id)
+        deleted = session.execute(
+            table_of(StaffSession).delete().where(col(StaffSession.user_id) == user_id)
+        )
+        ended = cast(CursorResult[Any], deleted).rowcount
+        account = {"account": user_id}
+        security_log.add(session, Action.ACCOUNT_RESET, "ok", actor=by, detail=account)
+        if ended:
+            detail = {**account, "reason": "credentials_reset", "sessions": ended}
+            security_log.add(session, Action.SESSION_END, "ok", actor=by, detail=detail)
+        token, expires = _issue(session, user_id, "reset", by, hours, now)
+    return Enrolment(user_id, name, token, expires)
+
+
+def _forget_second_factor(session: Session, user_id: str) -> None:
+    """A reset also drops the account's second factor (enrolled again after the password)."""
+    from app import mfa
+
+    mfa.forget(session, user_id)
+
+
+def _valid_enrolment(
+    session: Session, token: str, now: datetime, *, lock: bool = False
+) -> tuple[StaffEnrolment, StaffUser] | None:
+    query = (
+        select(StaffEnrolment, StaffUser)
+        .join(StaffUser, col(StaffUser.id) == col(StaffEnrolment.user_id))
+        .where(
+            col(StaffEnrolment.token_hash) == token_hash(token),
+            col(StaffEnrolment.used_at).is_(None),
+            col(StaffEnrolment.expires_at) > now,
+            col(StaffUser.active).is_(True),
+        )
+    )
+    row = session.execute(query.with_for_update() if lock else query).first()
+    return None if row is None else (row[0], row[1])
+
+
+def enrolment_username(database_url: str, token: str) -> str | None:
+    """The username a valid enrolment link is for (None: unknown, used or expired)."""
+    if not token or len(token) > 128:
+        return None
+    with session_scope(database_url) as session:
+        found = _valid_enrolment(session, token, datetime.now(UTC))
+        return found[1].username if found else None
+
+
+def complete_enrolment(
+    database_url: str, token: str, password: str, *, client: str | None = None
+) -> str:
+    """Set the password of the link's account and use the link up; returns the account id.
+    EnrolmentInvalid when the link does not work (any more); AccountError (the link still
+    works) when the password is not acceptable."""
+    now = datetime.now(UTC)
+    with session_scope(database_url) as session:
+        found = _valid_enrolment(session, token, now, lock=True) if len(token) <= 128 else None
+        if found is None:
+            security_log.add(
+                session,
+                Action.ACCOUNT_PASSWORD,
+                "refused",
+                client=client,
+                detail={"how": "enrolment", "reason": "link_invalid"},
+            )
+            raise EnrolmentInvalid(
+                "This link does not work any more. Ask an administrator for a new one."
+            )
+        enrolment, user = found
+        problem = password_problem(password, username=user.username)
+        if problem:
+            raise AccountError(problem)
+        session.execute(
+            update(StaffUser)
+            .where(col(StaffUser.id) == user.id)
+            .values(password_hash=hash_password(password), password_changed_at=now)
+        )
+        session.execute(
+            update(StaffEnrolment)
+            .where(col(StaffEnrolment.token_hash) == enrolment.token_hash)
+            .values(used_at=now)
+        )
+        security_log.add(
+            session,
+            Action.ACCOUNT_PASSWORD,
+            "ok",
+            actor=user.id,
+            client=client,
+            detail={"account": user.id, "how": "enrolment", "purpose": enrolment.purpose},
+        )
+        return user.id
+
+
+def change_password(
+    database_url: str,
+    user_id: str,
+    current: str,
+    new: str,
+    *,
+    keep_session: str | None = None,
+    client: str | None = None,
+) -> None:
+    """A signed-in person changes their own password (the current one first); their other
+    sessions end. AccountError with a plain message when refused."""
+    from app.models import StaffSession
+
+    now = datetime.now(UTC)
+    with session_scope(database_url) as session:
+        user = session.execute(
+            select(StaffUser).where(col(StaffUser.id) == user_id).with_for_update()
+        ).scalar_one_or_none()
+        if user is None or not _verify(user.password_hash, current):
+            security_log.add(
+                session,
+                Action.ACCOUNT_PASSWORD,
+                "refused",
+                actor=user_id,
+                client=client,
+                detail={"account": user_id, "how": "change", "reason": "wrong_current"},
+            )
+            raise AccountError("Your current password is not right.")
+        problem = password_problem(new, username=user.username)
+        if problem:
+            raise AccountError(problem)
+        if _verify(user.password_hash, new):
+            raise AccountError("Choose a password other than your current one.")
+        user.password_hash = hash_password(new)
+        user.password_changed_at = now
+        others = table_of(StaffSession).delete().where(col(StaffSession.user_id) == user_id)
+        if keep_session:
+            others = others.where(col(StaffSession.token_hash) != keep_session)
+        ended = cast(CursorResult[Any], session.execute(others)).rowcount
+        account = {"account": user_id}
+        security_log.add(
+            session,
+            Action.ACCOUNT_PASSWORD,
+            "ok",
+            actor=user_id,
+            client=client,
+            detail={**account, "how": "change"},
+        )
+        if ended:
+            detail = {**account, "reason": "password_changed", "sessions": ended}
+            security_log.add(session, Action.SESSION_END, "ok", actor=user_id, detail=detail)
 
 
 def _sites_label(sites: Iterable[str], all_sites: bool) -> list[str] | str:
@@ -151,11 +365,11 @@ def update_user(
     role: str | None = None,
     sites: Iterable[str] | str | None = None,
     active: bool | None = None,
-    password: str | None = None,
     by: str | None = None,
 ) -> None:
     """Change an account; any change ends its sessions. Each change (role, sites,
-    deactivation, password) and the sessions ended are security events, with `by`."""
+    deactivation) and the sessions ended are security events, with `by`. Passwords are not
+    changed here: only their owner sets one (complete_enrolment, change_password)."""
     from app.models import StaffSession
 
     values: dict[str, object] = {}
@@ -165,12 +379,6 @@ def update_user(
         values["sites"], values["all_sites"] = _normalize_sites(sites)
     if active is not None:
         values["active"] = active
-    if password is not None:
-        problem = password_problem(password)
-        if problem:
-            raise AccountError(problem)
-        values["password_hash"] = hash_password(password)
-        values["password_changed_at"] = datetime.now(UTC)
     if not values:
         return
     with session_scope(database_url) as session:
@@ -188,7 +396,7 @@ def update_user(
             raise AccountError("No such account.")
         session.execute(update(StaffUser).where(col(StaffUser.id) == user_id).values(**values))
         ended = 0
-        if active is False or password is not None or role is not None or sites is not None:
+        if active is False or role is not None or sites is not None:
             deleted = session.execute(
                 table_of(StaffSession).delete().where(col(StaffSession.user_id) == user_id)
             )
@@ -223,8 +431,6 @@ def _record_changes(
         security_log.add(session, Action.ACCOUNT_DEACTIVATE, "ok", actor=by, detail=account)
     if values.get("active") is True and not was_active:
         security_log.add(session, Action.ACCOUNT_REACTIVATE, "ok", actor=by, detail=account)
-    if "password_hash" in values:
-        security_log.add(session, Action.ACCOUNT_PASSWORD, "ok", actor=by, detail=account)
     if sessions_ended:
         detail = {**account, "reason": "account_changed", "sessions": sessions_ended}
         security_log.add(session, Action.SESSION_END, "ok", actor=by, detail=detail)
@@ -252,7 +458,7 @@ def check_password(session: Session, username: str, password: str) -> StaffUser 
         select(StaffUser).where(col(StaffUser.username) == username.strip().lower())
     ).scalar_one_or_none()
     ok = _verify(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
+    if not ok or user is None or not user.active or user.password_hash is None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -270,32 +476,68 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (
 )
 
 
-def seed_demo_accounts(database_url: str) -> list[tuple[str, str, str]]:
-    """One account per role, every site; (username, role, password) for each.
+def _local_only() -> None:
+    from runtime.settings import Environment, get_settings
+
+    if get_settings().env not in (Environment.LOCAL, Environment.TEST):
+        raise AccountError("Only the local demo and the tests enrol accounts themselves.")
+
+
+def enrol_locally(
+    database_url: str,
+    username: str,
+    password: str,
+    role: str,
+    sites: Iterable[str] | str = ALL_SITES,
+    *,
+    by: str = "demo",
+    totp_secret: str | None = None,
+) -> str:
+    """ROI_ENV local or test only: create the account (or reset an existing one, keeping its
+    id and audit history) and follow its enrolment link at once, as its owner would; with
+    `totp_secret`, its second factor is enrolled with that secret (the demo prints it, the
+    tests compute codes from it). Returns the account id. Anywhere else it refuses: there,
+    only the person sets their password and second factor."""
+    _local_only()
+    name = _check_username(username)
+    with session_scope(database_url) as session:
+        existing = session.execute(
+            select(col(StaffUser.id)).where(col(StaffUser.username) == name)
+        ).scalar_one_or_none()
+    if existing is None:
+        enrolment = create_user(database_url, name, role, sites, by=by)
+    else:
+        update_user(database_url, existing, role=role, sites=sites, active=True, by=by)
+        enrolment = reset_credentials(database_url, existing, by=by)
+    user_id = complete_enrolment(database_url, enrolment.token, password)
+    if totp_secret is not None:
+        from app import mfa
+        from runtime.settings import get_settings
+
+        with session_scope(database_url) as session:
+            mfa.enrol_known_secret(session, user_id, totp_secret, get_settings().payload_keys)
+            security_log.add(
+                session, Action.MFA, "enrolled", actor=user_id, detail={"by": by, "factor": "totp"}
+            )
+    return user_id
+
+
+def seed_demo_accounts(database_url: str) -> list[tuple[str, str, str, str]]:
+    """One account per role, every site; (username, role, password, TOTP secret) for each
+    (ROI_ENV local or test only).
 
     Idempotent: an existing demo account is kept (same id, so its audit history stays) and
-    given a fresh random password, which is returned; passwords never live in the source.
+    given a fresh random password and TOTP secret, which are returned; neither lives in the
+    source.
     """
-    seeded: list[tuple[str, str, str]] = []
+    from app import mfa
+
+    seeded: list[tuple[str, str, str, str]] = []
     for username, role in DEMO_ACCOUNTS:
         password = "-".join(secrets.token_hex(3) for _ in range(3))  # e.g. 3f9a1c-0b7e22-9d41aa
-        with session_scope(database_url) as session:
-            existing = session.execute(
-                select(col(StaffUser.id)).where(col(StaffUser.username) == username)
-            ).scalar_one_or_none()
-        if existing is None:
-            create_user(database_url, username, password, role.value, ALL_SITES, by="demo")
-        else:
-            update_user(
-                database_url,
-                existing,
-                password=password,
-                role=role.value,
-                sites=ALL_SITES,
-                active=True,
-                by="demo",
-            )
-        seeded.append((username, role.value, password))
+        secret = mfa.new_secret()
+        enrol_locally(database_url, username, password, role.value, ALL_SITES, totp_secret=secret)
+        seeded.append((username, role.value, password, secret))
     return seeded
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Request, Response
 from sqlalchemy import delete, select, update
 from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +35,11 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOUCH_EVERY = timedelta(seconds=30)
 PUBLIC_FORMS = frozenset({"/login", "/status"})
+PUBLIC_FORM_PREFIXES = ("/enrol/",)  # a one-time enrolment link (app/routes/account.py)
+
+
+def _public_form(path: str) -> bool:
+    return path in PUBLIC_FORMS or path.startswith(PUBLIC_FORM_PREFIXES)
 
 
 @dataclass
@@ -45,16 +50,38 @@ class Signed:
     csrf: str
     token_hash: str
     flash: dict[str, str] | None = None
+    pending: bool = False  # password only: the second factor is still to come (routes/mfa.py)
+
+
+def set_session_cookie(response: Response, token: str, web: WebSettings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, secure=web.cookie_secure, samesite="lax", path="/"
+    )
+
+
+def clear_session_cookie(response: Response, web: WebSettings) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=web.cookie_secure, httponly=True, samesite="lax"
+    )
 
 
 def ctx_of(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
-def open_session(database_url: str, user_id: str, web: WebSettings) -> str:
-    """A new session for the account; returns the cookie's token."""
+#: How long a password-only (pending) session may wait for its second factor.
+PENDING_MINUTES = 10
+
+
+def open_session(
+    database_url: str, user_id: str, web: WebSettings, *, pending: bool = False
+) -> str:
+    """A new session for the account; returns the cookie's token. A `pending` one (the
+    password was right, the second factor is still to come) opens nothing but the second
+    factor's pages and lapses after PENDING_MINUTES."""
     token = new_token()
     now = datetime.now(UTC)
+    lifetime = timedelta(minutes=PENDING_MINUTES if pending else web.session_max_hours * 60)
     with session_scope(database_url) as session:
         session.add(
             StaffSession(
@@ -63,10 +90,21 @@ def open_session(database_url: str, user_id: str, web: WebSettings) -> str:
                 csrf_token=new_token(24),
                 created_at=now,
                 last_seen_at=now,
-                expires_at=now + timedelta(hours=web.session_max_hours),
+                expires_at=now + lifetime,
+                mfa_pending=pending,
             )
         )
     return token
+
+
+def finish_sign_in(database_url: str, signed: Signed, web: WebSettings) -> str:
+    """The second factor was right: the pending session ends and a full one starts (a new
+    token: the session id changes with its privileges). Returns the new cookie's token."""
+    with session_scope(database_url) as session:
+        session.execute(
+            delete(StaffSession).where(col(StaffSession.token_hash) == signed.token_hash)
+        )
+    return open_session(database_url, signed.account.id, web)
 
 
 def close_session(
@@ -150,6 +188,7 @@ def _lookup(request: Request) -> Signed | None:
                         csrf=record.csrf_token,
                         token_hash=hashed,
                         flash=record.flash,
+                        pending=record.mfa_pending,
                     )
         if lapsed:
             request.state.signed = None
@@ -159,17 +198,27 @@ def _lookup(request: Request) -> Signed | None:
 
 
 def optional_staff(request: Request) -> Signed | None:
-    """The signed-in staff member, or None (an expired session counts as none)."""
+    """The signed-in staff member, or None (an expired or pending session counts as none)."""
     try:
-        return _lookup(request)
+        signed = _lookup(request)
     except NotSignedIn:
         return None
+    return None if signed is None or signed.pending else signed
 
 
 def staff(request: Request) -> Signed:
-    """Dependency: a signed-in staff member, else 401."""
+    """Dependency: a signed-in staff member (both factors), else 401."""
     signed = _lookup(request)
-    if signed is None:
+    if signed is None or signed.pending:
+        raise NotSignedIn()
+    return signed
+
+
+def half_signed(request: Request) -> Signed:
+    """Dependency of the second factor's pages: a session whose password was right and whose
+    second factor is still to come, else 401."""
+    signed = _lookup(request)
+    if signed is None or not signed.pending:
         raise NotSignedIn()
     return signed
 
@@ -227,10 +276,10 @@ async def csrf_protect(request: Request) -> None:
     try:
         signed = await run_in_threadpool(_lookup, request)  # 401 first when the session lapsed
     except NotSignedIn:
-        if request.url.path not in PUBLIC_FORMS:
+        if not _public_form(request.url.path):
             raise
         signed = None  # a stale cookie does not stop anyone signing in again
-    if signed is None and request.url.path not in PUBLIC_FORMS:
+    if signed is None and not _public_form(request.url.path):
         raise NotSignedIn()  # everything else needs a session: 401 before any CSRF question
     content_type = request.headers.get("content-type", "")
     sent: str | None = request.headers.get(CSRF_HEADER)

@@ -8,9 +8,11 @@ import typer
 
 from app.accounts import (
     AccountError,
+    Enrolment,
     create_api_token,
     create_user,
     list_users,
+    reset_credentials,
     revoke_api_token,
     update_user,
 )
@@ -33,21 +35,37 @@ def _fail(error: AccountError) -> None:
     raise typer.Exit(1)
 
 
-def _password() -> str:
-    return typer.prompt("Password (12+ characters)", hide_input=True, confirmation_prompt=True)
+def _hours() -> int:
+    from app.config import WebSettings
+
+    return WebSettings().enrolment_hours
+
+
+def _print_link(enrolment: Enrolment) -> None:
+    """The one-time enrolment link, printed once (only its hash is stored)."""
+    from runtime.settings import get_settings
+
+    typer.echo(
+        f"one-time link for {enrolment.username} to set their own password and second factor "
+        f"(works once, until {enrolment.expires_at:%Y-%m-%d %H:%M} UTC; shown only now):"
+    )
+    typer.echo(enrolment.link(get_settings().base_url))
 
 
 @users_app.command("create-admin")
 def create_admin(
     username: Annotated[str, typer.Option(help="Login name of the first administrator.")] = "admin",
 ) -> None:
-    """Create an administrator (asks for the password, hidden)."""
+    """Create an administrator; prints the one-time link with which they set their password."""
     try:
-        user_id = create_user(_db(), username, _password(), Role.ADMIN.value, "all", by=cli_actor())
+        enrolment = create_user(
+            _db(), username, Role.ADMIN.value, "all", by=cli_actor(), hours=_hours()
+        )
     except AccountError as error:
         _fail(error)
         return
-    typer.echo(f"created admin {username.lower()} ({user_id})")
+    typer.echo(f"created admin {enrolment.username} ({enrolment.user_id})")
+    _print_link(enrolment)
 
 
 @users_app.command("create")
@@ -59,15 +77,59 @@ def create(
         typer.Option(help="A site the account covers (repeat), or 'all'.", show_default=False),
     ] = None,
 ) -> None:
-    """Create a staff account (asks for the password, hidden)."""
+    """Create a staff account; prints the one-time link with which its owner sets their
+    password (nobody else ever knows it)."""
     try:
-        user_id = create_user(
-            _db(), username, _password(), role.value, site or ["all"], by=cli_actor()
+        enrolment = create_user(
+            _db(), username, role.value, site or ["all"], by=cli_actor(), hours=_hours()
         )
     except AccountError as error:
         _fail(error)
         return
-    typer.echo(f"created {role.value} {username.lower()} ({user_id})")
+    typer.echo(f"created {role.value} {enrolment.username} ({enrolment.user_id})")
+    _print_link(enrolment)
+
+
+@users_app.command("reset")
+def reset(username: Annotated[str, typer.Argument()]) -> None:
+    """Reset an account's password and second factor (its sessions end); prints a new
+    one-time link for its owner."""
+    found = [u for u in list_users(_db()) if u.username == username.strip().lower()]
+    if not found:
+        _fail(AccountError("No such account."))
+        return
+    enrolment = reset_credentials(_db(), found[0].id, by=cli_actor(), hours=_hours())
+    typer.echo(f"reset {enrolment.username}: its password no longer works")
+    _print_link(enrolment)
+
+
+@users_app.command("demo-code")
+def demo_code(username: Annotated[str, typer.Argument()]) -> None:
+    """ROI_ENV=local only: the current sign-in code of a demo account (the demo enrolled
+    its second factor itself; a real account's secret never leaves the server)."""
+    import pyotp
+
+    from app import mfa
+    from runtime.settings import Environment, get_settings
+
+    settings = get_settings()
+    name = username.strip().lower()
+    if settings.env not in (Environment.LOCAL, Environment.TEST) or not name.startswith("demo."):
+        _fail(AccountError("Only the local demo's accounts (demo.*) have codes printed."))
+        return
+    found = [u for u in list_users(_db()) if u.username == name]
+    if not found:
+        _fail(AccountError("No such account."))
+        return
+    from store.db import session_scope
+
+    with session_scope(_db()) as session:
+        row = mfa.state(session, found[0].id)
+        sealed = row.sealed_secret if row and row.confirmed_at else None
+    if sealed is None:
+        _fail(AccountError("That account has no second factor yet."))
+        return
+    typer.echo(pyotp.TOTP(mfa.unseal(sealed, found[0].id, settings.payload_keys)).now())
 
 
 @users_app.command("list")

@@ -37,6 +37,7 @@ from app.context import (
 )
 from app.render import render
 from app.routes import (
+    account,
     admin,
     admin_security,
     batch,
@@ -46,6 +47,7 @@ from app.routes import (
     docs,
     download,
     intake,
+    mfa,
     queue,
     requests,
     review,
@@ -328,6 +330,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (
         session,
+        mfa,
+        account,
         queue,
         requests,
         disclosures,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Column, DateTime, Index, String, text
+from sqlalchemy import ARRAY, BigInteger, Boolean, Column, DateTime, Index, String, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -37,7 +37,8 @@ class StaffUser(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     username: str = Field(max_length=64, unique=True)
-    password_hash: str = Field(max_length=255)  # argon2id, with its parameters and salt
+    # argon2id, with its parameters and salt; None until the owner enrols (app/enrolment.py)
+    password_hash: str | None = Field(default=None, max_length=255)
     role: str = Field(max_length=32)
     sites: list[str] = Field(
         default_factory=list, sa_column=Column(ARRAY(String(16)), nullable=False)
@@ -60,6 +61,49 @@ class StaffSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     flash: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    # a password alone: good only for entering the second factor (app/routes/mfa.py)
+    mfa_pending: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+
+
+class StaffEnrolment(SQLModel, table=True):
+    """A one-time link with which a person sets their own password: for a new account
+    (`new`) or after an admin reset it (`reset`). Only the token's hash is kept."""
+
+    __tablename__ = "staff_enrolments"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=32, index=True)
+    purpose: str = Field(max_length=16)
+    created_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = _ts()
+
+
+class StaffMfa(SQLModel, table=True):
+    """A staff member's TOTP second factor: the secret sealed (app/mfa.py), confirmed once a
+    code from it was entered, and the last time step accepted (a code works once)."""
+
+    __tablename__ = "staff_mfa"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    sealed_secret: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    confirmed_at: datetime | None = _ts()
+    last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class StaffRecoveryCode(SQLModel, table=True):
+    """A single-use recovery code (for a lost authenticator); only its hash is kept."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=32, index=True)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = _ts()
 
 
 class ThrottleHit(SQLModel, table=True):
@@ -84,9 +128,7 @@ class ThrottleBucket(SQLModel, table=True):
 
     bucket: str = Field(primary_key=True, max_length=128)  # e.g. login:user:<hash>
     count: int = 0
-    window_started_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    window_started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     last_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     blocked_until: datetime | None = _ts()
 

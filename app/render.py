@@ -94,7 +94,7 @@ def render(
     flash = None
     if signed is not None and app_ctx.database_url:
         flash = pop_flash(app_ctx.database_url, signed)
-    me = signed.account if signed else None
+    me = signed.account if signed and not signed.pending else None
     data = {
         "me": me,
         "csrf": signed.csrf if signed else anon_csrf(request),

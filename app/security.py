@@ -12,8 +12,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile)
 _DUMMY_HASH = _hasher.hash("not-a-real-password")  # unknown users cost the same time
 
-MIN_PASSWORD_LENGTH = 12
-
 
 def hash_password(password: str) -> str:
     """An argon2id hash carrying its own salt and parameters."""
@@ -31,15 +29,6 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 def needs_rehash(stored_hash: str) -> bool:
     """True when the hash was made with weaker parameters than today's."""
     return _hasher.check_needs_rehash(stored_hash)
-
-
-def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable (None: it is)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > 256:
-        return "Use at most 256 characters."
-    return None
 
 
 def new_token(nbytes: int = 32) -> str:

@@ -32,7 +32,7 @@ class Action(StrEnum):
     """What a security event is about (its `action` column)."""
 
     LOGIN = "auth.login"  # outcome ok, failed, throttled (detail.reason on failure)
-    MFA = "auth.mfa"  # reserved: the app has no second factor yet
+    MFA = "auth.mfa"  # outcome enrolled, ok, failed, throttled; detail.factor totp/recovery_code
     LOGOUT = "auth.logout"
     SESSION_END = "auth.session_end"  # detail.reason: idle, expired, account_inactive, ...
     FORBIDDEN = "access.forbidden"  # a 403: role, or another site's or team's request
@@ -46,7 +46,9 @@ class Action(StrEnum):
     ACCOUNT_SITES = "account.sites_change"
     ACCOUNT_DEACTIVATE = "account.deactivate"
     ACCOUNT_REACTIVATE = "account.reactivate"
-    ACCOUNT_PASSWORD = "account.password_change"
+    ACCOUNT_PASSWORD = "account.password_change"  # detail.how: enrolment or change
+    ACCOUNT_RESET = "account.credentials_reset"  # an admin reset: password and second factor
+    ENROLMENT_ISSUE = "account.enrolment_issued"  # a one-time link to set one's own password
     TOKEN_CREATE = "token.create"
     TOKEN_REVOKE = "token.revoke"
     THROTTLE_CLEAR = "throttle.clear"  # an admin cleared an account's sign-in delay

@@ -195,11 +195,15 @@ def _print_accounts(database_url: str) -> None:
     except ImportError:
         return
     table = Table(title="Demo staff accounts (local demo only)")
-    for column in ("username", "role", "password"):
+    for column in ("username", "role", "password", "TOTP key (second step)"):
         table.add_column(column)
-    for username, role, password in seed_demo_accounts(database_url):
-        table.add_row(username, role, password)
+    for username, role, password, secret in seed_demo_accounts(database_url):
+        table.add_row(username, role, password, secret)
     console.print(table)
+    console.print(
+        "Sign-in asks for a code after the password: add the key to an authenticator app, or "
+        "print the current code with [bold].venv/bin/roi users demo-code USERNAME[/]"
+    )
 
 
 def main() -> None:

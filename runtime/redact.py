@@ -16,9 +16,9 @@ from typing import Any
 
 REDACTED = "[redacted]"
 
-#: Path segments whose remainder is a credential. `download` is the only one today (the app has
-#: no enrolment or password-reset links); add a segment here when a route like that appears.
-SECRET_SEGMENTS = ("download",)
+#: Path segments whose remainder is a credential: a requester's download link, and a staff
+#: member's one-time enrolment link (app/routes/account.py); add a segment for any new one.
+SECRET_SEGMENTS = ("download", "enrol")
 
 _END = "?#\\s\"'<>"  # what ends a path in a URL, a log line or JSON
 _SECRET_PATH = re.compile(

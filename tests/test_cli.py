@@ -15,7 +15,7 @@ from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from app.accounts import create_user, update_user
+from app.accounts import update_user
 from domain import actions
 from domain.calendar import local_date
 from domain.types import Site, Status
@@ -27,6 +27,7 @@ from store.models import Disclosure, IntakeSubmission
 from tests import factories
 from tests.harness import Harness, running_worker
 from tests.infra import time_skipping_server
+from tests.web.helpers import add_staff
 
 runner = CliRunner()
 PASSWORD = "correct-horse-battery-9"
@@ -43,7 +44,7 @@ class Staff:
 def account(database_url: str, role: str, sites: list[str] | str = "all") -> Staff:
     """A fresh active account (a unique username: the test database is shared)."""
     username = f"cli.{role[:12]}.{uuid.uuid4().hex[:8]}"
-    return Staff(username, create_user(database_url, username, PASSWORD, role, sites))
+    return Staff(username, add_staff(database_url, username, PASSWORD, role, sites))
 
 
 @pytest.fixture(scope="module")

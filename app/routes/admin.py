@@ -8,7 +8,15 @@ import structlog
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts import AccountError, count_admins, create_user, list_users, update_user
+from app.accounts import (
+    AccountError,
+    Enrolment,
+    count_admins,
+    create_user,
+    list_users,
+    reset_credentials,
+    update_user,
+)
 from app.auth import Signed, ctx_of, need, set_flash
 from app.render import render
 from app.roles import Can, Role
@@ -18,8 +26,16 @@ router = APIRouter(tags=["admin"], include_in_schema=False)
 log = structlog.get_logger(__name__)
 
 
-def _page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    error: str | None = None,
+    status_code: int = 200,
+    enrolment: Enrolment | None = None,
+) -> Response:
+    """The accounts page; with `enrolment`, its one-time link shown this once (never stored
+    in clear, never in a flash message or a log)."""
     ctx = ctx_of(request)
+    link = enrolment.link(str(request.base_url)) if enrolment else None
     return render(
         request,
         "admin_users.html",
@@ -28,6 +44,8 @@ def _page(request: Request, error: str | None = None, status_code: int = 200) ->
             "roles": [r.value for r in Role],
             "sites": [s.value for s in Site],
             "error": error,
+            "enrolment": enrolment,
+            "enrolment_link": link,
         },
         status_code=status_code,
     )
@@ -43,18 +61,46 @@ def add_user(
     request: Request,
     signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
     username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
     role: Annotated[str, Form(max_length=32)],
     sites: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
+    """A new account has no password: its owner sets one through the link shown here once.
+    (A `password` field, if one is sent, is ignored: admins never choose one.)"""
     ctx = ctx_of(request)
     try:
-        user_id = create_user(ctx.db(), username, password, role, sites or [], by=signed.account.id)
+        enrolment = create_user(
+            ctx.db(),
+            username,
+            role,
+            sites or [],
+            by=signed.account.id,
+            hours=ctx.web.enrolment_hours,
+        )
     except AccountError as error:
         return _page(request, str(error), status_code=422)
-    log.info("admin.user_created", user_id=user_id, by=signed.account.id, role=role)
-    set_flash(ctx.db(), signed, "Account created.")
-    return RedirectResponse("/admin/users", status_code=303)
+    log.info("admin.user_created", user_id=enrolment.user_id, by=signed.account.id, role=role)
+    return _page(request, enrolment=enrolment)
+
+
+@router.post("/admin/users/{user_id}/reset", response_class=HTMLResponse)
+def reset_user(
+    request: Request,
+    user_id: Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")],
+    signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
+) -> Response:
+    """The account's password and second factor stop working, its sessions end, and its owner
+    gets a new one-time link (shown here once) to set new ones."""
+    ctx = ctx_of(request)
+    if user_id == signed.account.id:
+        return _page(request, "Change your own password on Your account.", 422)
+    try:
+        enrolment = reset_credentials(
+            ctx.db(), user_id, by=signed.account.id, hours=ctx.web.enrolment_hours
+        )
+    except AccountError as error:
+        return _page(request, str(error), status_code=422)
+    log.info("admin.user_reset", user_id=user_id, by=signed.account.id)
+    return _page(request, enrolment=enrolment)
 
 
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 import structlog
 from fastapi import APIRouter, Depends, Form, Request
@@ -16,11 +17,13 @@ from app.accounts import check_password
 from app.auth import (
     SESSION_COOKIE,
     Signed,
+    clear_session_cookie,
     close_session,
     ctx_of,
     open_session,
     optional_staff,
     safe_next,
+    set_session_cookie,
     staff,
 )
 from app.context import TooManyAttempts
@@ -50,11 +53,12 @@ def home(signed: Annotated[Signed, Depends(staff)]) -> RedirectResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str | None = None) -> Response:
+def login_page(request: Request, next: str | None = None, enrolled: str | None = None) -> Response:
     signed = optional_staff(request)
     if signed is not None:
         return RedirectResponse(safe_next(next) if next else landing(signed.account.role), 303)
-    return render(request, "login.html", {"next": safe_next(next), "error": None})
+    context = {"next": safe_next(next), "error": None, "enrolled": enrolled == "1"}
+    return render(request, "login.html", context)
 
 
 def client_address(request: Request) -> str:
@@ -126,7 +130,7 @@ def login(
             )
         else:
             throttle.succeeded(session, forget=(user_bucket,), give_back=(ip_bucket,))
-            user_id, role = user.id, user.role
+            user_id = user.id
             security_log.add(session, security_log.Action.LOGIN, "ok", actor=user_id, client=client)
     if user is None:
         log.info("web.login_failed")
@@ -138,13 +142,15 @@ def login(
         )
     # never reuse a session id: a session this browser had ends here
     close_session(ctx.db(), request.cookies.get(SESSION_COOKIE), reason="replaced", client=client)
-    token = open_session(ctx.db(), user_id, web)
-    log.info("web.login", user_id=user_id)
+    # the password alone opens only the second factor's page (app/routes/mfa.py)
+    token = open_session(ctx.db(), user_id, web, pending=True)
+    log.info("web.login_password_ok", user_id=user_id)
     target = safe_next(next)
-    response = RedirectResponse(target if target != "/" else landing(role), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, secure=web.cookie_secure, samesite="lax", path="/"
+    response = RedirectResponse(
+        f"/login/mfa?{urlencode({'next': target})}" if target != "/" else "/login/mfa",
+        status_code=303,
     )
+    set_session_cookie(response, token, web)
     return response
 
 
@@ -159,13 +165,7 @@ def logout(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Respo
     log.info("web.logout", user_id=signed.account.id)
     request.state.signed = None
     response = render(request, "login.html", {"next": "/", "error": None, "signed_out": True})
-    response.delete_cookie(
-        SESSION_COOKIE,
-        path="/",
-        secure=ctx_of(request).web.cookie_secure,
-        httponly=True,
-        samesite="lax",
-    )
+    clear_session_cookie(response, ctx_of(request).web)
     return response
 
 

@@ -38,7 +38,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import app.routes.session as session_routes
 from app import throttle
-from app.accounts import create_api_token, create_user
+from app.accounts import create_api_token
 from app.config import WebSettings
 from app.main import create_app
 from app.models import ThrottleBucket
@@ -48,7 +48,7 @@ from store.db import session_scope
 from store.models import DownloadAccess, SecurityEvent
 from tests.harness import Harness
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, client, csrf_from
+from tests.web.helpers import PASSWORD, add_staff, client, csrf_from
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = "/api/v1/requests/access_own"
@@ -119,7 +119,7 @@ async def test_parallel_wrong_passwords_are_checked_at_most_the_limit(
 ) -> None:
     app = make_app()
     username = f"race.{uuid.uuid4().hex[:8]}"
-    account = create_user(web_db, username, PASSWORD, "specialist", "all")
+    account = add_staff(web_db, username, PASSWORD, "specialist", "all")
     since = datetime.now(UTC)
     async with client(app, address="10.77.0.1") as c:
         await c.get("/login")
@@ -141,7 +141,7 @@ async def test_no_lockout_the_owner_signs_in_once_the_wait_has_passed(
 ) -> None:
     app = make_app(throttle_base_delay_seconds=3.0)
     username = f"victim.{uuid.uuid4().hex[:8]}"
-    create_user(web_db, username, PASSWORD, "specialist", "all")
+    add_staff(web_db, username, PASSWORD, "specialist", "all")
     async with client(app, address="10.77.0.2") as attacker:
         for i in range(5):
             assert (await _login(attacker, username, f"wrong-guess-{i}")).status_code == 401

@@ -10,13 +10,12 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from app.accounts import create_user
 from app.config import WebSettings
 from app.main import create_app
 from runtime.settings import Settings
 from tests.harness import Harness, running_worker
 from tests.infra import migrated_database, time_skipping_server
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import PASSWORD, add_staff
 
 #: label -> (username, role, sites)
 ACCOUNTS: dict[str, tuple[str, str, list[str] | str]] = {
@@ -45,7 +44,7 @@ def web_db(server_url: str) -> Iterator[str]:
 @pytest.fixture(scope="package")
 def staff(web_db: str) -> Staff:
     ids = {
-        label: create_user(web_db, username, PASSWORD, role, sites)
+        label: add_staff(web_db, username, PASSWORD, role, sites)
         for label, (username, role, sites) in ACCOUNTS.items()
     }
     return Staff(ids=ids, names={label: a[0] for label, a in ACCOUNTS.items()})

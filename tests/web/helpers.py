@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +16,46 @@ from store.db import session_scope
 from store.models import RecordRequest
 
 PASSWORD = "correct-horse-battery-9"
+
+
+def add_staff(
+    database_url: str,
+    username: str,
+    password: str = PASSWORD,
+    role: str = "specialist",
+    sites: list[str] | str = "all",
+) -> str:
+    """An active staff account enrolled as its owner would (the one-time link followed with
+    this password; ROI_ENV=test only), its second factor TOTP_SECRET; returns its id."""
+    from app.accounts import enrol_locally
+
+    return enrol_locally(
+        database_url, username, password, role, sites, by="test", totp_secret=TOTP_SECRET
+    )
+
+
+#: Every test account's TOTP secret (add_staff): the tests compute codes from it.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(database_url: str, username: str) -> str:
+    """The account's current code. A code works once (the server keeps the last time step it
+    accepted); the tests sign in many times a minute, so this forgets that step first, a
+    shortcut only the tests take (tests/hostile/test_mfa.py checks the replay refusal)."""
+    import pyotp
+    from sqlalchemy import text
+
+    with session_scope(database_url) as session:
+        session.execute(
+            text(
+                "UPDATE staff_mfa SET last_step = NULL WHERE user_id = "
+                "(SELECT id FROM staff_users WHERE username = :name)"
+            ),
+            {"name": username.strip().lower()},
+        )
+    return pyotp.TOTP(TOTP_SECRET).now()
+
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -36,6 +77,7 @@ def client(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
 
 
 async def sign_in(app: FastAPI, username: str, password: str = PASSWORD) -> httpx.AsyncClient:
+    """A client signed in with both factors (password, then the account's TOTP code)."""
     c = client(app)
     page = await c.get("/login")
     response = await c.post(
@@ -43,7 +85,28 @@ async def sign_in(app: FastAPI, username: str, password: str = PASSWORD) -> http
         data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
     )
     assert response.status_code == 303, response.text[:500]
+    await second_factor(app, c, username, response.headers["location"])
     return c
+
+
+async def second_factor(
+    app: FastAPI, c: httpx.AsyncClient, username: str, location: str = "/login/mfa"
+) -> httpx.Response:
+    """Enter the account's code on the second step of sign-in (after a right password)."""
+    assert location.startswith("/login/mfa"), location
+    step = await c.get(location)
+    assert step.status_code == 200, step.text[:500]
+    found = re.search(r'name="next" value="([^"]*)"', step.text)
+    done = await c.post(
+        "/login/mfa",
+        data={
+            "code": totp_code(app.state.ctx.db(), username),
+            "next": html.unescape(found.group(1)) if found else "/",
+            "csrf_token": csrf_from(step.text),
+        },
+    )
+    assert done.status_code == 303, done.text[:500]
+    return done
 
 
 async def csrf(c: httpx.AsyncClient) -> str:

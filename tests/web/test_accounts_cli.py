@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+import pyotp
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from app.accounts import AccountError, create_user, seed_demo_accounts
+from app.accounts import (
+    AccountError,
+    complete_enrolment,
+    create_user,
+    enrolment_username,
+    seed_demo_accounts,
+)
+from app.models import StaffUser
 from app.security import verify_password
 from runtime.settings import get_settings
 from starter import app as roi
+from store.db import session_scope
 
 runner = CliRunner()
 
@@ -23,20 +34,18 @@ def cli_db(web_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
 
 
-def test_create_admin_prompts_for_a_hidden_password(cli_db: str) -> None:
-    secret = "a-long-admin-pass-1"
-    result = runner.invoke(
-        roi, ["users", "create-admin", "--username", "cli.admin"], input=f"{secret}\n{secret}\n"
-    )
+_LINK = re.compile(r"https?://\S+/enrol/(\S+)")
+
+
+def test_create_admin_prints_a_one_time_link_and_asks_for_no_password(cli_db: str) -> None:
+    """The operator never chooses anyone's password: `create-admin`, `create` and `reset`
+    print a one-time link with which the person sets their own."""
+    result = runner.invoke(roi, ["users", "create-admin", "--username", "cli.admin"], input="")
     assert result.exit_code == 0, result.output
     assert "created admin cli.admin" in result.output
-    assert secret not in result.output  # never echoed
-    short = runner.invoke(
-        roi,
-        ["users", "create", "cli.spec", "--role", "specialist", "--site", "arizona"],
-        input="short\nshort\n",
-    )
-    assert short.exit_code == 1 and "at least 12" in short.output
+    token = _LINK.search(result.output)
+    assert token, result.output
+    assert enrolment_username(cli_db, token.group(1)) == "cli.admin"
     ok = runner.invoke(
         roi,
         [
@@ -50,41 +59,48 @@ def test_create_admin_prompts_for_a_hidden_password(cli_db: str) -> None:
             "--site",
             "florida",
         ],
-        input="spec-password-12\nspec-password-12\n",
     )
     assert ok.exit_code == 0, ok.output
+    link = _LINK.search(ok.output)
+    assert link
+    complete_enrolment(cli_db, link.group(1), "spec-chose-this-Phrase")
+    reset = runner.invoke(roi, ["users", "reset", "cli.spec"])
+    assert reset.exit_code == 0 and _LINK.search(reset.output), reset.output
+    with session_scope(cli_db) as session:
+        user = session.execute(
+            select(StaffUser).where(StaffUser.username == "cli.spec")
+        ).scalar_one()
+        assert user.password_hash is None  # the old password stopped working at once
     listing = runner.invoke(roi, ["users", "list"])
     assert "cli.spec" in listing.output and "arizona,florida" in listing.output
-    token = runner.invoke(roi, ["users", "create-token", "cli-portal"])
-    assert token.exit_code == 0 and token.output.startswith("roi_")
+    made = runner.invoke(roi, ["users", "create-token", "cli-portal"])
+    assert made.exit_code == 0 and made.output.startswith("roi_")
     assert runner.invoke(roi, ["users", "deactivate", "cli.spec"]).exit_code == 0
     assert "inactive" in runner.invoke(roi, ["users", "list"]).output
 
 
-def test_account_rules_and_demo_seed(web_db: str) -> None:
+def test_account_rules_and_demo_seed(web_db: str, cli_db: str) -> None:
     with pytest.raises(AccountError):
-        create_user(web_db, "x", "long-enough-pass", "specialist", "all")  # name too short
+        create_user(web_db, "x", "specialist", "all")  # name too short
     with pytest.raises(AccountError):
-        create_user(web_db, "acct.rules", "long-enough-pass", "wizard", "all")
+        create_user(web_db, "acct.rules", "wizard", "all")
     with pytest.raises(AccountError):
-        create_user(web_db, "acct.rules", "long-enough-pass", "specialist", ["mars"])
+        create_user(web_db, "acct.rules", "specialist", ["mars"])
     first = seed_demo_accounts(web_db)
     again = seed_demo_accounts(web_db)
-    assert [(u, r) for u, r, _ in first] == [(u, r) for u, r, _ in again]
-    assert {r for _, r, _ in first} == {
+    assert [(u, r) for u, r, _, _ in first] == [(u, r) for u, r, _, _ in again]
+    assert {r for _, r, _, _ in first} == {
         "specialist",
         "supervisor",
         "amendment_specialist",
         "data_integrity_specialist",
         "admin",
     }
-    from sqlalchemy import select
-
-    from app.models import StaffUser
-    from store.db import session_scope
-
     with session_scope(web_db) as session:
         users = {u.username: u for u in session.execute(select(StaffUser)).scalars()}
-    for username, _, password in again:  # the printed passwords are the ones that work
-        assert users[username].password_hash.startswith("$argon2id$")
-        assert verify_password(users[username].password_hash, password)
+    for username, _, password, secret in again:  # the printed ones are the ones that work
+        code = runner.invoke(roi, ["users", "demo-code", username])
+        assert code.exit_code == 0 and code.output.strip() == pyotp.TOTP(secret).now()
+        stored = users[username].password_hash
+        assert stored is not None and stored.startswith("$argon2id$")
+        assert verify_password(stored, password)

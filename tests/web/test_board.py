@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
-from app.accounts import create_user
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, insert_request, sign_in
+from tests.web.helpers import PASSWORD, add_staff, insert_request, sign_in
 
 
 async def test_board_counts_lists_and_chart(web_app: FastAPI, web_db: str, staff: Staff) -> None:
-    create_user(web_db, "web.sup.wi", PASSWORD, "supervisor", ["wisconsin"])
+    add_staff(web_db, "web.sup.wi", PASSWORD, "supervisor", ["wisconsin"])
     now = datetime.now(UTC)
 
     def ago(days: float) -> datetime:

@@ -17,13 +17,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from app.accounts import create_user
 from store.db import session_scope
 from store.models import RecordRequest
 from tests import factories
 from tests.harness import Harness
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import PASSWORD, add_staff, totp_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
@@ -47,6 +46,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_DATABASES: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 async def base_url(web_app: FastAPI) -> AsyncIterator[str]:
     """The app served by uvicorn in this event loop (the test's worker shares it)."""
@@ -59,6 +61,7 @@ async def base_url(web_app: FastAPI) -> AsyncIterator[str]:
         if server.started:
             break
         await asyncio.sleep(0.02)
+    _DATABASES[f"http://127.0.0.1:{port}"] = web_app.state.ctx.db()  # for the TOTP codes
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     with contextlib.suppress(asyncio.CancelledError):
@@ -84,6 +87,9 @@ async def _page(browser: Any, base_url: str, username: str) -> Any:
     await page.goto(f"{base_url}/login")
     await page.fill("#username", username)
     await page.fill("#password", PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/login/mfa**")  # the second step: the authenticator's code
+    await page.fill("#code", totp_code(_DATABASES[base_url], username))
     await page.keyboard.press("Enter")
     await page.wait_for_load_state("networkidle")
     return page
@@ -118,7 +124,7 @@ def _tracking(database_url: str, rid: str) -> str:
 async def test_next_verify_release_by_keyboard(
     browser: Any, base_url: str, web_worker: Harness, web_db: str
 ) -> None:
-    create_user(web_db, "web.keyboard", PASSWORD, "specialist", ["minnesota"])
+    add_staff(web_db, "web.keyboard", PASSWORD, "specialist", ["minnesota"])
     received = (datetime.now(UTC) - timedelta(days=29, hours=20)).isoformat()  # most urgent
     rid = await _submit(
         web_worker,
@@ -239,7 +245,7 @@ async def test_each_team_works_its_kind_from_its_queue(
 ) -> None:
     role, make, form, fill, final = TEAMS[team]
     username = f"web.team.{team}"
-    create_user(web_db, username, PASSWORD, role, "all")
+    add_staff(web_db, username, PASSWORD, role, "all")
     rid = await _submit(web_worker, make(), lambda r: r.status == "under_review")
     tracking = _tracking(web_db, rid)
 

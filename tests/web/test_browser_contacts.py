@@ -8,8 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.accounts import create_user
-from tests.web.helpers import PASSWORD, insert_request
+from tests.web.helpers import PASSWORD, add_staff, insert_request
 from tests.web.test_browser import ARTIFACTS, _page, base_url, browser  # noqa: F401
 from tests.web.test_contacts_receipts import DOB, _shipped_and_paid
 
@@ -33,7 +32,7 @@ async def test_status_and_request_page_show_contact_receipt_and_holiday(
     assert "MAYOHIMSROI@mayo.edu" in contact and "Fax 507-284-0161" in contact
     await public.screenshot(path=str(ARTIFACTS / "status-fedex-receipt.png"), full_page=True)
 
-    create_user(web_db, "web.browser.receipt", PASSWORD, "specialist", ["minnesota"])
+    add_staff(web_db, "web.browser.receipt", PASSWORD, "specialist", ["minnesota"])
     page = await _page(browser, base_url, "web.browser.receipt")
     await page.goto(f"{base_url}/requests/{request_id}")
     assert "FX-PAY-77" in await page.inner_text("#payment-receipts")

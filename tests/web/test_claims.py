@@ -12,13 +12,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from app.accounts import Account, create_user
+from app.accounts import Account
 from app.queue import claim_next, expire_claims
 from store.db import session_scope
 from store.models import RecordRequest, RequestEvent
 from tests.infra import migrated_database
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, csrf, insert_request, sign_in
+from tests.web.helpers import PASSWORD, add_staff, csrf, insert_request, sign_in
 
 CLAIMERS = 16
 ROWS = 120
@@ -129,7 +129,7 @@ async def test_next_button_pressed_at_once_by_many(
     """Through HTTP: ten specialists press Next together; ten different requests."""
     names = [f"web.florida{n}" for n in range(10)]
     for name in names:
-        create_user(web_db, name, PASSWORD, "specialist", ["florida"])
+        add_staff(web_db, name, PASSWORD, "specialist", ["florida"])
     for _ in range(12):
         insert_request(web_db, site="florida")
     clients = [await sign_in(web_app, name) for name in names]

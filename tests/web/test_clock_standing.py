@@ -10,9 +10,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from fastapi import FastAPI
 
-from app.accounts import create_user
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, insert_request, sign_in
+from tests.web.helpers import PASSWORD, add_staff, insert_request, sign_in
 
 
 def _tiles(html: str) -> dict[str, int]:
@@ -46,7 +45,7 @@ def _parked_rows(web_db: str, site: str) -> tuple[str, str]:
 async def test_parked_and_finished_work_is_not_open_on_the_board(
     web_app: FastAPI, web_db: str, staff: Staff
 ) -> None:
-    create_user(web_db, "web.sup.parked", PASSWORD, "supervisor", ["florida"])
+    add_staff(web_db, "web.sup.parked", PASSWORD, "supervisor", ["florida"])
     sup = await sign_in(web_app, "web.sup.parked")
     before = _tiles((await sup.get("/board")).text)
     proxy, amendment = _parked_rows(web_db, "florida")
@@ -165,7 +164,7 @@ async def test_the_board_keeps_breaches_of_the_period_after_they_close(
 ) -> None:
     """A breach is permanent history: the board's count for the last 30 days keeps a request
     completed late, not only the open breaches."""
-    create_user(web_db, "web.sup.history", PASSWORD, "supervisor", ["arizona"])
+    add_staff(web_db, "web.sup.history", PASSWORD, "supervisor", ["arizona"])
     sup = await sign_in(web_app, "web.sup.history")
     before = _history((await sup.get("/board")).text)
     now = datetime.now(UTC)

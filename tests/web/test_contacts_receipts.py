@@ -8,10 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from fastapi import FastAPI
 
-from app.accounts import create_user
 from store.db import session_scope
 from store.models import OutboundItem, RecordRequest, RequestEvent
-from tests.web.helpers import PASSWORD, client, csrf_from, insert_request, sign_in
+from tests.web.helpers import PASSWORD, add_staff, client, csrf_from, insert_request, sign_in
 
 DOB = date(1984, 3, 9)
 
@@ -111,7 +110,7 @@ async def test_status_shows_fedex_tracking_and_the_receipt(web_app: FastAPI, web
 async def test_request_page_shows_fedex_tracking_receipt_and_contact(
     web_app: FastAPI, web_db: str
 ) -> None:
-    create_user(web_db, "web.receipts", PASSWORD, "specialist", ["minnesota"])
+    add_staff(web_db, "web.receipts", PASSWORD, "specialist", ["minnesota"])
     c = await sign_in(web_app, "web.receipts")
     request_id, _ = _shipped_and_paid(web_db)
     html = (await c.get(f"/requests/{request_id}")).text
@@ -121,7 +120,7 @@ async def test_request_page_shows_fedex_tracking_receipt_and_contact(
     assert 'id="team-contact"' in html and "MAYOHIMSROI@mayo.edu" in html
     assert "Fax 507-284-0161" in html
     # an amendment request: the Amendment Request Specialist's contact
-    create_user(web_db, "web.amend.contact", PASSWORD, "amendment_specialist", ["minnesota"])
+    add_staff(web_db, "web.amend.contact", PASSWORD, "amendment_specialist", ["minnesota"])
     a = await sign_in(web_app, "web.amend.contact")
     amendment = insert_request(web_db, kind="amendment", team="amendment", status="under_review")
     html = (await a.get(f"/requests/{amendment}")).text

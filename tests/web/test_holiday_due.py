@@ -10,13 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 import pypdf
 from fastapi import FastAPI
 
-from app.accounts import create_user
 from domain.calendar import business_day_on_or_before, due_on_holiday, is_business_day
 from domain.notices import NoticeKind
 from domain.types import Site
 from letters import render_notice
 from letters.samples import sample_notice
-from tests.web.helpers import PASSWORD, insert_request, sign_in
+from tests.web.helpers import PASSWORD, add_staff, insert_request, sign_in
 
 THANKSGIVING = date(2026, 11, 26)  # a Thursday
 CHRISTMAS = date(2026, 12, 25)  # a Friday
@@ -45,7 +44,7 @@ def test_acknowledgement_expected_by_falls_on_a_business_day() -> None:
 
 
 async def test_a_legal_due_date_on_a_holiday_is_flagged(web_app: FastAPI, web_db: str) -> None:
-    create_user(web_db, "web.holiday", PASSWORD, "specialist", ["wisconsin"])
+    add_staff(web_db, "web.holiday", PASSWORD, "specialist", ["wisconsin"])
     c = await sign_in(web_app, "web.holiday")
     now = datetime.now(UTC)
     on_holiday = insert_request(

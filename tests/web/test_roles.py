@@ -23,7 +23,7 @@ from store.models import RecordRequest
 from tests import factories
 from tests.harness import Harness
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, client, csrf, insert_request, sign_in
+from tests.web.helpers import PASSWORD, add_staff, client, csrf, insert_request, sign_in
 
 ROLES = ("specialist", "specialist_az", "supervisor", "amendment", "integrity", "admin")
 EVERYONE = frozenset(ROLES)
@@ -38,6 +38,9 @@ DISCLOSURE = {  # one made outside the engine (tests/web/test_web_steps.py)
     "category": "public_health",
     "method": "us_mail",
 }
+
+NEW_PASSWORD = {"password": "matrix-owl-lantern-7", "confirm": "matrix-owl-lantern-7"}
+OLD_PASSWORD = {"password": PASSWORD, "confirm": PASSWORD}
 
 # (method, path template, form data, who may) -- {roi}, {amend}, {integ}: requests by team
 MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
@@ -85,9 +88,14 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     (
         "POST",
         "/admin/users",
-        {"username": "matrix.new", "password": PASSWORD, "role": "specialist", "sites": "all"},
+        {"username": "matrix.new", "role": "specialist", "sites": "all"},
         frozenset({"admin"}),
     ),
+    ("POST", "/admin/users/{reset_target}/reset", {}, frozenset({"admin"})),
+    ("GET", "/account", None, EVERYONE),
+    # each account changes its own password, then back (the other tests sign in with it)
+    ("POST", "/account/password", {**NEW_PASSWORD, "current": PASSWORD}, EVERYONE),
+    ("POST", "/account/password", {**OLD_PASSWORD, "current": NEW_PASSWORD["password"]}, EVERYONE),
     (
         "POST",
         "/admin/users/{specialist_id}",
@@ -140,7 +148,7 @@ async def _first_letter(h: Harness, rid: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def rows(web_worker: Harness) -> dict[str, str]:
+async def rows(web_worker: Harness, web_db: str) -> dict[str, str]:
     """One request per team, each on a running workflow, so an allowed action really runs."""
     now = _received_now()
     roi = await _start(web_worker, factories.own_records(received_at=now))
@@ -155,6 +163,7 @@ async def rows(web_worker: Harness) -> dict[str, str]:
         "amend": await _start(web_worker, factories.amendment(received_at=now)),
         "integ": await _start(web_worker, factories.deceased_notice(received_at=now)),
         "doc": await _first_letter(web_worker, roi),
+        "reset_target": add_staff(web_db, "matrix.reset.target"),  # an admin resets it
     }
 
 
@@ -235,4 +244,22 @@ async def test_other_sites_requests_are_refused_even_by_id(
     assert (await c.get(f"/requests/{florida}")).status_code == 403
     queue = (await c.get("/queue")).text
     assert florida not in queue
+    await c.aclose()
+
+
+#: The second step of sign-in (app/routes/mfa.py): only a session whose password was right and
+#: whose code is still to come may use it; a fully signed-in one and nobody at all get 401.
+SIGN_IN_STEPS = [("GET", "/login/mfa"), ("POST", "/login/mfa"), ("POST", "/login/mfa/setup")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_the_second_step_is_only_for_a_pending_sign_in(
+    role: str, web_app: FastAPI, staff: Staff
+) -> None:
+    c = await sign_in(web_app, staff.names[role])
+    token = await csrf(c)
+    for method, path in SIGN_IN_STEPS:
+        data = {"code": "123456", "csrf_token": token} if method == "POST" else None
+        answer = await (c.post(path, data=data) if data else c.get(path))
+        assert answer.status_code == 401, (role, method, path, answer.status_code)
     await c.aclose()

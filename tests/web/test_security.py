@@ -9,12 +9,20 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from app.accounts import create_user
 from app.models import StaffSession
 from store.db import session_scope
 from store.models import RecordRequest, RequestEvent
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, client, csrf, csrf_from, insert_request, sign_in
+from tests.web.helpers import (
+    PASSWORD,
+    add_staff,
+    client,
+    csrf,
+    csrf_from,
+    insert_request,
+    second_factor,
+    sign_in,
+)
 
 
 async def test_every_form_needs_its_csrf_token(web_app: FastAPI, staff: Staff) -> None:
@@ -60,6 +68,8 @@ async def test_session_cookie_flags_and_headers(web_app: FastAPI, staff: Staff) 
         cookie = r.headers["set-cookie"].lower()
         assert "roi_session=" in cookie and "httponly" in cookie and "secure" in cookie
         assert "samesite=lax" in cookie and "path=/" in cookie
+        assert (await c.get("/queue")).status_code == 401  # the password alone opens nothing
+        await second_factor(web_app, c, staff.names["specialist"], r.headers["location"])
         queue = await c.get("/queue")
         assert queue.headers["cache-control"] == "no-store"
         assert queue.headers["x-frame-options"] == "DENY"
@@ -111,8 +121,8 @@ async def test_idle_and_absolute_expiry_and_logout(
 
 
 async def test_wrong_passwords_are_throttled(web_app: FastAPI, web_db: str) -> None:
-    create_user(web_db, "web.throttled", PASSWORD, "specialist", "all")
-    create_user(web_db, "web.throttled2", PASSWORD, "specialist", "all")
+    add_staff(web_db, "web.throttled", PASSWORD, "specialist", "all")
+    add_staff(web_db, "web.throttled2", PASSWORD, "specialist", "all")
     async with client(web_app, address="10.9.8.7") as c:
         page = await c.get("/login")
         token = csrf_from(page.text)

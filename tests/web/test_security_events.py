@@ -7,6 +7,7 @@ matches no account, or patient information."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 from typer.testing import CliRunner
 
-from app.accounts import create_user, update_user
+from app.accounts import complete_enrolment, update_user
 from app.models import StaffSession
 from app.security import opaque, token_hash
 from runtime.settings import get_settings
@@ -26,7 +27,7 @@ from starter import app as roi
 from store.db import session_scope
 from store.models import SecurityEvent
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, client, csrf, csrf_from, insert_request, sign_in
+from tests.web.helpers import PASSWORD, add_staff, client, csrf, csrf_from, insert_request, sign_in
 
 runner = CliRunner()
 
@@ -67,7 +68,7 @@ def _no_secrets(database_url: str, since: datetime, *secrets: str) -> None:
 async def test_sign_ins_succeeded_failed_and_throttled(web_app: FastAPI, web_db: str) -> None:
     since = datetime.now(UTC)
     username = f"ev.{uuid.uuid4().hex[:8]}"
-    account = create_user(web_db, username, PASSWORD, "specialist", "all")
+    account = add_staff(web_db, username, PASSWORD, "specialist", "all")
     unknown = f"nobody.{uuid.uuid4().hex[:8]}"
     async with client(web_app, address="10.66.0.1") as first:
         data = {"username": username, "password": PASSWORD}
@@ -152,7 +153,7 @@ async def test_an_account_deactivated_while_signed_in_ends_its_session(
     web_app: FastAPI, web_db: str
 ) -> None:
     name = f"ev.gone.{uuid.uuid4().hex[:6]}"
-    account = create_user(web_db, name, PASSWORD, "specialist", "all")
+    account = add_staff(web_db, name, PASSWORD, "specialist", "all")
     c = await sign_in(web_app, name)
     since = datetime.now(UTC)
     from app.models import StaffUser
@@ -208,13 +209,12 @@ async def test_account_changes_from_the_admin_page(
         "/admin/users",
         data={
             "username": name,
-            "password": secret,
             "role": "specialist",
             "sites": ["arizona"],
             "csrf_token": await csrf(c),
         },
     )
-    assert created.status_code == 303, created.text[:300]
+    assert created.status_code == 200, created.text[:300]  # the page shows its one-time link
     event = _one(web_db, since, "account.create", actor=admin)
     account = event.detail["account"]
     assert event.detail == {"account": account, "role": "specialist", "sites": ["arizona"]}
@@ -236,8 +236,14 @@ async def test_account_changes_from_the_admin_page(
     _one(web_db, since, "account.deactivate", actor=admin, detail_account=account)
     await post("supervisor", ["arizona", "florida"], True)
     _one(web_db, since, "account.reactivate", actor=admin, detail_account=account)
-    update_user(web_db, account, password="another-password-88", by=admin)
-    _one(web_db, since, "account.password_change", actor=admin, detail_account=account)
+    reset = await c.post(f"/admin/users/{account}/reset", data={"csrf_token": await csrf(c)})
+    assert reset.status_code == 200, reset.text[:300]
+    _one(web_db, since, "account.credentials_reset", actor=admin, detail_account=account)
+    _one(web_db, since, "account.enrolment_issued", actor=admin, detail_purpose="reset")
+    link = re.search(r"/enrol/([\w-]+)", reset.text)
+    assert link
+    complete_enrolment(web_db, link.group(1), "another-password-88")
+    _one(web_db, since, "account.password_change", actor=account, detail_how="enrolment")
     # an unchanged form changes nothing worth an event (but still ends the sessions)
     before = len(_events(web_db, since))
     await post("supervisor", ["arizona", "florida"], True)
@@ -258,11 +264,13 @@ def test_account_and_token_commands_are_security_events(cli_db: str) -> None:
     since = datetime.now(UTC)
     name = f"ev.cli.{uuid.uuid4().hex[:6]}"
     secret = "cli-password-123456"
-    made = runner.invoke(
-        roi, ["users", "create", name, "--role", "specialist"], input=f"{secret}\n{secret}\n"
-    )
+    made = runner.invoke(roi, ["users", "create", name, "--role", "specialist"])
     assert made.exit_code == 0, made.output
+    link = re.search(r"/enrol/(\S+)", made.output)
+    assert link
+    complete_enrolment(cli_db, link.group(1), secret)
     created = _one(cli_db, since, "account.create", detail_sites="all")
+    _one(cli_db, since, "account.password_change", actor=created.detail["account"])
     assert created.actor is not None and created.actor.startswith("cli")
     assert runner.invoke(roi, ["users", "deactivate", name]).exit_code == 0
     gone = _one(cli_db, since, "account.deactivate", detail_account=created.detail["account"])
@@ -274,7 +282,7 @@ def test_account_and_token_commands_are_security_events(cli_db: str) -> None:
     _one(cli_db, since, "token.create", detail_client=client_name, actor=created.actor)
     assert runner.invoke(roi, ["users", "revoke-token", client_name]).exit_code == 0
     _one(cli_db, since, "token.revoke", detail_client=client_name, actor=created.actor)
-    _no_secrets(cli_db, since, secret, token, token_hash(token), name)
+    _no_secrets(cli_db, since, secret, token, token_hash(token), name, link.group(1))
 
 
 def test_security_events_cannot_be_changed_by_the_app(web_db: str) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from app import throttle
-from app.accounts import create_user
 from domain.patients import patient_key
 from domain.types import Site
 from runtime.settings import get_settings
@@ -25,6 +24,7 @@ from tests import factories
 from tests.web.conftest import Staff
 from tests.web.helpers import (
     PASSWORD,
+    add_staff,
     client,
     csrf,
     csrf_from,
@@ -205,7 +205,7 @@ async def test_a_supervisor_previews_and_runs_a_sites_batch_from_the_web(
     await sup.aclose()
 
     # a supervisor of another site, and a specialist, are refused
-    create_user(web_db, "web.sup.az", PASSWORD, "supervisor", ["arizona"])
+    add_staff(web_db, "web.sup.az", PASSWORD, "supervisor", ["arizona"])
     for name in ("web.sup.az", staff.names["specialist"]):
         other = await sign_in(web_app, name)
         token = await csrf(other)

@@ -1,0 +1,177 @@
+"""A person's own account: setting their password through a one-time enrolment link, and
+changing it (the current one first). Admins never set or see anyone's password.
+
+`/enrol/<token>` is public (the link is the credential: only its hash is stored, it expires and
+works once, wrong links are throttled per client address, and the path is redacted from every
+log, runtime/redact.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app import security_log, throttle
+from app.accounts import (
+    AccountError,
+    EnrolmentInvalid,
+    change_password,
+    complete_enrolment,
+    enrolment_username,
+)
+from app.auth import Signed, ctx_of, set_flash, staff
+from app.context import AppContext, TooManyAttempts
+from app.passwords import MIN_LENGTH
+from app.render import render
+from app.security_log import Action
+from store.db import session_scope
+
+router = APIRouter(tags=["account"], include_in_schema=False)
+log = structlog.get_logger(__name__)
+
+LINK_GONE = (
+    "This link does not work any more: it was used, it expired, or it was replaced. "
+    "Ask an administrator for a new one."
+)
+
+
+def _admit(ctx: AppContext, request: Request) -> None:
+    """Each use of an enrolment link takes its place in the client address's bucket first."""
+    web = ctx.web
+    client = security_log.client_of(request)
+    policy = throttle.Policy(
+        web.download_max_failures,
+        timedelta(minutes=web.login_window_minutes),
+        base_seconds=web.throttle_base_delay_seconds,
+        cap_seconds=float(web.throttle_max_delay_seconds),
+    )
+    with session_scope(ctx.db()) as session:
+        wait = throttle.admit(session, {f"enrol:ip:{client}": policy}, datetime.now(UTC))
+        if wait is not None:
+            security_log.add(
+                session,
+                Action.ACCOUNT_PASSWORD,
+                "throttled",
+                client=client,
+                detail={"how": "enrolment", "retry_after": wait},
+            )
+    if wait is not None:
+        raise TooManyAttempts(wait)
+
+
+def _give_back(ctx: AppContext, request: Request) -> None:
+    with session_scope(ctx.db()) as session:
+        throttle.succeeded(session, give_back=(f"enrol:ip:{security_log.client_of(request)}",))
+
+
+def _enrol_page(
+    request: Request, token: str, username: str | None, error: str | None = None, code: int = 200
+) -> Response:
+    return render(
+        request,
+        "enrol.html",
+        {"token": token, "username": username, "error": error, "min_length": MIN_LENGTH},
+        status_code=code,
+    )
+
+
+@router.get("/enrol/{token}", response_class=HTMLResponse)
+def enrol_page(request: Request, token: str) -> Response:
+    ctx = ctx_of(request)
+    _admit(ctx, request)
+    username = enrolment_username(ctx.db(), token)
+    if username is None:
+        security_log.record(
+            ctx.db(),
+            Action.ACCOUNT_PASSWORD,
+            "refused",
+            client=security_log.client_of(request),
+            detail={"how": "enrolment", "reason": "link_invalid"},
+        )
+        return render(
+            request,
+            "error.html",
+            {"title": "Link not valid", "message": LINK_GONE},
+            status_code=404,
+        )
+    _give_back(ctx, request)
+    return _enrol_page(request, token, username)
+
+
+@router.post("/enrol/{token}", response_class=HTMLResponse)
+def enrol(
+    request: Request,
+    token: str,
+    password: Annotated[str, Form(max_length=256)],
+    confirm: Annotated[str, Form(max_length=256)],
+) -> Response:
+    ctx = ctx_of(request)
+    _admit(ctx, request)
+    username = enrolment_username(ctx.db(), token)
+    if username is not None and password != confirm:
+        _give_back(ctx, request)
+        return _enrol_page(request, token, username, "The two passwords are not the same.", 422)
+    try:
+        user_id = complete_enrolment(
+            ctx.db(), token, password, client=security_log.client_of(request)
+        )
+    except EnrolmentInvalid:
+        return render(
+            request,
+            "error.html",
+            {"title": "Link not valid", "message": LINK_GONE},
+            status_code=404,
+        )
+    except AccountError as error:
+        _give_back(ctx, request)
+        return _enrol_page(request, token, username, str(error), 422)
+    _give_back(ctx, request)
+    log.info("account.enrolled", user_id=user_id)
+    return RedirectResponse("/login?enrolled=1", status_code=303)
+
+
+def _account_page(
+    request: Request, signed: Signed, error: str | None = None, code: int = 200
+) -> Response:
+    return render(
+        request,
+        "account.html",
+        {"error": error, "min_length": MIN_LENGTH},
+        status_code=code,
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
+    return _account_page(request, signed)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def new_password(
+    request: Request,
+    signed: Annotated[Signed, Depends(staff)],
+    current: Annotated[str, Form(max_length=256)],
+    password: Annotated[str, Form(max_length=256)],
+    confirm: Annotated[str, Form(max_length=256)],
+) -> Response:
+    ctx = ctx_of(request)
+    if password != confirm:
+        return _account_page(request, signed, "The two new passwords are not the same.", 422)
+    try:
+        change_password(
+            ctx.db(),
+            signed.account.id,
+            current,
+            password,
+            keep_session=signed.token_hash,
+            client=security_log.client_of(request),
+        )
+    except AccountError as error:
+        return _account_page(request, signed, str(error), 422)
+    log.info("account.password_changed", user_id=signed.account.id)
+    set_flash(ctx.db(), signed, "Password changed; your other sessions were signed out.")
+    return RedirectResponse("/account", status_code=303)
