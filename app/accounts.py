@@ -473,6 +473,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (
     ("demo.amendment", Role.AMENDMENT_SPECIALIST),
     ("demo.integrity", Role.DATA_INTEGRITY_SPECIALIST),
     ("demo.admin", Role.ADMIN),
+    ("demo.privacy", Role.PRIVACY_OFFICER),
 )
 
 

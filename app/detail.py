@@ -47,6 +47,8 @@ READ_ACTIONS = frozenset(
         "document.viewed",
         "packet.previewed",
         "packet.pdf_viewed",
+        "disclosures.listed",
+        "disclosures.exported",
     }
 )
 

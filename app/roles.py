@@ -1,7 +1,8 @@
 """Roles, what each may do, and which teams' requests each sees. Enforced on the server only.
 
 Admins manage accounts and never read protected health information; supervisors see every
-team at their sites; each specialist role sees its own team's queue.
+team at their sites; each specialist role sees its own team's queue; the privacy officer reads
+the audit trail, security events and disclosures of every team at its sites and changes nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class Role(StrEnum):
     AMENDMENT_SPECIALIST = "amendment_specialist"
     DATA_INTEGRITY_SPECIALIST = "data_integrity_specialist"
     ADMIN = "admin"
+    PRIVACY_OFFICER = "privacy_officer"
 
 
 class Can(StrEnum):
@@ -31,6 +33,9 @@ class Can(StrEnum):
     SUBMIT_INTAKE = "submit_intake"  # key in a request through the intake API
     MANAGE_USERS = "manage_users"
     DECODE_PAYLOADS = "decode_payloads"  # open sealed Temporal payloads (/codec/decode)
+    # read-only oversight (the privacy officer): the security-events log, the disclosures log,
+    # and every team's audit trail and download-link accesses at the account's sites
+    OVERSIGHT = "oversight"
 
 
 _SPECIALIST = frozenset({Can.WORK_QUEUE, Can.VIEW_REQUEST, Can.ACT})
@@ -42,6 +47,8 @@ CAPABILITIES: dict[Role, frozenset[Can]] = {
     Role.SUPERVISOR: _SPECIALIST
     | {Can.BOARD, Can.REASSIGN, Can.AUDIT_TRAIL, Can.SUBMIT_INTAKE, Can.DECODE_PAYLOADS},
     Role.ADMIN: frozenset({Can.MANAGE_USERS}),
+    # reads what was done, changes nothing: no queue, no claims, no Updates
+    Role.PRIVACY_OFFICER: frozenset({Can.OVERSIGHT, Can.AUDIT_TRAIL, Can.DECODE_PAYLOADS}),
 }
 
 ALL_TEAMS = frozenset({Team.ROI, Team.AMENDMENT, Team.DATA_INTEGRITY, Team.BILLING})
@@ -52,6 +59,7 @@ TEAMS: dict[Role, frozenset[str]] = {
     Role.DATA_INTEGRITY_SPECIALIST: frozenset({Team.DATA_INTEGRITY}),
     Role.SUPERVISOR: ALL_TEAMS,
     Role.ADMIN: frozenset(),
+    Role.PRIVACY_OFFICER: frozenset(),  # works no queue (oversight reads every team's trail)
 }
 
 LABELS: dict[Role, str] = {
@@ -60,6 +68,7 @@ LABELS: dict[Role, str] = {
     Role.AMENDMENT_SPECIALIST: "Amendment specialist",
     Role.DATA_INTEGRITY_SPECIALIST: "Data integrity specialist",
     Role.ADMIN: "Administrator",
+    Role.PRIVACY_OFFICER: "Privacy officer",
 }
 
 

@@ -53,6 +53,7 @@ class Action(StrEnum):
     TOKEN_REVOKE = "token.revoke"
     THROTTLE_CLEAR = "throttle.clear"  # an admin cleared an account's sign-in delay
     BATCH_RUN = "batch.run"  # a supervisor started a site's batch by hand (detail: site, batch)
+    PRIVACY_VIEW = "privacy.viewed"  # the privacy officer read a log (detail.page, filters)
 
 
 def client_of(request: Request) -> str:

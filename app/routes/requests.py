@@ -41,12 +41,17 @@ log = structlog.get_logger(__name__)
 RequestId = Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")]
 
 
-def _load(session: Session, account: Account, request_id: str) -> RecordRequest:
-    """The request row, if the account's teams and sites cover it (403 otherwise)."""
+def _load(
+    session: Session, account: Account, request_id: str, *, oversight: bool = False
+) -> RecordRequest:
+    """The request row, if the account's teams and sites cover it (403 otherwise). With
+    `oversight` (a read of what was done, never PHI of the page itself), a role with
+    Can.OVERSIGHT (the privacy officer) is covered for every team at its sites."""
     row = session.get(RecordRequest, request_id)
     if row is None:
         raise NotFound()
-    if row.team not in teams_of(account.role) or not account.covers(row.site):
+    any_team = oversight and can(account.role, Can.OVERSIGHT)
+    if (not any_team and row.team not in teams_of(account.role)) or not account.covers(row.site):
         raise Forbidden("This request belongs to another site or team.", reason="site")
     session.expunge(row)
     return row
@@ -428,11 +433,12 @@ def audit_trail(
     request_id: RequestId,
     signed: Annotated[Signed, Depends(need(Can.AUDIT_TRAIL))],
 ) -> Response:
-    """Who viewed or changed the request, and when (reads included)."""
+    """Who viewed or changed the request, and when (reads included), and every use of its
+    download links (served, refused, asked for the date of birth). The view is audited."""
     ctx = ctx_of(request)
     now = datetime.now(UTC)
     with session_scope(ctx.db()) as session:
-        row = _load(session, signed.account, request_id)
+        row = _load(session, signed.account, request_id, oversight=True)
         audit(session, request_id, signed.account.id, "audit.viewed", now)
     with session_scope(ctx.db()) as session:
         events = detail.timeline(session, request_id, include_reads=True)
@@ -442,7 +448,17 @@ def audit_trail(
                 select(col(StaffUser.id), col(StaffUser.username)).where(col(StaffUser.id).in_(ids))
             ).all()
         )
-    return render(request, "audit.html", {"row": row, "events": events, "names": names})
+    return render(
+        request,
+        "audit.html",
+        {
+            "row": row,
+            "events": events,
+            "names": names,
+            "links": links.links_of(ctx.db(), request_id),
+            "accesses": links.access_events(ctx.db(), request_id),
+        },
+    )
 
 
 @router.get("/requests/{request_id}/documents/{item_id}")

@@ -44,6 +44,8 @@ def landing(role: str) -> str:
         return "/board"
     if can(role, Can.MANAGE_USERS):
         return "/admin/users"
+    if can(role, Can.OVERSIGHT):
+        return "/privacy/security-events"
     return "/status"
 
 

@@ -26,6 +26,7 @@ ACCOUNTS: dict[str, tuple[str, str, list[str] | str]] = {
     "amendment": ("web.amend", "amendment_specialist", "all"),
     "integrity": ("web.integ", "data_integrity_specialist", "all"),
     "admin": ("web.admin", "admin", "all"),
+    "privacy": ("web.privacy", "privacy_officer", "all"),
 }
 
 

@@ -95,6 +95,7 @@ def test_account_rules_and_demo_seed(web_db: str, cli_db: str) -> None:
         "amendment_specialist",
         "data_integrity_specialist",
         "admin",
+        "privacy_officer",
     }
     with session_scope(web_db) as session:
         users = {u.username: u for u in session.execute(select(StaffUser)).scalars()}

@@ -3,6 +3,7 @@ every decode is a security event and an audit row on the request whose data was 
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from google.protobuf import json_format
 from sqlalchemy import select
@@ -25,12 +26,13 @@ async def _sealed_body(request_id: str) -> str:
     return json_format.MessageToJson(Payloads(payloads=sealed))
 
 
-async def test_supervisor_decodes_and_it_is_recorded(
-    web_app: FastAPI, web_db: str, staff: Staff
+@pytest.mark.parametrize("role", ["supervisor", "privacy"])
+async def test_supervisor_and_privacy_officer_decode_and_it_is_recorded(
+    role: str, web_app: FastAPI, web_db: str, staff: Staff
 ) -> None:
     request_id = insert_request(web_db)
     body = await _sealed_body(request_id)
-    sup = await sign_in(web_app, staff.names["supervisor"])
+    sup = await sign_in(web_app, staff.names[role])
     response = await sup.post(
         "/codec/decode",
         content=body,
@@ -44,7 +46,7 @@ async def test_supervisor_decodes_and_it_is_recorded(
     with session_scope(web_db) as session:
         event = session.execute(
             select(SecurityEvent)
-            .where(SecurityEvent.actor == staff.ids["supervisor"])
+            .where(SecurityEvent.actor == staff.ids[role])
             .where(SecurityEvent.action == "codec.decode")
         ).scalar_one()
         audited = session.execute(
@@ -53,7 +55,7 @@ async def test_supervisor_decodes_and_it_is_recorded(
             .where(RequestEvent.action == "payloads_decoded")
         ).scalar_one()
     assert event.outcome == "ok" and event.detail["requests"] == [request_id]
-    assert audited.actor == staff.ids["supervisor"]
+    assert audited.actor == staff.ids[role]
     assert NAME not in str(event.detail)
 
 

@@ -25,10 +25,12 @@ from tests.harness import Harness
 from tests.web.conftest import Staff
 from tests.web.helpers import PASSWORD, add_staff, client, csrf, insert_request, sign_in
 
-ROLES = ("specialist", "specialist_az", "supervisor", "amendment", "integrity", "admin")
+ROLES = ("specialist", "specialist_az", "supervisor", "amendment", "integrity", "admin", "privacy")
 EVERYONE = frozenset(ROLES)
 ROI_WORKERS = frozenset({"specialist", "supervisor"})  # the Minnesota ROI request's people
 QUEUE_USERS = frozenset({"specialist", "specialist_az", "supervisor", "amendment", "integrity"})
+PRIVACY = frozenset({"privacy"})  # the privacy officer's read-only logs
+AUDITORS = frozenset({"supervisor", "privacy"})  # a request's audit trail, every team
 
 DISCLOSURE = {  # one made outside the engine (tests/web/test_web_steps.py)
     "disclosed_at": "2025-01-06T10:00",
@@ -68,7 +70,9 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ("POST", "/requests/{roi}/links/revoke", {}, ROI_WORKERS),
     ("POST", "/requests/{roi}/release", {}, ROI_WORKERS),
     ("POST", "/requests/{roi}/reassign", {"to": "{specialist_id}"}, frozenset({"supervisor"})),
-    ("GET", "/requests/{roi}/audit", None, frozenset({"supervisor"})),
+    ("GET", "/requests/{roi}/audit", None, AUDITORS),
+    ("GET", "/requests/{amend}/audit", None, AUDITORS),
+    ("GET", "/requests/{integ}/audit", None, AUDITORS),
     ("GET", "/requests/{roi}/documents/{doc}", None, ROI_WORKERS),
     ("GET", "/requests/{roi}/packet", None, ROI_WORKERS),
     ("GET", "/requests/{roi}/packet.pdf", None, ROI_WORKERS),
@@ -80,6 +84,23 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ("GET", "/board", None, frozenset({"supervisor"})),
     ("GET", "/board/batch/wisconsin", None, frozenset({"supervisor"})),
     ("POST", "/board/batch/wisconsin/run", {}, frozenset({"supervisor"})),
+    ("GET", "/privacy/security-events", None, PRIVACY),
+    (
+        "GET",
+        "/privacy/security-events?action=auth.login&outcome=ok&actor=web.sup&from=2020-01-01"
+        "&to=2099-12-31&page=1",
+        None,
+        PRIVACY,
+    ),
+    ("GET", "/privacy/disclosures", None, PRIVACY),
+    (
+        "GET",
+        "/privacy/disclosures?site=minnesota&from=2020-01-01&to=2099-12-31&category=court_order"
+        "&purpose=court&accountable=1&page=2",
+        None,
+        PRIVACY,
+    ),
+    ("GET", "/privacy/disclosures.csv?site=arizona", None, PRIVACY),
     ("GET", "/admin/users", None, frozenset({"admin"})),
     ("GET", "/admin/tokens", None, frozenset({"admin"})),
     ("POST", "/admin/tokens", {"name": "matrix-token"}, frozenset({"admin"})),

@@ -1,0 +1,92 @@
+# ruff: noqa: F811  (the browser and base_url fixtures are imported from test_browser)
+"""Issue 14 in Debian's Chromium (Playwright): the privacy officer's security-events log,
+disclosures log and a request's audit trail with its download-link accesses. Screenshots go to
+test-artifacts/web/."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from activities.channels import links
+from domain.effects import DisclosureRecord
+from domain.types import DeliveryMethod, DisclosureCategory
+from store.db import session_scope
+from store.repository import record_disclosure
+from tests.web.conftest import Staff
+from tests.web.helpers import insert_request
+from tests.web.test_browser import (  # noqa: F401  (fixtures)
+    ARTIFACTS,
+    CHROMIUM,
+    _page,
+    base_url,
+    browser,
+)
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
+)
+
+
+async def test_privacy_officer_reads_the_logs(
+    browser: Any, base_url: str, web_db: str, staff: Staff
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    rid = insert_request(web_db, site="wisconsin")
+    with session_scope(web_db) as session:
+        record_disclosure(
+            session,
+            DisclosureRecord(
+                key=f"browser-{tag}",
+                request_id=rid,
+                disclosed_at=datetime(2012, 5, 2, 15, 30, tzinfo=UTC),
+                disclosed_by="engine",
+                recipient_name="Dane County Public Health",
+                recipient_address="210 Martin Luther King Jr Blvd, Madison",
+                description="Immunization record",
+                purpose=f"Required report {tag}",
+                method=DeliveryMethod.US_MAIL,
+                category=DisclosureCategory.PUBLIC_HEALTH,
+                authorization_ref=None,
+                patient_key=None,
+            ),
+        )
+    now = datetime.now(UTC)
+    link = links.create_link(
+        web_db,
+        delivery_key=f"{rid}-deliver-browser",
+        request_id=rid,
+        patient_key=None,
+        package_path="/nonexistent.pdf",
+        content_type="application/pdf",
+        now=now,
+        ttl=timedelta(days=30),
+    )
+    links.open_link(web_db, link.id, now=now, client="c0ffee0123456789")
+    links.open_link(web_db, None, now=now, client="badc0de012345678")
+
+    page = await _page(browser, base_url, staff.names["privacy"])
+    assert page.url.endswith("/privacy/security-events")
+    await page.select_option("#filter-action", "auth.login")
+    async with page.expect_navigation():
+        await page.click("#security-filters button[type=submit]")
+    assert "auth.login" in await page.inner_text("#security-table")
+    await page.screenshot(path=str(ARTIFACTS / "privacy-security-events.png"), full_page=True)
+
+    async with page.expect_navigation():
+        await page.click("nav a[href='/privacy/disclosures']")
+    await page.fill("#filter-purpose", tag)
+    async with page.expect_navigation():
+        await page.click("#disclosure-filters button[type=submit]")
+    table = await page.inner_text("#disclosure-table")
+    assert "Dane County Public Health" in table and "Wisconsin" in table
+    await page.screenshot(path=str(ARTIFACTS / "privacy-disclosures.png"), full_page=True)
+
+    async with page.expect_navigation():
+        await page.click("#disclosure-table a")
+    assert "served" in await page.inner_text("#audit-accesses")
+    await page.screenshot(path=str(ARTIFACTS / "privacy-audit-trail.png"), full_page=True)
+    await page.context.close()
