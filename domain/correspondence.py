@@ -11,8 +11,9 @@ from domain.state import RequestState
 
 
 def requester_address(sub: RecordRequestSubmission) -> list[str]:
-    """Letters go to the requester; the address if we have one."""
-    address = sub.requester.contact.address
+    """Letters go to the requester, or the representative who signed for the patient
+    (RecordRequestSubmission.letter_addressee); the address if we have one."""
+    address = sub.letter_addressee()[1].address
     return address.lines() if address else []
 
 
@@ -27,7 +28,7 @@ def compose_notice(state: RequestState, kind: NoticeKind, issued_on: date, **ext
         site=sub.site,
         tracking_number=state.tracking_number,
         issued_on=issued_on,
-        recipient_name=sub.requester.display_name(),
+        recipient_name=sub.letter_addressee()[0],
         recipient_address=requester_address(sub),
         patient_name=sub.patient.display_name(),
         patient_date_of_birth=sub.patient.date_of_birth,

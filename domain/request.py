@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from domain.authorization import Authorization
+from domain.authorization import Authorization, SignerRole
 from domain.errors import FieldIssue, issue
 from domain.types import (
     RECORD_COPY_KINDS,
@@ -132,6 +132,23 @@ class Requester(_Strict):
         return person or (self.organization or "")
 
 
+class Representative(_Strict):
+    """The personal representative (164.502(g)) who signed the authorization for the patient:
+    letters about the request are addressed to them."""
+
+    first_name: str = _NAME
+    last_name: str = _NAME
+    contact: Contact = Field(default_factory=Contact)
+
+    def display_name(self) -> str:
+        """Name as printed on letters (never logged)."""
+        return f"{self.first_name} {self.last_name}"
+
+
+#: Requesters who are themselves the patient's personal representative (164.502(g)).
+REPRESENTATIVE_RELATIONSHIPS = frozenset({Relationship.PARENT, Relationship.LEGAL_REPRESENTATIVE})
+
+
 class Recipient(_Strict):
     """Where the records go, when not to the requester."""
 
@@ -177,6 +194,8 @@ class RecordRequestSubmission(_Strict):
     legal_document: LegalDocument | None = None
     provider_npi: str | None = Field(default=None, pattern=r"^\d{10}$")
     certified_copy: bool = False  # add a records custodian's certification page
+    #: who signed the authorization for the patient, when not the requester (issue 15)
+    representative: Representative | None = None
 
     @property
     def under_right_of_access(self) -> bool:
@@ -204,6 +223,23 @@ class RecordRequestSubmission(_Strict):
         if self.kind == RequestKind.SUBPOENA and self.authorization is None:
             return DisclosureCategory.SUBPOENA
         return DisclosureCategory.AUTHORIZATION
+
+    @property
+    def signed_by_representative(self) -> bool:
+        """The authorization (or, under the right of access, the request) is signed by a
+        personal representative rather than the patient."""
+        if self.under_right_of_access:
+            return self.requester.relationship in REPRESENTATIVE_RELATIONSHIPS
+        auth = self.authorization
+        return auth is not None and auth.signer_role != SignerRole.PATIENT
+
+    def letter_addressee(self) -> tuple[str, Contact]:
+        """Who letters about the request are addressed to: the representative who signed it
+        for the patient, else the requester (a requesting parent or legal representative is
+        the representative)."""
+        if self.signed_by_representative and self.representative is not None:
+            return self.representative.display_name(), self.representative.contact
+        return self.requester.display_name(), self.requester.contact
 
     def delivery_contact(self) -> Contact:
         """The contact the records are sent to."""
@@ -322,11 +358,77 @@ def business_rules(sub: RecordRequestSubmission, now: datetime) -> list[FieldIss
                 "Describe the subpoena or court order (court, case number, date).",
             )
         )
+    found += _representative_rules(sub)
     wanted = sub.records
     if wanted.date_from and wanted.date_to and wanted.date_to < wanted.date_from:
         found.append(
             issue("records.date_to", "before_start", "The end date is before the start date.")
         )
+    return found
+
+
+def _representative_rules(sub: RecordRequestSubmission) -> list[FieldIssue]:
+    """Letters about a request signed by a personal representative go to the representative:
+    their own name and somewhere to send letters are needed (the requester's, when the
+    requester is the representative; else the `representative` block)."""
+    found: list[FieldIssue] = []
+    req = sub.requester
+    if sub.signed_by_representative and req.relationship in REPRESENTATIVE_RELATIONSHIPS:
+        for name in ("first_name", "last_name"):
+            if not getattr(req, name):
+                found.append(
+                    issue(
+                        f"requester.{name}",
+                        "missing",
+                        "Give the representative's own name: letters about the request are "
+                        "addressed to them.",
+                    )
+                )
+        if not req.contact.email and req.contact.address is None:
+            found.append(
+                issue(
+                    "requester.contact.address",
+                    "missing",
+                    "Give the representative's mailing address (or email) for letters.",
+                )
+            )
+        if sub.representative is not None:
+            found.append(
+                issue(
+                    "representative",
+                    "representative_is_requester",
+                    "The requester is the representative: leave this out.",
+                )
+            )
+        return found
+    if sub.signed_by_representative and sub.representative is None:
+        found.append(
+            issue(
+                "representative",
+                "missing",
+                "The authorization is signed by the patient's representative: give the "
+                "representative's name and contact, so letters about the request reach them.",
+            )
+        )
+    if sub.representative is not None:
+        if not sub.signed_by_representative:
+            found.append(
+                issue(
+                    "representative",
+                    "not_signed_by_representative",
+                    "The authorization is signed by the patient: leave the representative out, "
+                    "or say who signed it (authorization.signer_role).",
+                )
+            )
+        contact = sub.representative.contact
+        if not contact.email and contact.address is None:
+            found.append(
+                issue(
+                    "representative.contact.address",
+                    "missing",
+                    "Give the representative's mailing address (or email) for letters.",
+                )
+            )
     return found
 
 

@@ -55,6 +55,14 @@ def _agent_authorization(*documents: str, role: str = "health_care_agent") -> di
     )
 
 
+#: Who signed for the patient, with where their letters go (intake needs it: issue 15, E).
+REPRESENTATIVE: dict[str, Any] = {
+    "first_name": "Jordan",
+    "last_name": "Agentson",
+    "contact": {"email": "jordan.agent@example.org"},
+}
+
+
 @pytest.mark.parametrize(
     "documents, code",
     [
@@ -89,7 +97,9 @@ async def test_financial_poa_is_deficient_and_parent_of_adult_too(
     at = (await now(registered_env)).isoformat()
     handle = await h.start(
         factories.third_party(
-            received_at=at, authorization=_agent_authorization("Financial power of attorney")
+            received_at=at,
+            authorization=_agent_authorization("Financial power of attorney"),
+            representative=REPRESENTATIVE,
         )
     )
     state = await h.wait_status(handle, Status.DEFICIENT)
@@ -99,6 +109,7 @@ async def test_financial_poa_is_deficient_and_parent_of_adult_too(
     adult = factories.third_party(
         received_at=at,
         authorization=_agent_authorization("Birth certificate", role="parent_of_minor"),
+        representative=REPRESENTATIVE,
     )
     handle = await h.start(adult)  # the factory's patient was born in 1984
     state = await h.wait_status(handle, Status.DEFICIENT)
@@ -112,6 +123,7 @@ async def test_representative_signed_release_needs_the_document_type_confirmed(
         factories.third_party(
             received_at=(await now(registered_env)).isoformat(),
             authorization=_agent_authorization("Health care power of attorney"),
+            representative=REPRESENTATIVE,
         )
     )
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
