@@ -28,8 +28,14 @@ from app.security import new_token, same, token_hash
 from app.security_log import Action
 from store.db import session_scope
 
+#: Cookie names before their prefix: with Secure cookies (the default) every cookie is named
+#: `__Host-<name>`, which browsers accept only when Secure, Path=/ and without Domain, and only
+#: from a secure origin (https, or http on loopback: 127.0.0.1, localhost). So no sibling host
+#: or plain-http page can set or shadow it (a planted CSRF or session cookie). With
+#: ROI_WEB_COOKIE_SECURE=false (plain http off-loopback) the names stay unprefixed.
 SESSION_COOKIE = "roi_session"
 ANON_CSRF_COOKIE = "roi_csrf"
+HOST_PREFIX = "__Host-"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,15 +59,52 @@ class Signed:
     pending: bool = False  # password only: the second factor is still to come (routes/mfa.py)
 
 
+def cookie_name(name: str, web: WebSettings) -> str:
+    """The name a cookie is set and read under: `__Host-` + name when cookies are Secure."""
+    return f"{HOST_PREFIX}{name}" if web.cookie_secure else name
+
+
+def session_cookie_name(web: WebSettings) -> str:
+    """The session cookie's name (the same cookie while the second factor is pending)."""
+    return cookie_name(SESSION_COOKIE, web)
+
+
+def csrf_cookie_name(web: WebSettings) -> str:
+    """The anonymous double-submit CSRF cookie's name (sign-in and status forms)."""
+    return cookie_name(ANON_CSRF_COOKIE, web)
+
+
+def session_token(request: Request) -> str | None:
+    """The session cookie's token sent with this request, if any."""
+    return request.cookies.get(session_cookie_name(ctx_of(request).web))
+
+
 def set_session_cookie(response: Response, token: str, web: WebSettings) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, secure=web.cookie_secure, samesite="lax", path="/"
+        session_cookie_name(web),
+        token,
+        httponly=True,
+        secure=web.cookie_secure,
+        samesite="lax",
+        path="/",
     )
 
 
 def clear_session_cookie(response: Response, web: WebSettings) -> None:
+    # a __Host- cookie is only replaced by one with the same attributes (Secure, Path=/)
     response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=web.cookie_secure, httponly=True, samesite="lax"
+        session_cookie_name(web), path="/", secure=web.cookie_secure, httponly=True, samesite="lax"
+    )
+
+
+def set_csrf_cookie(response: Response, token: str, web: WebSettings) -> None:
+    response.set_cookie(
+        csrf_cookie_name(web),
+        token,
+        httponly=True,
+        secure=web.cookie_secure,
+        samesite="strict",
+        path="/",
     )
 
 
@@ -139,7 +182,7 @@ def _lookup(request: Request) -> Signed | None:
     """The request's session, checked for expiry (raises NotSignedIn(expired) when it lapsed)."""
     if hasattr(request.state, "signed"):
         return request.state.signed
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_token(request)
     signed = None
     if token:
         ctx = ctx_of(request)
@@ -238,7 +281,7 @@ def need(capability: Can) -> Any:
 
 def anon_csrf(request: Request) -> str:
     """The double-submit token for forms shown before sign-in (set as a cookie by render)."""
-    existing = request.cookies.get(ANON_CSRF_COOKIE)
+    existing = request.cookies.get(csrf_cookie_name(ctx_of(request).web))
     if existing and 20 <= len(existing) <= 64:
         return existing
     if not hasattr(request.state, "new_anon_csrf"):
@@ -290,7 +333,7 @@ async def csrf_protect(request: Request) -> None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    expected = signed.csrf if signed else request.cookies.get(ANON_CSRF_COOKIE)
+    expected = signed.csrf if signed else request.cookies.get(csrf_cookie_name(ctx_of(request).web))
     if not same(sent, expected):
         raise CsrfRejected()
 

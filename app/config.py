@@ -12,7 +12,9 @@ class WebSettings(BaseSettings):
 
     session_idle_minutes: int = 30  # signed out after this long without a request
     session_max_hours: int = 12  # and after this long whatever happens (one shift)
-    cookie_secure: bool = True  # browsers accept Secure cookies on http://localhost too
+    # Secure cookies named __Host-… (app/auth.py); browsers accept them on http://localhost and
+    # http://127.0.0.1 too. false only for plain http off loopback: names lose the prefix.
+    cookie_secure: bool = True
     enrolment_hours: int = 72  # how long a one-time link to set one's own password works
     claim_timeout_minutes: int = 60  # an untouched claim goes back to the queue
     # Sign-in throttle (app/throttle.py): no lockout, a growing wait. After this many attempts

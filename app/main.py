@@ -22,8 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from app import security_log
-from app.auth import SESSION_COOKIE, csrf_protect
+from app import security_log, throttle
+from app.auth import clear_session_cookie, csrf_protect
 from app.config import WebSettings
 from app.context import (
     HERE,
@@ -93,14 +93,20 @@ DOCS_CSP = (
     b"img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
     b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+#: Sent only on responses that went out over TLS (never on plain http: browsers ignore it
+#: there, and a plain-http install on a private network must stay reachable).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class Hardening:
-    """Security headers on every response, no caching of pages, and one log line per request
-    with the path (ids only, never a query string, body or download token) and the outcome."""
+    """Security headers on every response (HSTS when served over TLS: the request's scheme is
+    https, or X-Forwarded-Proto says so from one of ROI_TRUSTED_PROXIES), no caching of pages,
+    and one log line per request with the path (ids only, never a query string, body or
+    download token) and the outcome."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: str = "") -> None:
         self.app = app
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,6 +115,17 @@ class Hardening:
         started = time.perf_counter()
         path: str = scope.get("path", "")
         status_code = 500
+        peer = scope.get("client")
+        tls = throttle.served_over_tls(
+            scope.get("scheme", "http"),
+            peer[0] if peer else None,
+            [
+                v.decode("latin-1")
+                for k, v in scope.get("headers") or []
+                if k == b"x-forwarded-proto"
+            ],
+            self.trusted_proxies,
+        )
 
         async def send_wrapped(message: Message) -> None:
             nonlocal status_code
@@ -123,6 +140,8 @@ class Hardening:
                     if name == b"content-security-policy" and path in ("/docs", "/redoc"):
                         value = DOCS_CSP
                     headers.append((name, value))
+                if tls:
+                    headers.append(HSTS)
                 if not path.startswith("/static/") and not any(
                     k.lower() == b"cache-control" for k, _ in headers
                 ):
@@ -196,7 +215,7 @@ def _install_handlers(app: FastAPI) -> None:
             request, "login.html", {"next": target, "error": None, "expired": exc.expired}, 401
         )
         if exc.expired:
-            response.delete_cookie(SESSION_COOKIE, path="/")
+            clear_session_cookie(response, request.app.state.ctx.web)
         return response
 
     @app.exception_handler(Forbidden)
@@ -366,7 +385,7 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
-    app.add_middleware(Hardening)
+    app.add_middleware(Hardening, trusted_proxies=settings.trusted_proxies)
     tracing.instrument_app(app)  # outermost: the request span is the trace's root
     return app
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from app.auth import ANON_CSRF_COOKIE, anon_csrf, ctx_of, optional_staff, pop_flash
+from app.auth import anon_csrf, ctx_of, optional_staff, pop_flash, set_csrf_cookie
 from app.roles import LABELS, Can, Role, can
 from domain.calendar import business_days_between, local_date, local_datetime
 from domain.fees import format_usd
@@ -116,12 +116,5 @@ def render(
     )
     new_anon = getattr(request.state, "new_anon_csrf", None)
     if new_anon and signed is None:
-        response.set_cookie(
-            ANON_CSRF_COOKIE,
-            new_anon,
-            httponly=True,
-            secure=app_ctx.web.cookie_secure,
-            samesite="strict",
-            path="/",
-        )
+        set_csrf_cookie(response, new_anon, app_ctx.web)
     return response

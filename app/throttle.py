@@ -283,3 +283,18 @@ def client_address(request: Request, trusted_proxies: str = "") -> str:
         ip = _ip(hop)
         return str(ip) if ip is not None else peer  # garbage: count it as the proxy's own
     return peer
+
+
+def served_over_tls(
+    scheme: str, peer: str | None, forwarded_proto: list[str], trusted_proxies: str = ""
+) -> bool:
+    """Whether the browser reached us over TLS: the connection's own scheme is https, or the
+    peer is one of ROI_TRUSTED_PROXIES and its X-Forwarded-Proto (the value it set, the last
+    one) says https. X-Forwarded-Proto from anyone else is ignored."""
+    if scheme == "https":
+        return True
+    networks = trusted_networks(trusted_proxies)
+    if not networks or peer is None or not _trusted(peer, networks):
+        return False
+    values = [v.strip().lower() for header in forwarded_proto for v in header.split(",")]
+    return bool(values) and values[-1] == "https"

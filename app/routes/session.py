@@ -15,7 +15,6 @@ from sqlmodel import Session, col
 from app import security_log, throttle
 from app.accounts import check_password
 from app.auth import (
-    SESSION_COOKIE,
     Signed,
     clear_session_cookie,
     close_session,
@@ -23,6 +22,7 @@ from app.auth import (
     open_session,
     optional_staff,
     safe_next,
+    session_token,
     set_session_cookie,
     staff,
 )
@@ -143,7 +143,7 @@ def login(
             status_code=401,
         )
     # never reuse a session id: a session this browser had ends here
-    close_session(ctx.db(), request.cookies.get(SESSION_COOKIE), reason="replaced", client=client)
+    close_session(ctx.db(), session_token(request), reason="replaced", client=client)
     # the password alone opens only the second factor's page (app/routes/mfa.py)
     token = open_session(ctx.db(), user_id, web, pending=True)
     log.info("web.login_password_ok", user_id=user_id)
@@ -160,7 +160,7 @@ def login(
 def logout(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
     close_session(
         ctx_of(request).db(),
-        request.cookies.get(SESSION_COOKIE),
+        session_token(request),
         reason="signed_out",
         client=security_log.client_of(request),
     )

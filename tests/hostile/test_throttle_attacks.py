@@ -48,7 +48,7 @@ from store.db import session_scope
 from store.models import DownloadAccess, SecurityEvent
 from tests.harness import Harness
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, add_staff, client, csrf_from
+from tests.web.helpers import ANON_CSRF, PASSWORD, add_staff, client, csrf_from
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = "/api/v1/requests/access_own"
@@ -106,7 +106,7 @@ def _events(database_url: str, action: str, since: datetime, **where: Any) -> li
 
 
 async def _login(c: httpx.AsyncClient, username: str, password: str, **headers: str) -> Any:
-    token = c.cookies.get("roi_csrf") or csrf_from((await c.get("/login")).text)
+    token = c.cookies.get(ANON_CSRF) or csrf_from((await c.get("/login")).text)
     return await c.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": token},

@@ -16,6 +16,9 @@ from store.db import session_scope
 from store.models import RecordRequest
 
 PASSWORD = "correct-horse-battery-9"
+#: The cookies' names with Secure cookies (the tests' default): __Host- prefixed (app/auth.py).
+SESSION = "__Host-roi_session"
+ANON_CSRF = "__Host-roi_csrf"
 
 
 def add_staff(

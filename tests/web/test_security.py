@@ -4,17 +4,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
+from temporalio.testing import WorkflowEnvironment
 
+from app.config import WebSettings
+from app.main import create_app
 from app.models import StaffSession
+from runtime.settings import Settings
 from store.db import session_scope
 from store.models import RecordRequest, RequestEvent
 from tests.web.conftest import Staff
 from tests.web.helpers import (
     PASSWORD,
+    SESSION,
     add_staff,
     client,
     csrf,
@@ -56,7 +63,11 @@ async def test_every_form_needs_its_csrf_token(web_app: FastAPI, staff: Staff) -
 async def test_session_cookie_flags_and_headers(web_app: FastAPI, staff: Staff) -> None:
     async with client(web_app) as c:
         page = await c.get("/login")
-        assert "samesite=strict" in page.headers["set-cookie"].lower()
+        anon = page.headers["set-cookie"].lower()
+        # the double-submit cookie: __Host- (Secure, Path=/, no Domain), SameSite=Strict
+        assert anon.startswith("__host-roi_csrf=") and "samesite=strict" in anon
+        assert "secure" in anon and "path=/" in anon and "domain" not in anon
+        assert c.cookies.get("__Host-roi_csrf") and c.cookies.get("roi_csrf") is None
         r = await c.post(
             "/login",
             data={
@@ -66,15 +77,103 @@ async def test_session_cookie_flags_and_headers(web_app: FastAPI, staff: Staff) 
             },
         )
         cookie = r.headers["set-cookie"].lower()
-        assert "roi_session=" in cookie and "httponly" in cookie and "secure" in cookie
+        # the pending (password-only) session is the same __Host- cookie
+        assert cookie.startswith("__host-roi_session=") and "httponly" in cookie
+        assert "secure" in cookie and "domain" not in cookie
         assert "samesite=lax" in cookie and "path=/" in cookie
         assert (await c.get("/queue")).status_code == 401  # the password alone opens nothing
-        await second_factor(web_app, c, staff.names["specialist"], r.headers["location"])
+        done = await second_factor(web_app, c, staff.names["specialist"], r.headers["location"])
+        full = done.headers["set-cookie"].lower()
+        assert full.startswith("__host-roi_session=") and "secure" in full and "path=/" in full
+        assert "domain" not in full and "httponly" in full
+        assert c.cookies.get("roi_session") is None
         queue = await c.get("/queue")
         assert queue.headers["cache-control"] == "no-store"
         assert queue.headers["x-frame-options"] == "DENY"
         assert "frame-ancestors 'none'" in queue.headers["content-security-policy"]
         assert queue.headers["x-content-type-options"] == "nosniff"
+        # served over https (this client's scheme): HSTS
+        hsts = "max-age=31536000; includeSubDomains"
+        assert queue.headers["strict-transport-security"] == hsts
+
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _app(web_db: str, env: WorkflowEnvironment, trusted_proxies: str = "", **web: Any) -> FastAPI:
+    """An app of the test's own (settings the package's shared app does not have)."""
+    return create_app(
+        Settings(trusted_proxies=trusted_proxies),
+        database_url=web_db,
+        temporal_client=env.client,
+        web=WebSettings(**web),
+    )
+
+
+def _plain(app: FastAPI, address: str) -> httpx.AsyncClient:
+    """A client over plain http from `address`."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 40000)),
+        base_url="http://testserver",
+        follow_redirects=False,
+    )
+
+
+async def test_hsts_only_over_tls(
+    web_app: FastAPI, web_db: str, web_env: WorkflowEnvironment
+) -> None:
+    # over https: HSTS on every answer (a page, a 401, a static file)
+    async with client(web_app) as c:
+        for path in ("/login", "/queue", "/static/app.css"):
+            assert (await c.get(path)).headers.get("strict-transport-security") == HSTS, path
+    # plain http: never, whatever a client claims in X-Forwarded-Proto
+    async with _plain(web_app, "10.1.2.3") as c:
+        assert "strict-transport-security" not in (await c.get("/login")).headers
+        claimed = await c.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert "strict-transport-security" not in claimed.headers
+    # behind a trusted proxy (ROI_TRUSTED_PROXIES) that terminated TLS: HSTS
+    proxied = _app(web_db, web_env, trusted_proxies="10.0.0.0/8", cookie_secure=True)
+    async with _plain(proxied, "10.1.2.3") as c:
+        tls = await c.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert tls.headers.get("strict-transport-security") == HSTS
+        plain = await c.get("/login", headers={"X-Forwarded-Proto": "http"})
+        assert "strict-transport-security" not in plain.headers
+        assert "strict-transport-security" not in (await c.get("/login")).headers
+        # a client in front of the proxy cannot prepend its own claim
+        chained = await c.get("/login", headers={"X-Forwarded-Proto": "https, http"})
+        assert "strict-transport-security" not in chained.headers
+    # the same header from a peer that is not a trusted proxy is ignored
+    async with _plain(proxied, "192.0.2.44") as c:
+        forged = await c.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert "strict-transport-security" not in forged.headers
+
+
+async def test_plain_http_off_loopback_uses_unprefixed_cookies(
+    web_db: str, web_env: WorkflowEnvironment, staff: Staff
+) -> None:
+    """ROI_WEB_COOKIE_SECURE=false: a browser refuses __Host- cookies without Secure, so the
+    names fall back to roi_csrf and roi_session (and sign-in works over plain http)."""
+    insecure = _app(web_db, web_env, cookie_secure=False)
+    async with _plain(insecure, "10.1.2.3") as c:
+        page = await c.get("/login")
+        anon = page.headers["set-cookie"]
+        assert anon.startswith("roi_csrf=") and "Secure" not in anon
+        r = await c.post(
+            "/login",
+            data={
+                "username": staff.names["specialist"],
+                "password": PASSWORD,
+                "csrf_token": csrf_from(page.text),
+            },
+        )
+        assert r.status_code == 303
+        assert r.headers["set-cookie"].startswith("roi_session=")
+        assert "Secure" not in r.headers["set-cookie"]
+        await second_factor(insecure, c, staff.names["specialist"], r.headers["location"])
+        assert c.cookies.get("roi_session") and c.cookies.get(SESSION) is None
+        queue = await c.get("/queue")
+        assert queue.status_code == 200
+        assert "strict-transport-security" not in queue.headers
 
 
 async def test_idle_and_absolute_expiry_and_logout(
@@ -82,7 +181,7 @@ async def test_idle_and_absolute_expiry_and_logout(
 ) -> None:
     c = await sign_in(web_app, staff.names["specialist"])
     assert (await c.get("/queue")).status_code == 200
-    token = c.cookies.get("roi_session")
+    token = c.cookies.get(SESSION)
     from app.security import token_hash
 
     def age(**values: datetime) -> None:
@@ -97,25 +196,25 @@ async def test_idle_and_absolute_expiry_and_logout(
     age(last_seen_at=datetime.now(UTC) - timedelta(minutes=31))
     expired = await c.get("/queue")
     assert expired.status_code == 401 and "session has ended" in expired.text
-    assert 'roi_session=""' in expired.headers.get(
-        "set-cookie", ""
-    ) or "Max-Age=0" in expired.headers.get("set-cookie", "")
+    cleared = expired.headers.get("set-cookie", "")
+    assert cleared.startswith(f"{SESSION}=") and "Max-Age=0" in cleared
+    assert "Secure" in cleared and "Path=/" in cleared  # else a browser keeps a __Host- cookie
     with session_scope(web_db) as session:
         assert session.get(StaffSession, token_hash(token or "")) is None
 
     # Past the absolute limit, even while active.
     c = await sign_in(web_app, staff.names["specialist"])
-    token = c.cookies.get("roi_session")
+    token = c.cookies.get(SESSION)
     age(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert (await c.get("/queue")).status_code == 401
 
     # Logout ends the session on the server, not just in the browser.
     c = await sign_in(web_app, staff.names["specialist"])
-    token = c.cookies.get("roi_session")
+    token = c.cookies.get(SESSION)
     assert (await c.post("/logout", data={"csrf_token": await csrf(c)})).status_code == 200
     with session_scope(web_db) as session:
         assert session.get(StaffSession, token_hash(token or "")) is None
-    c.cookies.set("roi_session", token or "", domain="testserver")
+    c.cookies.set(SESSION, token or "", domain="testserver")
     assert (await c.get("/queue")).status_code == 401
     await c.aclose()
 

@@ -27,7 +27,16 @@ from starter import app as roi
 from store.db import session_scope
 from store.models import SecurityEvent
 from tests.web.conftest import Staff
-from tests.web.helpers import PASSWORD, add_staff, client, csrf, csrf_from, insert_request, sign_in
+from tests.web.helpers import (
+    PASSWORD,
+    SESSION,
+    add_staff,
+    client,
+    csrf,
+    csrf_from,
+    insert_request,
+    sign_in,
+)
 
 runner = CliRunner()
 
@@ -121,11 +130,11 @@ async def test_sign_out_and_every_end_of_a_session(
 
     # idle, then past the absolute limit
     c = await sign_in(web_app, name)
-    age(c.cookies.get("roi_session"), last_seen_at=datetime.now(UTC) - timedelta(hours=1))
+    age(c.cookies.get(SESSION), last_seen_at=datetime.now(UTC) - timedelta(hours=1))
     assert (await c.get("/queue")).status_code == 401
     _one(web_db, since, "auth.session_end", actor=account, detail_reason="idle")
     c = await sign_in(web_app, name)
-    age(c.cookies.get("roi_session"), expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    age(c.cookies.get(SESSION), expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert (await c.get("/queue")).status_code == 401
     _one(web_db, since, "auth.session_end", actor=account, detail_reason="expired")
 
