@@ -41,7 +41,8 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOUCH_EVERY = timedelta(seconds=30)
 PUBLIC_FORMS = frozenset({"/login", "/status"})
-PUBLIC_FORM_PREFIXES = ("/enrol/",)  # a one-time enrolment link (app/routes/account.py)
+#: a one-time enrolment link (app/routes/account.py); a download link's date-of-birth form
+PUBLIC_FORM_PREFIXES = ("/enrol/", "/download/")
 
 
 def _public_form(path: str) -> bool:

@@ -25,6 +25,10 @@ class WebSettings(BaseSettings):
     throttle_base_delay_seconds: float = 1.0  # the first wait; each further one doubles
     throttle_max_delay_seconds: int = 900  # the longest wait any throttle asks for
     download_max_failures: int = 10  # wrong or expired download links per client address
+    # After a link's first download, another device, or the same one after this many hours,
+    # must confirm the patient's date of birth; wrong dates per link (and per address above)
+    download_device_hours: int = 24
+    download_dob_max_failures: int = 5
     api_max_failures: int = 10  # wrong intake API bearer tokens per client address
     api_requests_per_minute: int = 120  # intake API requests per token
     status_max_failures: int = 5  # wrong status lookups per client address / tracking number

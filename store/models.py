@@ -257,6 +257,7 @@ class DownloadAccess(SQLModel, table=True):
     """Every use of a download link (served or refused): an access event (append-only)."""
 
     __tablename__ = "download_access_events"
+    __table_args__ = (Index("ix_download_access_events_link_device", "link_id", "device"),)
 
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
@@ -264,8 +265,11 @@ class DownloadAccess(SQLModel, table=True):
     link_id: str | None = Field(default=None, max_length=32, index=True)
     request_id: str | None = Field(default=None, max_length=32, index=True)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    outcome: str = Field(max_length=16)  # served, expired, revoked, invalid
+    # served (the link's first download), repeat (the same device again, within the hours),
+    # confirmed (served after the date of birth), dob_asked, dob_wrong, expired, revoked, invalid
+    outcome: str = Field(max_length=16)
     client: str | None = Field(default=None, max_length=64)
+    device: str | None = Field(default=None, max_length=64)  # hash of the device cookie
 
 
 class BatchItem(SQLModel, table=True):

@@ -2,22 +2,25 @@
 
 The token in the URL is the link's opaque id signed with `ROI_LINK_SECRET` (itsdangerous), so a
 guessed or altered URL is refused before the database is asked. Expiry and revocation live in
-the `download_links` row; every use, served or refused, is an access event.
+the `download_links` row; every use, served or refused, is an access event. After a link's
+first download only that device (its random cookie, kept as a hash) may download again for a
+few hours without the patient's date of birth (`open_link`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hmac
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col
+from sqlmodel import Session, col
 from ulid import ULID
 
 from store.db import session_scope
-from store.models import DownloadAccess, DownloadLink
+from store.models import DownloadAccess, DownloadLink, RecordRequest
 from store.repository import append_event
 
 SALT = "roi-download-link"
@@ -109,10 +112,18 @@ def revoke(database_url: str, *, request_id: str, actor: str, at: datetime) -> i
         return count
 
 
+#: Accesses that handed the records over: the link's first download, the same device again
+#: within the trusted hours, and a download after the date of birth was confirmed.
+SERVED = ("served", "repeat", "confirmed")
+#: The ones that made a device trusted for the following hours.
+TRUSTING = ("served", "confirmed")
+
+
 def links_of(database_url: str, request_id: str) -> list[tuple[DownloadLink, int, int]]:
-    """The request's links, each with how many downloads were served and refused."""
-    served = func.count().filter(col(DownloadAccess.outcome) == "served")
-    refused = func.count().filter(col(DownloadAccess.outcome) != "served")
+    """The request's links, each with how many downloads were served and refused (a date of
+    birth asked for or wrong, expired, revoked)."""
+    served = func.count().filter(col(DownloadAccess.outcome).in_(SERVED))
+    refused = func.count().filter(col(DownloadAccess.outcome).not_in(SERVED))
     with session_scope(database_url) as session:
         rows = session.execute(
             select(DownloadLink, served, refused)
@@ -126,11 +137,31 @@ def links_of(database_url: str, request_id: str) -> list[tuple[DownloadLink, int
 
 
 def open_link(
-    database_url: str, link_id: str | None, *, now: datetime, client: str | None
+    database_url: str,
+    link_id: str | None,
+    *,
+    now: datetime,
+    client: str | None,
+    device: str | None = None,
+    date_of_birth: date | None = None,
+    answered: bool = False,
+    trusted_for: timedelta = timedelta(hours=24),
 ) -> tuple[str, DownloadLink | None]:
-    """Decide a download (served, expired, revoked, invalid) and record the access event."""
+    """Decide a download and record the access event (with the device's hash).
+
+    invalid, revoked or expired; else `served` for the link's first download (the device is
+    trusted for `trusted_for`), `repeat` for that device again within its hours; any other
+    device, or the same after its hours, must confirm the patient's date of birth: without an
+    answer `dob_asked`, a wrong one `dob_wrong`, the right one `confirmed` (that device is
+    trusted from now). The link's row is locked, so two first downloads never both pass."""
     with session_scope(database_url) as session:
-        link = session.get(DownloadLink, link_id) if link_id else None
+        link = (
+            session.execute(
+                select(DownloadLink).where(col(DownloadLink.id) == link_id).with_for_update()
+            ).scalar_one_or_none()
+            if link_id
+            else None
+        )
         if link is None:
             outcome = "invalid"
         elif link.revoked_at is not None:
@@ -138,7 +169,15 @@ def open_link(
         elif link.expires_at <= now:
             outcome = "expired"
         else:
-            outcome = "served"
+            outcome = _judge(
+                session,
+                link,
+                now,
+                device,
+                date_of_birth if answered else None,
+                answered,
+                trusted_for,
+            )
         session.add(
             DownloadAccess(
                 link_id=link.id if link else None,
@@ -146,11 +185,49 @@ def open_link(
                 at=now,
                 outcome=outcome,
                 client=client,
+                device=device,
             )
         )
         if link is not None:
             session.expunge(link)
         return outcome, link
+
+
+def _judge(
+    session: Session,
+    link: DownloadLink,
+    now: datetime,
+    device: str | None,
+    date_of_birth: date | None,
+    answered: bool,
+    trusted_for: timedelta,
+) -> str:
+    """served, repeat, dob_asked, dob_wrong or confirmed (the link is live)."""
+    first = session.execute(
+        select(func.count())
+        .select_from(DownloadAccess)
+        .where(col(DownloadAccess.link_id) == link.id, col(DownloadAccess.outcome).in_(SERVED))
+    ).scalar_one()
+    if not first:
+        return "served"
+    if device is not None:
+        trusted_since = session.execute(
+            select(func.max(col(DownloadAccess.at))).where(
+                col(DownloadAccess.link_id) == link.id,
+                col(DownloadAccess.device) == device,
+                col(DownloadAccess.outcome).in_(TRUSTING),
+            )
+        ).scalar_one_or_none()
+        if trusted_since is not None and now - trusted_since < trusted_for:
+            return "repeat"
+    if not answered:
+        return "dob_asked"
+    expected = session.execute(
+        select(col(RecordRequest.patient_dob)).where(col(RecordRequest.id) == link.request_id)
+    ).scalar_one_or_none()
+    stored = expected.isoformat() if expected else "0000-00-00"
+    given = date_of_birth.isoformat() if date_of_birth else "x"
+    return "confirmed" if hmac.compare_digest(stored, given) and expected else "dob_wrong"
 
 
 def access_events(database_url: str, request_id: str) -> list[DownloadAccess]:

@@ -90,3 +90,45 @@ async def test_privacy_officer_reads_the_logs(
     assert "served" in await page.inner_text("#audit-accesses")
     await page.screenshot(path=str(ARTIFACTS / "privacy-audit-trail.png"), full_page=True)
     await page.context.close()
+
+
+async def test_a_second_device_is_asked_for_the_date_of_birth(
+    browser: Any, base_url: str, web_app: Any, web_db: str, staff: Staff, tmp_path: Any
+) -> None:
+    import httpx
+
+    rid = insert_request(web_db, site="florida", status="completed")
+    package = tmp_path / "records.pdf"
+    package.write_bytes(b"%PDF-1.4 synthetic\n%%EOF\n")
+    link = links.create_link(
+        web_db,
+        delivery_key=f"{rid}-deliver-dob",
+        request_id=rid,
+        patient_key=None,
+        package_path=str(package),
+        content_type="application/pdf",
+        now=datetime.now(UTC),
+        ttl=timedelta(days=30),
+    )
+    url = f"/download/{links.LinkSigner(web_app.state.ctx.settings.link_secret).token(link.id)}"
+    async with httpx.AsyncClient(base_url=base_url) as patient:  # the first device downloads
+        assert (await patient.get(url)).headers["content-type"] == "application/pdf"
+
+    context = await browser.new_context(viewport={"width": 1000, "height": 700})
+    other = await context.new_page()  # the forwarded email, on another device
+    await other.goto(f"{base_url}{url}")
+    assert await other.is_visible("#dob-form")
+    await other.screenshot(path=str(ARTIFACTS / "download-dob-form.png"), full_page=True)
+    await other.fill("#date_of_birth", "1990-01-01")
+    async with other.expect_navigation():
+        await other.click("#dob-form button[type=submit]")
+    assert "does not match" in await other.inner_text("#dob-error")
+    await other.screenshot(path=str(ARTIFACTS / "download-dob-wrong.png"), full_page=True)
+    await context.close()
+
+    page = await _page(browser, base_url, staff.names["privacy"])
+    await page.goto(f"{base_url}/requests/{rid}/audit")
+    accesses = await page.inner_text("#audit-accesses")
+    assert "served" in accesses and "dob_asked" in accesses and "dob_wrong" in accesses
+    await page.screenshot(path=str(ARTIFACTS / "download-accesses-audit.png"), full_page=True)
+    await page.context.close()
