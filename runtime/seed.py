@@ -128,7 +128,10 @@ def _request(
                 },
             },
         }
-        data["authorization"] = authorization if authorization is not None else _auth()
+        # a valid form stays valid two years from the seed's clock (a demo or test run later
+        # than the form's fixed date would otherwise find every law firm's form expired)
+        valid = _auth(expiration_date=(now + timedelta(days=730)).date().isoformat())
+        data["authorization"] = authorization if authorization is not None else valid
     return data
 
 

@@ -38,6 +38,7 @@ async def test_a_whole_request_logs_no_phi(
     await handle.execute_update(
         W.verify, actions.VerifyIdentity(actor="s", method=actions.IdentityMethod.PHOTO_ID)
     )
+    await harness.pay_quote(handle)  # the law firm's quote: paid before the release
     await handle.execute_update(W.complete, actions.Complete(actor="s"))
     await handle.result()
 

@@ -26,8 +26,8 @@ CLOCK_FIELDS = ("received_at", "target_due_at", "due_at", "original_due_date", "
 EXPECTED_EVENTS = {
     "email": ["request.received", "request.triaged", "identity.verified", "release.approved",
               "request.completed"],
-    "mail": ["request.received", "authorization.checked", "request.triaged", "identity.verified",
-             "release.approved", "request.completed"],
+    "mail": ["request.received", "authorization.checked", "fee.quoted", "request.triaged",
+             "identity.verified", "payment.recorded", "release.approved", "request.completed"],
     "fedex": ["request.received", "request.triaged", "identity.verified", "payment.recorded",
               "release.approved", "request.completed"],
     "cd": ["request.received", "request.triaged", "identity.verified", "release.approved",
