@@ -28,6 +28,7 @@ from app.cli import users_app
 from app.cli_actor import ActorRefused, acting_account, authorize, authorize_on_request
 from app.roles import Can
 from domain import actions
+from domain.accounting_suspension import SuspensionRequest
 from domain.authorization import Authorization
 from domain.calendar import business_days_between, local_date, local_datetime
 from domain.denial import DenialBasis, DenialReview, ReviewDecision
@@ -45,6 +46,7 @@ from runtime.postgres import resolve_database_url, resolve_migration_url
 from runtime.production import Component, demo_settings_in_use, refuse_demo_settings
 from runtime.settings import get_settings
 from services import intake, staff
+from services.accounting_suspensions import SuspensionRefused, record_suspension
 from services.disclosures import (
     StaffDisclosure,
     record_staff_disclosure,
@@ -751,6 +753,45 @@ def disclosure_record(
         raise typer.Exit(1)
     key = record_staff_disclosure(database_url, item, account.id)
     console.print(f"[green]Disclosure recorded[/] ({key}).")
+
+
+@app.command("accounting-suspend")
+def accounting_suspend(
+    actor: Actor,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON: patient, agency_type, agency_name, form (written/oral), received_on, "
+            "ends_on, statement; for an oral request official_name and official_identity."
+        ),
+    ],
+) -> None:
+    """Record an agency's request to suspend a patient's accounting of the disclosures made to
+    it (164.528(a)(2)): written, to the end date it states; oral, 30 days at most."""
+    configure_logging("WARNING", "console")
+    database_url = _db()
+    account = _staff_account(database_url, actor)
+    try:
+        authorize(account, Can.ACT, team=Team.ROI)  # the accounting of disclosures is ROI's
+    except ActorRefused as refused:
+        _refused(refused)
+    try:
+        item = SuspensionRequest.model_validate_json(file.read_bytes())
+    except OSError:
+        err.print("[red]Cannot read that file.[/]")
+        raise typer.Exit(2) from None
+    except ValidationError as error:
+        _print_issues("Invalid suspension", issues_from_validation_error(error))
+        raise typer.Exit(1) from None
+    try:
+        key = record_suspension(database_url, item, account.id)
+    except SuspensionRefused as refused:
+        _print_issues("Invalid suspension", refused.issues)
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Accounting suspended[/] until {item.ends_on.isoformat()} ({key}); the "
+        "agency's disclosures are left out of the patient's accounting until then."
+    )
 
 
 if __name__ == "__main__":

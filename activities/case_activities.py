@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import names
 from activities.outbox import Outbox
+from domain.accounting_suspension import ActiveSuspension, is_suspended
 from domain.effects import (
     AccountingQuery,
     AmendmentOutcome,
@@ -137,6 +138,17 @@ class CaseActivities:
         """Every logged disclosure of this patient's information (filtered by the workflow)."""
         with session_scope(self.database_url) as session:
             rows = cases.patient_disclosures(session, query.patient_key)
+            suspensions = [
+                ActiveSuspension(agency_name=s.agency_name, ends_on=s.ends_on)
+                for s in cases.accounting_suspensions(session, query.patient_key)
+            ]
+        if query.compiled_on is not None:  # an agency's suspension leaves its disclosures out
+            on = query.compiled_on
+            rows = [
+                r
+                for r in rows
+                if not is_suspended(r.recipient_name, r.disclosed_at, suspensions, on)
+            ]
         return [
             DisclosureEntry(
                 disclosed_at=r.disclosed_at,

@@ -259,3 +259,6 @@ class AccountingQuery(BaseModel):
     patient_key: str
     request_id: str
     received_at: datetime
+    #: the site's date the accounting is compiled on (workflow time): disclosures an agency's
+    #: suspension (164.528(a)(2)) still covers on that date are left out (None: before it)
+    compiled_on: date | None = None

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from domain.effects import AmendmentOutcome, AuditEvent, ProxyChange, RegistryUpdate
 from domain.kinds.case import CaseState
 from store.models import (
+    AccountingSuspension,
     AmendmentRecord,
     AuthorizationRecord,
     Disclosure,
@@ -260,5 +261,16 @@ def prior_accountings(session: Session, patient_key: str, request_id: str) -> li
                 col(RecordRequest.id) != request_id,
                 col(RecordRequest.status).not_in(["cancelled"]),
             )
+        ).scalars()
+    )
+
+
+def accounting_suspensions(session: Session, patient_key: str) -> list[AccountingSuspension]:
+    """Every suspension recorded for this patient (164.528(a)(2)), oldest first."""
+    return list(
+        session.execute(
+            select(AccountingSuspension)
+            .where(col(AccountingSuspension.patient_key) == patient_key)
+            .order_by(col(AccountingSuspension.id))
         ).scalars()
     )

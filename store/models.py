@@ -131,6 +131,30 @@ class Disclosure(SQLModel, table=True):
     source: str = Field(default="engine", max_length=16)  # engine, or staff (recorded by hand)
 
 
+class AccountingSuspension(SQLModel, table=True):
+    """An agency's request to suspend a patient's accounting of the disclosures made to it
+    (164.528(a)(2)); append-only: a new request is a new row."""
+
+    __tablename__ = "accounting_suspensions"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    suspension_key: str = Field(max_length=64, unique=True)
+    patient_key: str = Field(max_length=64, index=True)
+    agency_type: str = Field(max_length=32)  # health_oversight, law_enforcement
+    agency_name: str = Field(max_length=320)
+    form: str = Field(max_length=16)  # written, oral
+    received_on: date
+    ends_on: date
+    statement: str = Field(max_length=2000)
+    official_name: str | None = Field(default=None, max_length=200)
+    official_identity: str | None = Field(default=None, max_length=200)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    request_id: str | None = Field(default=None, max_length=32)
+
+
 class Notification(SQLModel, table=True):
     """Messages to staff (assignee reminders, supervisor escalations)."""
 

@@ -26,6 +26,7 @@ AUDIT_TABLES: tuple[str, ...] = (
     "disclosures",
     "download_access_events",
     "security_events",
+    "accounting_suspensions",
 )
 
 #: Tables the app reads but must never write.

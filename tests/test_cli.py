@@ -416,3 +416,43 @@ async def test_review_of_a_denial_through_the_cli(cli_env: Harness, tmp_path: Pa
     )
     assert code == 0, out
     assert (await handle.result())["status"] == "denied"
+
+
+async def test_an_oral_accounting_suspension_is_capped_and_recorded(
+    cli_env: Harness, tmp_path: Path
+) -> None:
+    """roi accounting-suspend: an oral request over 30 days, or without the official's identity,
+    is refused field by field; a documented 30-day one is stored (164.528(a)(2))."""
+    from store.models import AccountingSuspension
+
+    today = datetime.now(UTC).date()
+    item = {
+        "patient_first_name": "Avery",
+        "patient_last_name": "Testpatient",
+        "patient_date_of_birth": "1984-03-09",
+        "agency_type": "law_enforcement",
+        "agency_name": "City Police Department",
+        "form": "oral",
+        "received_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=31)).isoformat(),
+        "statement": "Detective said an accounting would alert a suspect.",
+    }
+    spec = account(cli_env.database_url, "specialist")
+    path = write(tmp_path, "suspension.json", item)
+    code, out = await roi("accounting-suspend", "--actor", spec.username, path)
+    flat = " ".join(out.split())
+    assert code == 1 and "at most 30 days" in flat and "official" in flat, out
+    item |= {
+        "ends_on": (today + timedelta(days=30)).isoformat(),
+        "official_name": "Det. Sam Example",
+        "official_identity": "Badge 4411",
+    }
+    path = write(tmp_path, "suspension.json", item)
+    code, out = await roi("accounting-suspend", "--actor", spec.username, path)
+    assert code == 0 and "Accounting suspended" in out, out
+    key = out.split("(")[1].split(")")[0]
+    with session_scope(cli_env.database_url) as session:
+        row = session.execute(
+            select(AccountingSuspension).where(AccountingSuspension.suspension_key == key)
+        ).scalar_one()
+        assert (row.form, row.recorded_by, row.official_identity) == ("oral", spec.id, "Badge 4411")

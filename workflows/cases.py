@@ -53,6 +53,8 @@ with workflow.unsafe.imports_passed_through():
 #: The revocation letter lists what it stopped and, apart, what had already been released in
 #: reliance before it arrived (issue 15); histories before it listed every request as stopped.
 REVOCATION_RELIANCE_PATCH = "revocation-reliance-v1"
+#: The accounting leaves out disclosures an agency's suspension still covers (issue 15, hole 7).
+ACCOUNTING_SUSPENSION_PATCH = "accounting-suspension-v1"
 
 # ---- amendment ----------------------------------------------------------------------------
 
@@ -576,12 +578,15 @@ class AccountingWorkflow(CaseWorkflow):
     async def complete(self, action: actions.Complete) -> actions.ActionResult:
         """Compile the accounting from the disclosure log and send it."""
         start = self.state.start
+        # an agency's suspension (164.528(a)(2)) is judged on the date the accounting is made
+        suspended_on = self._today() if workflow.patched(ACCOUNTING_SUSPENSION_PATCH) else None
         entries: list[DisclosureEntry] = await workflow.execute_activity(
             names.PATIENT_DISCLOSURES,
             AccountingQuery(
                 patient_key=start.patient_key,
                 request_id=start.request_id,
                 received_at=start.received_at,
+                compiled_on=suspended_on,
             ),
             result_type=list[DisclosureEntry],
             **SHORT,

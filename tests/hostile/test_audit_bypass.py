@@ -89,6 +89,13 @@ def _add_row(conn: psycopg.Connection, table: str) -> None:
             "INSERT INTO security_events (at, action, outcome) VALUES (%s, 'test.row', 'ok')",
             (now,),
         ),
+        "accounting_suspensions": (
+            "INSERT INTO accounting_suspensions (suspension_key, patient_key, agency_type, "
+            "agency_name, form, received_on, ends_on, statement, recorded_by, recorded_at, "
+            "request_id) VALUES (%s, 'pk', 'law_enforcement', 'Synthetic Agency', 'written', "
+            "%s, %s, 'test', 'system', %s, 'bypass-test')",
+            (key[:64], now.date(), now.date(), now),
+        ),
     }
     query, params = statements[table]
     conn.execute(query, params)

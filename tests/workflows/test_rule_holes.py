@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from temporalio.testing import WorkflowEnvironment
 
 from activities.channels.dispatch import Channels
 from domain import actions
+from domain.accounting_suspension import SuspensionRequest, suspension_issues
 from domain.authorization import AuthorityDocument, Authorization, validate_authorization
 from domain.effects import Delivery, RegistryUpdate
 from domain.fees import DEFAULT_FEE_SCHEDULE, quote_fee
@@ -21,8 +22,11 @@ from domain.request import RecordRequestSubmission
 from domain.types import DeliveryMethod, RequestKind, Site, Status
 from letters import render_notice
 from letters.samples import sample_notice
+from services.accounting_suspensions import SuspensionRefused, record_suspension
+from services.disclosures import StaffDisclosure, record_staff_disclosure
 from store import cases
 from store.db import session_scope
+from store.models import AccountingSuspension
 from tests import factories
 from tests.harness import Harness
 from workflows.record_request import RecordRequestWorkflow as W
@@ -421,3 +425,133 @@ async def test_third_party_quote_counts_pages_found_and_release_waits_for_paymen
     await h.wait_status(handle, Status.READY_TO_RELEASE)
     await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
     assert (await handle.result()).status == "completed"
+
+
+# ---- 7. accounting suspensions (164.528(a)(2)) ----------------------------------------------
+
+BOARD = "State Board of Medical Practice"
+POLICE = "City Police Department"
+
+
+def _disclose(h: Harness, first: str, when: datetime, category: str, recipient: str) -> None:
+    record_staff_disclosure(
+        h.database_url,
+        StaffDisclosure(
+            patient_first_name=first,
+            patient_last_name="Testpatient",
+            patient_date_of_birth=date(1984, 3, 9),
+            disclosed_at=when,
+            recipient_name=recipient,
+            description="Records",
+            purpose=category,
+            category=category,  # type: ignore[arg-type]
+        ),
+        actor=STAFF,
+    )
+
+
+def _suspension(first: str, today: date, **overrides: Any) -> SuspensionRequest:
+    data: dict[str, Any] = {
+        "patient_first_name": first,
+        "patient_last_name": "Testpatient",
+        "patient_date_of_birth": "1984-03-09",
+        "agency_type": "health_oversight",
+        "agency_name": BOARD,
+        "form": "written",
+        "received_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=90)).isoformat(),
+        "statement": "An accounting would impede the board's investigation.",
+    }
+    data.update(overrides)
+    return SuspensionRequest.model_validate(data)
+
+
+async def _accounting(h: Harness, first: str, at: datetime) -> tuple[Any, Any]:
+    data = factories.accounting(received_at=at.isoformat())
+    data["patient"] = {**data["patient"], "first_name": first}
+    data["requester"] = {**data["requester"], "first_name": first}
+    handle = await h.start_case(data)
+    return handle, await h.wait_case(handle, Status.UNDER_REVIEW)
+
+
+async def test_a_written_suspension_leaves_the_agencys_disclosures_out_until_its_end_date(
+    h: Harness, registered_env: WorkflowEnvironment
+) -> None:
+    at = await now(registered_env)
+    first = f"Susp{at.timestamp():.0f}"
+    _disclose(h, first, at - timedelta(days=200), "health_oversight", BOARD)
+    _disclose(h, first, at - timedelta(days=100), "court_order", "County District Court")
+    today = at.date()
+    # a written request: any end date the agency states, here 90 days (more than an oral 30)
+    key = record_suspension(h.database_url, _suspension(first, today), STAFF, today=today)
+    with session_scope(h.database_url) as session:
+        [row] = [
+            r
+            for r in session.execute(select(AccountingSuspension)).scalars()
+            if r.suspension_key == key
+        ]
+        assert (row.form, row.ends_on) == ("written", today + timedelta(days=90))
+    changed = text("UPDATE accounting_suspensions SET ends_on = CURRENT_DATE")
+    with (
+        pytest.raises(Exception, match=r"append-only|permission denied"),
+        session_scope(h.database_url) as s,
+    ):
+        s.execute(changed)  # recorded once, never changed
+    handle, _ = await _accounting(h, first, at)
+    result = await handle.execute_update("complete", actions.Complete(actor=STAFF))
+    assert "1 entries" in result["message"]  # the court's; the board's is suspended
+    assert (await handle.result())["outcome"]["entries"] == 1
+
+
+def test_an_oral_suspension_lasts_30_days_at_most_and_names_the_official() -> None:
+    today = date(2026, 11, 2)
+    oral = _suspension(
+        "Oral",
+        today,
+        form="oral",
+        agency_type="law_enforcement",
+        agency_name=POLICE,
+        ends_on=(today + timedelta(days=31)).isoformat(),
+    )
+    codes = {(p.field, p.code) for p in suspension_issues(oral, today)}
+    assert codes == {
+        ("ends_on", "oral_over_30_days"),
+        ("official_name", "official_identity_required"),
+        ("official_identity", "official_identity_required"),
+    }
+    documented = oral.model_copy(
+        update={
+            "ends_on": today + timedelta(days=30),
+            "official_name": "Det. Sam Example",
+            "official_identity": "Badge 4411, City Police Department",
+        }
+    )
+    assert suspension_issues(documented, today) == []
+    with pytest.raises(SuspensionRefused) as refused:
+        record_suspension("postgresql://unused", oral, STAFF, today=today)
+    assert "oral_over_30_days" in [i.code for i in refused.value.issues]
+
+
+async def test_suspended_disclosures_are_in_the_accounting_once_the_suspension_ends(
+    h: Harness, registered_env: WorkflowEnvironment
+) -> None:
+    at = await now(registered_env)
+    first = f"Ends{at.timestamp():.0f}"
+    _disclose(h, first, at - timedelta(days=20), "law_enforcement", POLICE)
+    today = at.date()
+    oral = _suspension(
+        first,
+        today,
+        form="oral",
+        agency_type="law_enforcement",
+        agency_name="city police department",  # however staff typed the agency's name
+        ends_on=(today + timedelta(days=30)).isoformat(),
+        official_name="Det. Sam Example",
+        official_identity="Badge 4411",
+    )
+    record_suspension(h.database_url, oral, STAFF, today=today)
+    handle, _ = await _accounting(h, first, at)
+    await h.skip(timedelta(days=32))  # workflow time: the 30 days are over
+    result = await handle.execute_update("complete", actions.Complete(actor=STAFF))
+    assert "1 entries" in result["message"]  # the police disclosure is back in
+    assert (await handle.result())["outcome"]["entries"] == 1
