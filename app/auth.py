@@ -118,11 +118,20 @@ PENDING_MINUTES = 10
 
 
 def open_session(
-    database_url: str, user_id: str, web: WebSettings, *, pending: bool = False
+    database_url: str,
+    user_id: str,
+    web: WebSettings,
+    *,
+    pending: bool = False,
+    client: str | None = None,
+    agent: str | None = None,
 ) -> str:
     """A new session for the account; returns the cookie's token. A `pending` one (the
     password was right, the second factor is still to come) opens nothing but the second
-    factor's pages and lapses after PENDING_MINUTES."""
+    factor's pages and lapses after PENDING_MINUTES. `client` (the address's opaque label) and
+    a summary of `agent` (the User-Agent) are what its owner sees on /account/sessions."""
+    from app.sessions import summarize_agent
+
     token = new_token()
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=PENDING_MINUTES if pending else web.session_max_hours * 60)
@@ -136,19 +145,28 @@ def open_session(
                 last_seen_at=now,
                 expires_at=now + lifetime,
                 mfa_pending=pending,
+                client=client,
+                client_summary=summarize_agent(agent),
             )
         )
     return token
 
 
-def finish_sign_in(database_url: str, signed: Signed, web: WebSettings) -> str:
+def finish_sign_in(
+    database_url: str,
+    signed: Signed,
+    web: WebSettings,
+    *,
+    client: str | None = None,
+    agent: str | None = None,
+) -> str:
     """The second factor was right: the pending session ends and a full one starts (a new
     token: the session id changes with its privileges). Returns the new cookie's token."""
     with session_scope(database_url) as session:
         session.execute(
             delete(StaffSession).where(col(StaffSession.token_hash) == signed.token_hash)
         )
-    return open_session(database_url, signed.account.id, web)
+    return open_session(database_url, signed.account.id, web, client=client, agent=agent)
 
 
 def close_session(

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Boolean, Column, DateTime, Index, String, false, text
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    String,
+    false,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -65,6 +76,12 @@ class StaffSession(SQLModel, table=True):
     mfa_pending: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
+    # the session's number: the non-secret label it is shown and ended by (/account/sessions)
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(), unique=True, nullable=False)
+    )
+    client: str | None = Field(default=None, max_length=64)  # opaque label of the address
+    client_summary: str | None = Field(default=None, max_length=64)  # "Chrome 131 on Linux"
 
 
 class StaffEnrolment(SQLModel, table=True):

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import security_log, throttle
+from app import security_log, sessions, throttle
 from app.accounts import (
     AccountError,
     EnrolmentInvalid,
@@ -175,3 +175,61 @@ def new_password(
     log.info("account.password_changed", user_id=signed.account.id)
     set_flash(ctx.db(), signed, "Password changed; your other sessions were signed out.")
     return RedirectResponse("/account", status_code=303)
+
+
+SessionId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("/account/sessions", response_class=HTMLResponse)
+def sessions_page(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
+    """The person's own sessions that still work; this one marked, the others can be ended."""
+    ctx = ctx_of(request)
+    mine = sessions.list_sessions(
+        ctx.db(), signed.account.id, signed.token_hash, ctx.web.session_idle_minutes
+    )
+    return render(request, "sessions.html", {"sessions": mine})
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_session(
+    request: Request, session_id: SessionId, signed: Annotated[Signed, Depends(staff)]
+) -> Response:
+    """End one of one's own other sessions (403 for anyone else's: app/sessions.py)."""
+    ctx = ctx_of(request)
+    outcome = sessions.end_own_session(
+        ctx.db(),
+        signed.account.id,
+        session_id,
+        signed.token_hash,
+        security_log.client_of(request),
+    )
+    message = {
+        "ended": f"Session {session_id} ended: it is signed out.",
+        "gone": f"Session {session_id} had already ended.",
+        "current": "That is the session you are using now: use Sign out to end it.",
+    }[outcome]
+    log.info("account.session_end", user_id=signed.account.id, outcome=outcome)
+    set_flash(ctx.db(), signed, message, "ok" if outcome == "ended" else "error")
+    return RedirectResponse("/account/sessions", status_code=303)
+
+
+@router.post("/account/sessions/end-others")
+def end_other_sessions(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
+    """End every session of one's own account but this one."""
+    ctx = ctx_of(request)
+    ended = sessions.end_sessions(
+        ctx.db(),
+        signed.account.id,
+        by=signed.account.id,
+        keep_hash=signed.token_hash,
+        client=security_log.client_of(request),
+        reason=sessions.BY_OWNER,
+    )
+    log.info("account.sessions_end", user_id=signed.account.id, ended=ended)
+    message = (
+        f"{ended} other session{'s' if ended != 1 else ''} ended: signed out."
+        if ended
+        else "You had no other sessions."
+    )
+    set_flash(ctx.db(), signed, message)
+    return RedirectResponse("/account/sessions", status_code=303)

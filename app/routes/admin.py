@@ -8,6 +8,7 @@ import structlog
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app import security_log, sessions
 from app.accounts import (
     AccountError,
     Enrolment,
@@ -18,9 +19,12 @@ from app.accounts import (
     update_user,
 )
 from app.auth import Signed, ctx_of, need, set_flash
+from app.context import NotFound
+from app.models import StaffUser
 from app.render import render
 from app.roles import Can, Role
 from domain.types import Site
+from store.db import session_scope
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -41,6 +45,7 @@ def _page(
         "admin_users.html",
         {
             "users": list_users(ctx.db()),
+            "session_counts": sessions.session_counts(ctx.db(), ctx.web.session_idle_minutes),
             "roles": [r.value for r in Role],
             "sites": [s.value for s in Site],
             "error": error,
@@ -131,4 +136,37 @@ def change_user(
         update_user(ctx.db(), user_id, role=Role.ADMIN.value, active=True, by=signed.account.id)
     log.info("admin.user_changed", user_id=user_id, by=signed.account.id)
     set_flash(ctx.db(), signed, "Account updated; its sessions were signed out.")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/sessions/end")
+def end_user_sessions(
+    request: Request,
+    user_id: Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")],
+    signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
+) -> Response:
+    """Sign the account out everywhere: every session of it ends (an admin's own: every one
+    but the session doing this). Each is a security event; each is signed out on its next
+    request."""
+    ctx = ctx_of(request)
+    with session_scope(ctx.db()) as session:
+        user = session.get(StaffUser, user_id)
+        username = user.username if user else None
+    if username is None:
+        raise NotFound()
+    ended = sessions.end_sessions(
+        ctx.db(),
+        user_id,
+        by=signed.account.id,
+        keep_hash=signed.token_hash if user_id == signed.account.id else None,
+        client=security_log.client_of(request),
+        reason=sessions.BY_ADMIN,
+    )
+    log.info("admin.sessions_ended", user_id=user_id, by=signed.account.id, ended=ended)
+    message = (
+        f"{ended} session{'s' if ended != 1 else ''} of {username} ended: signed out."
+        if ended
+        else f"{username} had no sessions to end."
+    )
+    set_flash(ctx.db(), signed, message)
     return RedirectResponse("/admin/users", status_code=303)

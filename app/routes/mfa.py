@@ -79,7 +79,13 @@ def _succeeded(session: Session, request: Request, signed: Signed) -> None:
 
 def _signed_in(request: Request, signed: Signed, next: str) -> Response:
     ctx = ctx_of(request)
-    token = finish_sign_in(ctx.db(), signed, ctx.web)
+    token = finish_sign_in(
+        ctx.db(),
+        signed,
+        ctx.web,
+        client=security_log.client_of(request),
+        agent=request.headers.get("user-agent"),
+    )
     log.info("web.login", user_id=signed.account.id)
     target = safe_next(next)
     response = RedirectResponse(

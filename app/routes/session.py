@@ -145,7 +145,14 @@ def login(
     # never reuse a session id: a session this browser had ends here
     close_session(ctx.db(), session_token(request), reason="replaced", client=client)
     # the password alone opens only the second factor's page (app/routes/mfa.py)
-    token = open_session(ctx.db(), user_id, web, pending=True)
+    token = open_session(
+        ctx.db(),
+        user_id,
+        web,
+        pending=True,
+        client=client,
+        agent=request.headers.get("user-agent"),
+    )
     log.info("web.login_password_ok", user_id=user_id)
     target = safe_next(next)
     response = RedirectResponse(

@@ -18,6 +18,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.auth import open_session
+from app.config import WebSettings
+from app.models import StaffSession
+from app.security import token_hash
 from store.db import session_scope
 from store.models import RecordRequest
 from tests import factories
@@ -113,7 +117,14 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
         frozenset({"admin"}),
     ),
     ("POST", "/admin/users/{reset_target}/reset", {}, frozenset({"admin"})),
+    ("POST", "/admin/users/{sessions_target}/sessions/end", {}, frozenset({"admin"})),
     ("GET", "/account", None, EVERYONE),
+    ("GET", "/account/sessions", None, EVERYONE),
+    # one of the account's own other sessions (opened for the test), then all the others
+    ("POST", "/account/sessions/{own_session}/end", {}, EVERYONE),
+    ("POST", "/account/sessions/end-others", {}, EVERYONE),
+    # another person's session: nobody ends it here (admins end an account's sessions above)
+    ("POST", "/account/sessions/{other_session}/end", {}, frozenset()),
     # each account changes its own password, then back (the other tests sign in with it)
     ("POST", "/account/password", {**NEW_PASSWORD, "current": PASSWORD}, EVERYONE),
     ("POST", "/account/password", {**OLD_PASSWORD, "current": NEW_PASSWORD["password"]}, EVERYONE),
@@ -172,6 +183,8 @@ async def _first_letter(h: Harness, rid: str) -> str:
 async def rows(web_worker: Harness, web_db: str) -> dict[str, str]:
     """One request per team, each on a running workflow, so an allowed action really runs."""
     now = _received_now()
+    sessions_target = add_staff(web_db, "matrix.sessions.target")
+    _session(web_db, sessions_target)
     roi = await _start(web_worker, factories.own_records(received_at=now))
     bad = factories.own_records(received_at=now)
     bad["patient"] = {**bad["patient"], "date_of_birth": "1984-02-31"}
@@ -185,11 +198,22 @@ async def rows(web_worker: Harness, web_db: str) -> dict[str, str]:
         "integ": await _start(web_worker, factories.deceased_notice(received_at=now)),
         "doc": await _first_letter(web_worker, roi),
         "reset_target": add_staff(web_db, "matrix.reset.target"),  # an admin resets it
+        "sessions_target": sessions_target,  # an admin ends its sessions
+        "other_session": _session(web_db, add_staff(web_db, "matrix.sessions.owner")),
     }
 
 
-def _fill(template: str, rows: dict[str, str], staff: Staff) -> str:
-    return template.format(**rows, specialist_id=staff.ids["specialist2"])
+def _session(database_url: str, user_id: str) -> str:
+    """The number of a new (full) session of the account."""
+    token = open_session(database_url, user_id, WebSettings())
+    with session_scope(database_url) as session:
+        row = session.get(StaffSession, token_hash(token))
+        assert row is not None and row.id
+        return str(row.id)
+
+
+def _fill(template: str, rows: dict[str, str], staff: Staff, own_session: str = "1") -> str:
+    return template.format(**rows, specialist_id=staff.ids["specialist2"], own_session=own_session)
 
 
 async def _call(
@@ -220,12 +244,15 @@ def _did_its_work(response: httpx.Response) -> bool:
 
 
 @pytest.mark.parametrize("role", ROLES)
-async def test_role_matrix(role: str, web_app: FastAPI, staff: Staff, rows: dict[str, str]) -> None:
+async def test_role_matrix(
+    role: str, web_app: FastAPI, web_db: str, staff: Staff, rows: dict[str, str]
+) -> None:
     wrong: list[str] = []
     c = await sign_in(web_app, staff.names[role])
     token = await csrf(c)
+    own_session = _session(web_db, staff.ids[role])  # another session of this account
     for method, template, data, allowed in MATRIX:  # /logout comes last
-        path = _fill(template, rows, staff)
+        path = _fill(template, rows, staff, own_session)
         if data:
             data = {k: _fill(v, rows, staff) for k, v in data.items()}
         response = await _call(c, method, path, data, token)
