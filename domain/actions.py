@@ -115,6 +115,12 @@ class Complete(_Action):
     note: str | None = Field(default=None, max_length=1000)
 
 
+class ConfirmFormat(_Action):
+    """Staff produced the copy in the other format agreed with the patient (164.524(c)(2))."""
+
+    note: str | None = Field(default=None, max_length=1000)
+
+
 class AddNote(_Action):
     text: str = Field(min_length=1, max_length=4000)
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from domain.notices import Notice, NoticeKind
-from domain.request import RecordRequestSubmission
+from domain.request import ElectronicFormat, RecordRequestSubmission
 from domain.state import RequestState
 
 
@@ -59,3 +59,21 @@ def release_purpose(sub: RecordRequestSubmission) -> str:
     if sub.authorization and sub.authorization.purpose:
         return sub.authorization.purpose
     return "Under the patient's authorization"
+
+
+def form_and_format(sub: RecordRequestSubmission) -> tuple[str | None, str | None]:
+    """The format released and how it was sent, for the disclosure (164.524(c)(2)): None for
+    the default (a PDF behind a protected link)."""
+    fmt = {
+        ElectronicFormat.PDF: None,
+        ElectronicFormat.FHIR_BUNDLE: "FHIR Bundle (JSON)",
+        ElectronicFormat.OTHER: f"other agreed format: {sub.other_format or ''}",
+    }[sub.electronic_format]
+    acceptance = sub.plain_email_acceptance
+    if not sub.plain_email or acceptance is None:
+        return fmt, None
+    told = acceptance.how.value.replace("_", " ")
+    return fmt, (
+        "unencrypted at the patient's request (told of the risk "
+        f"{told}, accepted {acceptance.accepted_at.isoformat()})"
+    )

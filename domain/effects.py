@@ -76,6 +76,8 @@ class Delivery(BaseModel):
     release_on: date | None = None
     #: the fee quoted for this release: nothing leaves until it is paid (None: before issue 15)
     fee_quoted_cents: int | None = None
+    #: another agreed format: the specialist who confirmed they produced it (issue 15)
+    format_produced_by: str | None = None
 
 
 class DeliveryReceipt(BaseModel):
@@ -123,6 +125,10 @@ class DisclosureRecord(BaseModel):
     category: DisclosureCategory
     authorization_ref: str | None
     patient_key: str | None = None
+    #: the form and format released, and how it was sent when not protected (164.524(c)(2)):
+    #: e.g. "FHIR Bundle (JSON)", "unencrypted email at the patient's request (...)"
+    electronic_format: str | None = None
+    transmission: str | None = None
 
 
 class StaffNotification(BaseModel):

@@ -177,6 +177,33 @@ class LegalDocument(_Strict):
     assurance_protective_order: bool = False
 
 
+class ElectronicFormat(StrEnum):
+    """The form and format of an electronic copy the patient asks for (164.524(c)(2))."""
+
+    PDF = "pdf"  # the default: one PDF (images alongside in a zip)
+    FHIR_BUNDLE = "fhir_bundle"  # a FHIR JSON Bundle of the released resources (FHIR source)
+    OTHER = "other"  # agreed with the patient, described in `other_format`; staff produce it
+
+
+class PlainEmailHow(StrEnum):
+    """How the patient was told the risk of unencrypted email."""
+
+    IN_WRITING = "in_writing"
+    BY_PHONE = "by_phone"
+    IN_PERSON = "in_person"
+    PORTAL = "portal"
+
+
+class PlainEmailAcceptance(_Strict):
+    """The patient was told that unencrypted email may be read by others on the way, and asked
+    for it anyway (164.524(c)(2), 45 CFR 164.524 guidance): that they were told, when, how."""
+
+    told_of_risk: bool
+    accepted_at: datetime
+    how: PlainEmailHow
+    recorded_by: str | None = Field(default=None, max_length=64)
+
+
 class RecordRequestSubmission(_Strict):
     """A request for copies of records (own, third-party, imaging, provider, legal, SSA)."""
 
@@ -196,6 +223,12 @@ class RecordRequestSubmission(_Strict):
     certified_copy: bool = False  # add a records custodian's certification page
     #: who signed the authorization for the patient, when not the requester (issue 15)
     representative: Representative | None = None
+    #: the form and format of the electronic copy (issue 15, 164.524(c)(2))
+    electronic_format: ElectronicFormat = ElectronicFormat.PDF
+    other_format: str | None = Field(default=None, max_length=500)  # for OTHER, as agreed
+    #: the patient asks for the records attached to a plain (unencrypted) email
+    plain_email: bool = False
+    plain_email_acceptance: PlainEmailAcceptance | None = None
 
     @property
     def under_right_of_access(self) -> bool:
@@ -359,10 +392,113 @@ def business_rules(sub: RecordRequestSubmission, now: datetime) -> list[FieldIss
             )
         )
     found += _representative_rules(sub)
+    found += format_rules(sub, now)
     wanted = sub.records
     if wanted.date_from and wanted.date_to and wanted.date_to < wanted.date_from:
         found.append(
             issue("records.date_to", "before_start", "The end date is before the start date.")
+        )
+    return found
+
+
+def format_rules(sub: RecordRequestSubmission, now: datetime) -> list[FieldIssue]:
+    """The form and format of the electronic copy, and plain email (164.524(c)(2)): a format
+    other than PDF or plain email only with electronic delivery; plain email only on the
+    patient's own request, to their email address, once they accepted the risk."""
+    found: list[FieldIssue] = []
+    electronic = sub.delivery_method == DeliveryMethod.EMAIL_LINK
+    if sub.electronic_format != ElectronicFormat.PDF and not electronic:
+        found.append(
+            issue(
+                "electronic_format",
+                "format_needs_electronic_delivery",
+                "An electronic format is delivered electronically (delivery by email).",
+            )
+        )
+    if sub.electronic_format == ElectronicFormat.OTHER and not sub.other_format:
+        found.append(
+            issue("other_format", "missing", "Describe the format agreed with the patient.")
+        )
+    if sub.other_format and sub.electronic_format != ElectronicFormat.OTHER:
+        found.append(
+            issue(
+                "other_format",
+                "not_other_format",
+                "Leave this out, or choose the other agreed format (electronic_format other).",
+            )
+        )
+    acceptance = sub.plain_email_acceptance
+    if not sub.plain_email:
+        if acceptance is not None:
+            found.append(
+                issue(
+                    "plain_email_acceptance",
+                    "plain_email_not_asked",
+                    "Leave this out unless the patient asks for unencrypted email.",
+                )
+            )
+        return found
+    own = (
+        sub.under_right_of_access
+        and sub.requester.relationship == Relationship.SELF
+        and sub.recipient is None
+    )
+    if not own:
+        found.append(
+            issue(
+                "plain_email",
+                "plain_email_own_request_only",
+                "Unencrypted email is sent only to the patient, on their own request.",
+            )
+        )
+    if not electronic:
+        found.append(
+            issue(
+                "delivery_method",
+                "plain_email_needs_email",
+                "Unencrypted email needs delivery by email.",
+            )
+        )
+    elif not sub.requester.contact.email:
+        found.append(
+            issue(
+                "requester.contact.email",
+                "missing",
+                "An email address is needed to send the records by email.",
+            )
+        )
+    if acceptance is None:
+        found.append(
+            issue(
+                "plain_email_acceptance",
+                "missing",
+                "Record that the patient was told the risk of unencrypted email, when and how, "
+                "and accepted it.",
+            )
+        )
+    elif not acceptance.told_of_risk:
+        found.append(
+            issue(
+                "plain_email_acceptance.told_of_risk",
+                "risk_not_accepted",
+                "The patient must be told the risk of unencrypted email and accept it first.",
+            )
+        )
+    elif acceptance.accepted_at.tzinfo is None:
+        found.append(
+            issue(
+                "plain_email_acceptance.accepted_at",
+                "timezone_required",
+                "Give the time zone of the acceptance time.",
+            )
+        )
+    elif acceptance.accepted_at > now:
+        found.append(
+            issue(
+                "plain_email_acceptance.accepted_at",
+                "in_future",
+                "The acceptance time cannot be in the future.",
+            )
         )
     return found
 

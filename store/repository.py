@@ -140,6 +140,17 @@ def append_event(
     )
 
 
+def disclosure_description(record: DisclosureRecord) -> str:
+    """What was released, with the format and an unprotected transmission when there was one
+    (164.524(c)(2)): they are part of the disclosure's description in the log."""
+    parts = [record.description]
+    if record.electronic_format:
+        parts.append(f"format: {record.electronic_format}")
+    if record.transmission:
+        parts.append(f"sent by email {record.transmission}")
+    return "; ".join(parts)[:2000]
+
+
 def record_disclosure(session: Session, record: DisclosureRecord, source: str = "engine") -> bool:
     """One row per release; False when this release was already recorded."""
     result = session.execute(
@@ -151,7 +162,7 @@ def record_disclosure(session: Session, record: DisclosureRecord, source: str = 
             disclosed_by=record.disclosed_by,
             recipient_name=record.recipient_name,
             recipient_address=record.recipient_address,
-            description=record.description,
+            description=disclosure_description(record),
             purpose=record.purpose,
             method=record.method.value,
             category=record.category.value,

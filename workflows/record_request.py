@@ -21,7 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from activities import names
     from domain import actions
     from domain.calendar import local_date
-    from domain.correspondence import compose_notice, release_description, release_purpose
+    from domain.correspondence import (
+        compose_notice,
+        form_and_format,
+        release_description,
+        release_purpose,
+    )
     from domain.denial import DenialReview, ReviewDecision, denial_ground, review_due
     from domain.effects import (
         AuditEvent,
@@ -87,6 +92,8 @@ THIRD_PARTY_FEES_PATCH = "third-party-fees-v1"
 #: A denial on a reviewable ground waits for the patient's request for review by another
 #: licensed professional, and carries the reviewer's decision out (issue 15).
 DENIAL_REVIEW_PATCH = "denial-review-v1"
+#: The disclosure records the form and format and an unencrypted email (164.524(c)(2)).
+FORM_FORMAT_PATCH = "form-format-v1"
 
 SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -153,6 +160,9 @@ class RecordRequestWorkflow:
         self.approved_by: str | None = None  # who asked for the release that was held
         self.quality_pending = False
         self.quality_checked_by: str | None = None
+        # another agreed format (164.524(c)(2)): held until staff confirm they produced it
+        self.format_pending = False
+        self.format_produced_by: str | None = None
         # fees (issue 15): the legacy schedule until run() switches (patched) to the site's
         self.fee_schedule = LEGACY_FEE_SCHEDULE
         self.pages: int | None = None
@@ -324,6 +334,7 @@ class RecordRequestWorkflow:
             quality_checked_by=self.quality_checked_by,
             release_on=self._today(),
             fee_quoted_cents=self.state.fee.total_cents,
+            format_produced_by=self.format_produced_by,
         )
 
     async def _wait_for_batch(self, actor: str) -> BatchFulfilled | None:
@@ -357,6 +368,7 @@ class RecordRequestWorkflow:
         self.batch_sent = None
         self.approved_by = self.state.completion_requested_by
         self.quality_pending = "quality_check_required" in hold.codes
+        self.format_pending = "other_format_to_produce" in hold.codes
         self.state.completion_requested_by = None
         await self._move_to(
             Status.READY_TO_RELEASE, "release.held", "system", codes=hold.codes, batch=hold.batch_id
@@ -383,9 +395,15 @@ class RecordRequestWorkflow:
     ) -> None:
         """Record the disclosure, send the completion letter, close; then follow a shipment."""
         contact_email = email
+        fmt, transmission = None, None
+        chosen = sub.plain_email or sub.electronic_format != "pdf"
+        if chosen and workflow.patched(FORM_FORMAT_PATCH):
+            fmt, transmission = form_and_format(sub)
         await workflow.execute_activity(
             names.RECORD_DISCLOSURE,
             DisclosureRecord(
+                electronic_format=fmt,
+                transmission=transmission,
                 key=f"{self.state.request_id}-disclosure",
                 request_id=self.state.request_id,
                 disclosed_at=workflow.now(),
@@ -487,6 +505,31 @@ class RecordRequestWorkflow:
         self.state.completion_requested_by = self.approved_by
         await self._move_to(Status.FULFILLING, "release.approved", self.approved_by or check.actor)
         return self._result("Quality check recorded; the release goes ahead.")
+
+    @workflow.update
+    async def confirm_format(self, action: actions.ConfirmFormat) -> actions.ActionResult:
+        """Staff produced the copy in the other format agreed with the patient; the release
+        that waited for it goes on."""
+        self.format_produced_by = action.actor
+        self.format_pending = False
+        await self._record("format.produced", action.actor, note=action.note)
+        self.state.completion_requested_by = self.approved_by or action.actor
+        await self._move_to(Status.FULFILLING, "release.approved", self.approved_by or action.actor)
+        return self._result("Format recorded as produced; the release goes ahead.")
+
+    @confirm_format.validator
+    def _validate_confirm_format(self, action: actions.ConfirmFormat) -> None:
+        refuse(guard_complete(self.state))
+        if not self.format_pending:
+            refuse(
+                [
+                    FieldIssue(
+                        field="status",
+                        code="no_format_pending",
+                        message="This request is not waiting for a copy in another format.",
+                    )
+                ]
+            )
 
     @confirm_quality.validator
     def _validate_confirm_quality(self, check: QualityCheck) -> None:

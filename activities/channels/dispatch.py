@@ -37,6 +37,7 @@ from domain.release_safety import (
     SafetyIssue,
     quality_check_required,
 )
+from domain.request import ElectronicFormat
 from domain.sites import site_profile
 from domain.types import DeliveryMethod, Site
 from store import cases
@@ -152,6 +153,7 @@ class Channels:
             self.require_paid(delivery)
         packet = self.gather(delivery, self.today(delivery))
         self.require_quality_check(delivery, packet)
+        self.require_format_produced(delivery, packet)
         if self.batch_enabled and delivery.method in BATCHED:
             return self.enqueue(delivery)
         if delivery.method == DeliveryMethod.EMAIL_LINK:
@@ -176,10 +178,30 @@ class Channels:
             )
             raise ReleaseHeld(packet.decision)
 
+    def require_format_produced(self, delivery: Delivery, packet: Packet) -> None:
+        """Another agreed format (164.524(c)(2)) is made by staff: nothing leaves until a
+        specialist confirms they produced it."""
+        sub = delivery.submission
+        if sub is None or sub.electronic_format != ElectronicFormat.OTHER:
+            return
+        if not delivery.format_produced_by:
+            packet.decision.blocking.append(
+                SafetyIssue(
+                    code="other_format_to_produce",
+                    message="Produce the copy in the format agreed with the patient, then "
+                    "confirm it before release.",
+                )
+            )
+            raise ReleaseHeld(packet.decision)
+
     # ---- email link ----------------------------------------------------------------------
 
     def email_link(self, delivery: Delivery, packet: Packet) -> Sent:
-        content, content_type, ext = package(packet)
+        sub = delivery.submission
+        fmt = sub.electronic_format if sub else ElectronicFormat.PDF
+        content, content_type, ext = package(packet, fmt)
+        if sub is not None and sub.plain_email:
+            return self.plain_email(delivery, packet, content, content_type, ext)
         path = self.outbox.write("releases", delivery.key, ext, content)
         now = datetime.now(UTC)
         link = links.create_link(
@@ -228,6 +250,50 @@ class Channels:
             + (f"\nNotice required by 42 CFR 2.32:\n{PART2_NOTICE}\n" if part2 else "")
         )
         return message
+
+    def plain_email(
+        self, delivery: Delivery, packet: Packet, content: bytes, content_type: str, ext: str
+    ) -> Sent:
+        """The records attached to an unencrypted email: only on the patient's own request,
+        after they were told the risk and accepted it (recorded at intake, checked again
+        here); the Message-ID carries the key, so a retry is the same message."""
+        sub = delivery.submission
+        assert sub is not None
+        acceptance = sub.plain_email_acceptance
+        if acceptance is None or not acceptance.told_of_risk or not delivery.email:
+            raise ApplicationError(
+                "unencrypted email without the patient's acceptance of the risk",
+                type="DeliveryInvalid",
+                non_retryable=True,
+            )
+        message = EmailMessage()
+        message["To"] = delivery.email
+        message["From"] = self.mailer.sender
+        message["Subject"] = f"Your records request {delivery.tracking_number}"
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = f"<{delivery.key}@roi.hospital.example>"
+        message.set_content(
+            "The records you asked for are attached.\n\n"
+            "You asked us to send them by regular (unencrypted) email after we told you the "
+            "risk: others may be able to read them on the way. If you did not ask for them, "
+            "delete this email and call the Release of Information office.\n"
+            + (
+                f"\nNotice required by 42 CFR 2.32:\n{PART2_NOTICE}\n"
+                if packet.decision.part2
+                else ""
+            )
+        )
+        maintype, subtype = content_type.split("/", 1)
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=f"records{ext}"
+        )
+        where = self.mailer.send(message, delivery.key)
+        return Sent(
+            channel="email",
+            path=where,
+            receipt=self._receipt(delivery, f"plain-email:{delivery.key}", packet),
+            detail={"plain_email": True, "documents": len(packet.documents)},
+        )
 
     # ---- US mail, CD, FedEx (one at a time when not batched) ------------------------------
 

@@ -7,6 +7,8 @@ email, print job, CD or shipment exists.
 from __future__ import annotations
 
 import io
+import json
+import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +28,7 @@ from domain.release_safety import (
     ReleaseDecision,
     decide_release,
 )
+from domain.request import ElectronicFormat
 
 
 @dataclass
@@ -183,8 +186,13 @@ def merge_pdfs(parts: list[bytes]) -> tuple[bytes, int]:
     return out.getvalue(), len(merged.pages)
 
 
-def package(packet: Packet) -> tuple[bytes, str, str]:
-    """What a download link serves: one PDF, or a zip when images come along."""
+def package(
+    packet: Packet, electronic_format: ElectronicFormat = ElectronicFormat.PDF
+) -> tuple[bytes, str, str]:
+    """What a download link (or a plain email) carries: one PDF, or a zip when images come
+    along; for a FHIR Bundle copy, a zip with the Bundle (and any page the rules add)."""
+    if electronic_format == ElectronicFormat.FHIR_BUNDLE:
+        return fhir_package(packet)
     pdf, _ = merge_pdfs([d.content for d in packet.pdfs]) if packet.pdfs else (b"", 0)
     if not packet.others:
         return pdf, "application/pdf", ".pdf"
@@ -194,4 +202,52 @@ def package(packet: Packet) -> tuple[bytes, str, str]:
             archive.writestr("records.pdf", pdf)
         for doc in packet.others:
             archive.writestr(f"images/{doc.filename}", doc.content)
+    return buffer.getvalue(), "application/zip", ".zip"
+
+
+#: The Bundle's file name inside the download package.
+BUNDLE_NAME = "records.fhir.json"
+
+
+class FormatNotProducible(ApplicationError):
+    """The patient's format cannot be made from this source: back to a specialist."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message,
+            {"code": "format_not_producible", "message": message},
+            type="ReleaseHeld",
+            non_retryable=True,
+        )
+
+
+def fhir_bundle(packet: Packet) -> dict[str, object]:
+    """A FHIR R4 Bundle (type collection) of the released resources, attachments inline; the
+    same bytes for the same packet (ids derived from the resources, no timestamp)."""
+    resources = [d.fhir_resource for d in packet.documents if d.fhir_resource is not None]
+    if not resources:
+        raise FormatNotProducible("These records are not held as FHIR resources.")
+    names = [f"{r.get('resourceType')}/{r.get('id')}" for r in resources]
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "|".join(names))),
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}", "resource": r}
+            for name, r in zip(names, resources, strict=True)
+        ],
+    }
+
+
+def fhir_package(packet: Packet) -> tuple[bytes, str, str]:
+    """The Bundle as JSON in a zip, with the pages the rules add that are not FHIR resources
+    (the 42 CFR 2.32 notice, amendments) beside it."""
+    bundle = json.dumps(fhir_bundle(packet), indent=2, sort_keys=True).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo(BUNDLE_NAME, date_time=(2000, 1, 1, 0, 0, 0)), bundle)
+        for doc in packet.documents:
+            if doc.fhir_resource is None:
+                info = zipfile.ZipInfo(doc.filename, date_time=(2000, 1, 1, 0, 0, 0))
+                archive.writestr(info, doc.content)
     return buffer.getvalue(), "application/zip", ".zip"

@@ -8,7 +8,7 @@ source recorded on them, so a document filed under the wrong patient is caught b
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -35,6 +35,9 @@ class RecordDocument(BaseModel):
     facts: DocumentFacts
     content: bytes
     content_type: str = "application/pdf"
+    #: the FHIR resource this document came from, its attachment inlined (FHIR source only):
+    #: what a FHIR Bundle copy carries (164.524(c)(2))
+    fhir_resource: dict[str, Any] | None = None
 
     @property
     def filename(self) -> str:

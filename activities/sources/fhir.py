@@ -174,7 +174,14 @@ class FhirSource:
             ref.description or attachment.title or record_type,
             [str(code) for code in labels if code],
         )
-        return RecordDocument(facts=facts, content=content, content_type=content_type)
+        resource = ref.model_dump(mode="json", exclude_none=True)
+        inline = resource["content"][0]["attachment"]
+        inline.pop("url", None)  # a server address the patient cannot reach: the data instead
+        inline["data"] = base64.b64encode(content).decode()
+        inline["contentType"] = content_type
+        return RecordDocument(
+            facts=facts, content=content, content_type=content_type, fhir_resource=resource
+        )
 
 
 def _study(study: ImagingStudy, patient: Patient) -> RecordDocument:
@@ -194,7 +201,12 @@ def _study(study: ImagingStudy, patient: Patient) -> RecordDocument:
         study.description or "Imaging study",
         [str(code) for code in labels if code],
     )
-    return RecordDocument(facts=facts, content="\n".join(lines).encode(), content_type="text/plain")
+    return RecordDocument(
+        facts=facts,
+        content="\n".join(lines).encode(),
+        content_type="text/plain",
+        fhir_resource=study.model_dump(mode="json", exclude_none=True),
+    )
 
 
 def _facts(
