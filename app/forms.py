@@ -396,6 +396,14 @@ SPECS: tuple[ActionSpec, ...] = (
         update="confirm_quality",
         fields=("right_patient_on_every_page", "right_recipient", "in_scope", "note"),
     ),
+    ActionSpec(
+        "confirm_format",
+        "Copy produced in the agreed format",
+        _simple(actions.ConfirmFormat, "note"),
+        RECORD,
+        update="confirm_format",
+        fields=("note",),
+    ),
     # ---- case workflows (by Update name) -----------------------------------------------
     ActionSpec(
         "amendment_accept",
@@ -487,6 +495,7 @@ CASE_UPDATE_NAMES = {"extend": "extend", "cancel": "cancel", "add_note": "add_no
 HOLD_ACTIONS = {
     "review_sensitive": "sensitive_review_required",
     "confirm_quality": "quality_check_required",
+    "confirm_format": "other_format_to_produce",
 }
 
 

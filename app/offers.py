@@ -95,6 +95,7 @@ def _record_guards(
         "add_note": lambda: [] if state.is_open else guard_open(state),
         "review_sensitive": lambda: held_for("sensitive_review_required", guard_open(state)),
         "confirm_quality": lambda: held_for("quality_check_required", guard_complete(state)),
+        "confirm_format": lambda: held_for("other_format_to_produce", guard_complete(state)),
     }
 
 

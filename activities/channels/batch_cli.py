@@ -26,6 +26,7 @@ from activities.channels import links
 from activities.channels.schedule import start_batch_now
 from app.cli_actor import ActorRefused, acting_account, authorize_on_request
 from app.roles import Can
+from domain.actions import ConfirmFormat
 from domain.batch import BATCH_METHODS, BatchResult
 from domain.release_safety import QualityCheck, SensitiveReview
 from domain.types import Site
@@ -214,6 +215,18 @@ def _update(request_id: str, name: str, payload: object) -> None:
         raise typer.Exit(1) from error
     message = result.get("message") if isinstance(result, dict) else getattr(result, "message", "")
     console.print(message or "Done.")
+
+
+@release_app.command("format-produced")
+def format_produced(
+    request_id: Annotated[str, typer.Argument(help="Request id.")],
+    actor: Annotated[str, typer.Option("--actor", envvar="ROI_ACTOR", help=ACTOR_HELP)],
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Record that you produced the copy in the other format agreed with the patient; the
+    release that waited for it goes ahead."""
+    who = _as_staff(request_id, actor)
+    _update(request_id, "confirm_format", ConfirmFormat(actor=who, note=note))
 
 
 @release_app.command("review-sensitive")

@@ -350,3 +350,38 @@ async def test_download_links_listed_and_revoked_with_an_audit_row(
             )
         ).scalars()
         assert event.detail == {"links": 1} and event.actor != "system"
+
+
+async def test_a_copy_in_another_agreed_format_is_confirmed_from_the_page(
+    web_worker: Harness, spec: httpx.AsyncClient
+) -> None:
+    """The patient agreed to another format (164.524(c)(2)): the release waits with the reason
+    on the page, the page offers the confirmation (only then), and confirming it releases."""
+    from store.models import Disclosure
+
+    data = factories.own_records(
+        received_at=received_now(),
+        electronic_format="other",
+        other_format="C-CDA XML on the patient's USB drive",
+    )
+    rid = await _start(web_worker, data)
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert 'id="form-confirm_format"' not in page  # nothing to confirm before the hold
+    assert (await _act(spec, rid, "verify", method="photo_id")).status_code == 303
+    assert (await _act(spec, rid, "complete")).status_code == 303
+    for _ in range(200):
+        page = (await spec.get(f"/requests/{rid}")).text
+        if 'id="hold-banner"' in page:
+            break
+        await asyncio.sleep(0.05)
+    banner = re.search(r'id="hold-banner".*?</div>', page, re.S)
+    assert banner and "C-CDA XML on the patient&#39;s USB drive" in banner.group(0)
+    assert 'id="form-confirm_format"' in page
+    r = await _act(spec, rid, "confirm_format", note="Burned to the patient's drive")
+    assert r.status_code == 303, r.text[:400]
+    await _wait_status(web_worker, rid, "completed")
+    with session_scope(web_worker.database_url) as session:
+        [disclosure] = session.execute(
+            select(Disclosure).where(Disclosure.request_id == rid)
+        ).scalars()
+    assert "C-CDA XML" in disclosure.description
