@@ -19,7 +19,13 @@ from pydantic import BaseModel, ValidationError
 from app import plain
 from domain import actions
 from domain import denial as denial_policy
-from domain.authorization import Authorization, CombinedDocument, SignerRole, validate_authorization
+from domain.authorization import (
+    AuthorityDocument,
+    Authorization,
+    CombinedDocument,
+    SignerRole,
+    validate_authorization,
+)
 from domain.denial import DenialBasis
 from domain.errors import FieldIssue, issue
 from domain.kinds.amendment import AmendmentDenialBasis
@@ -113,6 +119,16 @@ def _verify(form: Form, actor: str) -> Any:
         actor=actor,
         method=_text(form, "method"),
         authority_confirmed=_flag(form, "authority_confirmed"),
+        authority_document=_text(form, "authority_document") or None,
+        note=_text(form, "note"),
+    )
+
+
+def _confirm_authority(form: Form, actor: str) -> Any:
+    return _model(
+        actions.ConfirmAuthority,
+        actor=actor,
+        authority_document=_text(form, "authority_document"),
         note=_text(form, "note"),
     )
 
@@ -279,7 +295,14 @@ SPECS: tuple[ActionSpec, ...] = (
         "Verify identity and authority",
         _verify,
         RECORD,
-        fields=("method", "authority_confirmed", "note"),
+        fields=("method", "authority_confirmed", "authority_document", "note"),
+    ),
+    ActionSpec(
+        "confirm_authority",
+        "Confirm the representative's authority",
+        _confirm_authority,
+        RECORD,
+        fields=("authority_document", "note"),
     ),
     ActionSpec(
         "complete",
@@ -524,6 +547,9 @@ def update_name(spec: ActionSpec, kind: str) -> str | None:
 
 # ---- choices for the templates --------------------------------------------------------------
 
+#: The documents staff may confirm as a representative's authority (164.502(g)); the
+#: workflow judges the choice against the accepted list for the signer's relationship.
+AUTHORITY_DOCUMENTS = [(d.value, d.value.replace("_", " ")) for d in AuthorityDocument]
 IDENTITY_METHODS = [
     (m.value, m.value.replace("_", " ").capitalize()) for m in actions.IdentityMethod
 ]

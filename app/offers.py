@@ -24,6 +24,7 @@ from domain.kinds.case import CaseState, guard_case_open, guard_case_status
 from domain.sla import Clock, check_extension
 from domain.state import (
     RequestState,
+    authority_confirmed,
     guard_assign_reviewer,
     guard_complete,
     guard_correct_authorization,
@@ -33,6 +34,7 @@ from domain.state import (
     guard_payment,
     guard_request_review,
     guard_verify,
+    representative_role,
 )
 from domain.types import RequestKind, Status
 
@@ -72,6 +74,23 @@ def _record_guards(
             )
         return found
 
+    def authority() -> list[FieldIssue]:  # RecordRequestWorkflow._validate_confirm_authority
+        found = guard_open(state)
+        waiting = (
+            state.verified
+            and representative_role(state.submission) is not None
+            and not authority_confirmed(state)
+        )
+        if not found and not waiting:  # before verification, the verify form asks for it
+            found.append(
+                FieldIssue(
+                    field="authority_document",
+                    code="nothing_to_confirm",
+                    message="No representative's authority is waiting to be confirmed.",
+                )
+            )
+        return found
+
     def held_for(code: str, guard: list[FieldIssue]) -> list[FieldIssue]:
         if code in hold:
             return guard
@@ -79,6 +98,7 @@ def _record_guards(
 
     return {
         "verify": lambda: guard_verify(state),
+        "confirm_authority": authority,
         "complete": lambda: guard_complete(state),
         "mark_deficient": lambda: guard_correct_authorization(state),
         "correct_authorization": lambda: guard_correct_authorization(state),

@@ -27,6 +27,7 @@ from domain.calendar import local_date
 from domain.contacts import team_contact
 from domain.errors import FieldIssue
 from domain.sites import site_profile
+from domain.state import representative_role
 from domain.types import RECORD_COPY_KINDS, RequestKind, Site
 from services import packet_preview
 from services.staff import ActionRefused, perform
@@ -194,6 +195,10 @@ async def _page(
         "assignee_name": data.names.get(row.assignee or "", None),
         "mine": row.assignee == account.id,
         "hold": hold,
+        # someone signed for the patient on an authorization: verify names the document seen
+        "representative": sub is not None
+        and not sub.under_right_of_access
+        and representative_role(sub) is not None,
         "specs": specs,
         "spec_names": {s.name for s in specs},
         "errors": errors or {},

@@ -385,3 +385,40 @@ async def test_a_copy_in_another_agreed_format_is_confirmed_from_the_page(
             select(Disclosure).where(Disclosure.request_id == rid)
         ).scalars()
     assert "C-CDA XML" in disclosure.description
+
+
+async def test_a_representatives_authority_is_confirmed_from_the_page(
+    web_worker: Harness, spec: httpx.AsyncClient
+) -> None:
+    """An authorization signed by the patient's health care agent (164.502(g)): the verify form
+    asks which document proves the authority, a financial power of attorney is refused next
+    to its field, and the accepted document lets the release go ahead (after the fee)."""
+    authorization = factories.valid_authorization(
+        signer_role="health_care_agent",
+        representative_authority="Health care agent under the patient's health care directive",
+        authority_documents=["Health care power of attorney"],
+    )
+    data = factories.third_party(
+        received_at=received_now(),
+        authorization=authorization,
+        representative={
+            "first_name": "Jordan",
+            "last_name": "Agentson",
+            "contact": {"email": "jordan.agent@example.org"},
+        },
+    )
+    rid = await _start(web_worker, data)
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert 'name="authority_document"' in form_html(page, "verify")
+    wrong = await _act(
+        spec, rid, "verify", method="photo_id", authority_document="financial_power_of_attorney"
+    )
+    assert wrong.status_code == 422
+    assert field_errors(wrong.text, "verify", "authority_document")
+    right = await _act(
+        spec, rid, "verify", method="photo_id", authority_document="health_care_power_of_attorney"
+    )
+    assert right.status_code == 303, right.text[:400]
+    await _pay_quote(web_worker, spec, rid)
+    assert (await _act(spec, rid, "complete")).status_code == 303
+    await _wait_status(web_worker, rid, "completed", "queued_for_batch")
