@@ -29,7 +29,7 @@ from app.cli_actor import ActorRefused, acting_account, authorize, authorize_on_
 from app.roles import Can
 from domain import actions
 from domain.accounting_suspension import SuspensionRequest
-from domain.authorization import Authorization
+from domain.authorization import Authorization, AuthorityDocument
 from domain.calendar import business_days_between, local_date, local_datetime
 from domain.denial import DenialBasis, DenialReview, ReviewDecision
 from domain.errors import FieldIssue
@@ -390,6 +390,10 @@ def verify(
     authority_confirmed: Annotated[
         bool, typer.Option(help="A representative's legal documents were checked.")
     ] = False,
+    authority_document: Annotated[
+        AuthorityDocument | None,
+        typer.Option(help="The document that proves a representative's authority (164.502(g))."),
+    ] = None,
     note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Record identity (and a representative's authority) as verified."""
@@ -400,8 +404,26 @@ def verify(
             actor=actor,
             method=method,
             authority_confirmed=authority_confirmed,
+            authority_document=authority_document,
             note=note,
         ),
+    )
+
+
+@app.command("confirm-authority")
+def confirm_authority(
+    reference: Ref,
+    actor: Actor,
+    document: Annotated[
+        AuthorityDocument,
+        typer.Option(help="The document that proves the representative's authority."),
+    ],
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Confirm a representative's authority document after verification (164.502(g))."""
+    _act(
+        reference,
+        _build(actions.ConfirmAuthority, actor=actor, authority_document=document, note=note),
     )
 
 

@@ -39,6 +39,8 @@ UPDATES: dict[type[Any], Any] = {
     actions.RequestDenialReview: RecordRequestWorkflow.request_review,
     actions.AssignReviewer: RecordRequestWorkflow.assign_reviewer,
     actions.DecideReview: RecordRequestWorkflow.decide_review,
+    actions.ConfirmAuthority: RecordRequestWorkflow.confirm_authority,
+    actions.ConfirmFormat: RecordRequestWorkflow.confirm_format,
 }
 
 

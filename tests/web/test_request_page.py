@@ -422,3 +422,43 @@ async def test_a_representatives_authority_is_confirmed_from_the_page(
     await _pay_quote(web_worker, spec, rid)
     assert (await _act(spec, rid, "complete")).status_code == 303
     await _wait_status(web_worker, rid, "completed", "queued_for_batch")
+
+
+async def test_a_representatives_authority_confirmed_after_verification(
+    web_worker: Harness, spec: httpx.AsyncClient
+) -> None:
+    """A corrected form now signed by the patient's guardian after verification: the page
+    offers the authority confirmation (only then), refuses a financial power of attorney next
+    to its field, and the accepted document makes the request ready to release."""
+    from domain import actions
+    from domain.authorization import Authorization
+    from workflows.record_request import RecordRequestWorkflow as W
+
+    rid = await _start(web_worker, factories.third_party(received_at=received_now()))
+    assert (await _act(spec, rid, "verify", method="photo_id")).status_code == 303
+    await _pay_quote(web_worker, spec, rid)
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert 'id="form-confirm_authority"' not in page  # the patient signed: nothing to confirm
+    guardian = factories.valid_authorization(
+        signer_role="legal_guardian",
+        representative_authority="Court-appointed guardian",
+        authority_documents=["Letters of guardianship"],
+    )
+    handle = web_worker.client.get_workflow_handle(f"roi-{rid}")
+    await handle.execute_update(  # the corrected form, as the correction form sends it
+        W.correct_authorization,
+        actions.CorrectAuthorization(
+            actor="web.spec", authorization=Authorization.model_validate(guardian)
+        ),
+    )
+    await _wait_status(web_worker, rid, "awaiting_verification")
+    page = (await spec.get(f"/requests/{rid}")).text
+    assert 'name="authority_document"' in form_html(page, "confirm_authority")
+    wrong = await _act(
+        spec, rid, "confirm_authority", authority_document="financial_power_of_attorney"
+    )
+    assert wrong.status_code == 422
+    assert field_errors(wrong.text, "confirm_authority", "authority_document")
+    right = await _act(spec, rid, "confirm_authority", authority_document="letters_of_guardianship")
+    assert right.status_code == 303, right.text[:400]
+    await _wait_status(web_worker, rid, "ready_to_release")
