@@ -29,7 +29,7 @@ from app.cli_actor import ActorRefused, acting_account, authorize, authorize_on_
 from app.roles import Can
 from domain import actions
 from domain.accounting_suspension import SuspensionRequest
-from domain.authorization import Authorization, AuthorityDocument
+from domain.authorization import AuthorityDocument, Authorization
 from domain.calendar import business_days_between, local_date, local_datetime
 from domain.denial import DenialBasis, DenialReview, ReviewDecision
 from domain.errors import FieldIssue
