@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
 
 from activities.channels import links
 from activities.channels.wiring import build_source
@@ -23,6 +24,7 @@ from app.context import AppContext, Forbidden, NotFound, Unavailable
 from app.models import StaffUser
 from app.render import render
 from app.roles import Can, Role, can, teams_of
+from domain import actions
 from domain.calendar import local_date
 from domain.contacts import team_contact
 from domain.errors import FieldIssue
@@ -30,7 +32,7 @@ from domain.sites import site_profile
 from domain.state import representative_role
 from domain.types import RECORD_COPY_KINDS, RequestKind, Site
 from services import packet_preview
-from services.staff import ActionRefused, perform
+from services.staff import ActionRefused, current_state, perform
 from store.db import session_scope
 from store.models import OutboundItem, RecordRequest
 from store.receipts import Receipts
@@ -245,6 +247,20 @@ def _place(spec: forms.ActionSpec, issues: list[FieldIssue]) -> dict[str, list[s
     return placed
 
 
+async def _keep_what_the_form_does_not_show(
+    client: Client, request_id: str, payload: actions.CorrectAuthorization
+) -> actions.CorrectAuthorization:
+    """The correction form has no 42 CFR Part 2 consent fields: a consent already on file stays
+    with the corrected authorization instead of being dropped by it."""
+    if payload.authorization.part2_consent is not None:
+        return payload
+    current = (await current_state(client, request_id)).submission.authorization
+    if current is None or current.part2_consent is None:
+        return payload
+    kept = payload.authorization.model_copy(update={"part2_consent": current.part2_consent})
+    return payload.model_copy(update={"authorization": kept})
+
+
 @router.post("/requests/{request_id}/actions/{action}", response_class=HTMLResponse)
 async def act(
     request: Request,
@@ -275,6 +291,8 @@ async def act(
         client = await ctx.temporal()
         if client is None:
             raise Unavailable("workflow service")
+        if isinstance(payload, actions.CorrectAuthorization):
+            payload = await _keep_what_the_form_does_not_show(client, request_id, payload)
         try:
             result = await perform(
                 client, request_id, payload, update=forms.update_name(spec, row.kind)

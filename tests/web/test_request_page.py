@@ -462,3 +462,44 @@ async def test_a_representatives_authority_confirmed_after_verification(
     right = await _act(spec, rid, "confirm_authority", authority_document="letters_of_guardianship")
     assert right.status_code == 303, right.text[:400]
     await _wait_status(web_worker, rid, "ready_to_release")
+
+
+async def test_correcting_an_authorization_keeps_its_part2_consent(
+    spec: httpx.AsyncClient, web_worker: Harness
+) -> None:
+    """The correction form has no 42 CFR Part 2 fields: correcting the purpose of an
+    authorization that carries a Part 2 consent must not drop the consent (which would stop
+    every later release of the substance-use records)."""
+    from workflows.record_request import RecordRequestWorkflow as W
+
+    consent = {
+        "patient_name": "Avery Q Testpatient",
+        "disclosing_party": "Mayo Clinic addiction services",
+        "recipient": "Harbor Law Group LLP",
+        "information_description": "Substance use disorder treatment notes, 2024",
+        "purpose": "Personal injury claim",
+        "statement_right_to_revoke": True,
+        "expiration_date": "2040-12-31",
+        "signed": True,
+        "signature_date": "2026-10-01",
+    }
+    auth = factories.valid_authorization(purpose=None, part2_consent=consent)
+    rid = await _start(
+        web_worker, factories.third_party(received_at=received_now(), authorization=auth)
+    )
+    fields = {
+        f"authorization.{k}": v
+        for k, v in factories.valid_authorization().items()
+        if not isinstance(v, bool | dict)
+    }
+    flags = {
+        f"authorization.{k}": "on" for k, v in factories.valid_authorization().items() if v is True
+    }
+    r = await _act(spec, rid, "correct_authorization", **fields, **flags)
+    assert r.status_code == 303, r.text[:400]
+    handle = web_worker.client.get_workflow_handle(f"roi-{rid}")
+    state = await handle.query(W.status)
+    authorization = state.submission.authorization
+    assert authorization is not None and authorization.purpose  # the correction took
+    assert authorization.part2_consent is not None
+    assert authorization.part2_consent.recipient == "Harbor Law Group LLP"
