@@ -27,6 +27,7 @@ from domain.calendar import (
     local_datetime,
 )
 from domain.errors import FieldIssue
+from domain.ids import workflow_id_for
 from domain.kinds.case import CaseState
 from domain.release_basis import release_basis_issues
 from domain.request import RecordRequestSubmission
@@ -34,7 +35,6 @@ from domain.sites import site_profile
 from domain.standing import ClockReading, Standing, read_clock
 from domain.state import RequestState
 from domain.types import RECORD_COPY_KINDS, RequestKind, Site
-from services.temporal import workflow_id_for
 from store.models import IntakeSubmission, OutboundItem, RecordRequest, RequestEvent
 
 log = structlog.get_logger(__name__)

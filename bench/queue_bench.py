@@ -40,6 +40,7 @@ from app.board import board_counts, board_lists
 from app.models import ACTIONABLE_STATUSES
 from app.queue import QueueFilter, claim_next, list_queue, queue_counts
 from domain.calendar import end_of_local_day, local_date
+from domain.ids import workflow_id_for
 from domain.types import Site
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
@@ -119,7 +120,7 @@ def seed(url: str, open_rows: int, closed_rows: int) -> float:
         claimed = not closed and rng.random() < 0.002  # ~200: 40 specialists, a few each
         values = [
             rid,
-            f"roi-{rid}",
+            workflow_id_for(rid),
             f"B{n:014d}",
             kinds[team],
             team,

@@ -449,7 +449,7 @@ async def run_ours(
 
 async def shape_of(client: Client, request_id: str) -> tuple[int, int, int]:
     """(activities before the first staff Update, Updates, activities after) of a request."""
-    from services.temporal import workflow_id_for
+    from domain.ids import workflow_id_for
 
     history = await client.get_workflow_handle(workflow_id_for(request_id)).fetch_history()
     before = updates = after = 0

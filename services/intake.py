@@ -31,6 +31,7 @@ from ulid import ULID
 
 from domain.effects import StartRequest
 from domain.errors import FieldIssue, issue
+from domain.ids import workflow_id_for
 from domain.kinds.case import CaseStart
 from domain.kinds.intake import CASE_KINDS, case_start, parse_case
 from domain.kinds.outside_records import (
@@ -45,7 +46,6 @@ from domain.patients import patient_key
 from domain.request import RecordRequestSubmission, issues_from_validation_error, parse_submission
 from domain.text import parse_json, storable_copy, unstorable_fields
 from domain.types import RequestKind
-from services.temporal import workflow_id_for
 from store import cases, repository
 from store.db import session_scope
 from store.models import IntakeSubmission, OutboundItem, OutsideRecordsRedirect, RecordRequest

@@ -17,10 +17,10 @@ from activities.sources.base import RecordSource
 from domain.calendar import local_date
 from domain.correspondence import release_description
 from domain.effects import Delivery
+from domain.ids import workflow_id_for
 from domain.patients import patient_key
 from domain.release_safety import SafetyIssue
 from domain.state import RequestState
-from services.temporal import workflow_id_for
 from store import cases
 from store.db import session_scope
 

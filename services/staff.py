@@ -17,9 +17,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain import actions
 from domain.errors import FieldIssue
+from domain.ids import workflow_id_for
 from domain.kinds.case import CaseState
 from domain.state import RequestState
-from services.temporal import workflow_id_for
 from store.db import session_scope
 from store.models import RecordRequest
 from workflows.record_request import RecordRequestWorkflow

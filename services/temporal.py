@@ -9,6 +9,7 @@ from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
+from domain.ids import workflow_id_for as workflow_id_for  # re-exported; defined in domain
 from runtime import tracing
 from runtime.codec import data_converter
 from runtime.settings import Settings, get_settings
@@ -58,8 +59,3 @@ async def connect(
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
     )
-
-
-def workflow_id_for(request_id: str) -> str:
-    """Opaque workflow id of a request (no PHI: a ULID)."""
-    return f"roi-{request_id}"

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col
 
 from domain.effects import AmendmentOutcome, AuditEvent, ProxyChange, RegistryUpdate
+from domain.ids import workflow_id_for
 from domain.kinds.case import CaseState
 from store.models import (
     AccountingSuspension,
@@ -34,7 +35,7 @@ def case_row(state: CaseState, version: int) -> dict[str, Any]:
     start, clock = state.start, state.clock
     return {
         "id": start.request_id,
-        "workflow_id": f"roi-{start.request_id}",
+        "workflow_id": workflow_id_for(start.request_id),
         "tracking_number": start.tracking_number,
         "kind": start.kind.value,
         "team": start.team,

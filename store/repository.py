@@ -12,6 +12,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col
 
 from domain.effects import AuditEvent, DisclosureRecord, StaffNotification
+from domain.ids import workflow_id_for
 from domain.patients import patient_key
 from domain.state import RequestState
 from store.cases import register_authorization
@@ -32,7 +33,7 @@ def request_row(state: RequestState, version: int) -> dict[str, Any]:
     clock = state.clock
     return {
         "id": state.request_id,
-        "workflow_id": f"roi-{state.request_id}",
+        "workflow_id": workflow_id_for(state.request_id),
         "tracking_number": state.tracking_number,
         "kind": sub.kind.value,
         "team": "roi",

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         RevokedAuthorization,
     )
     from domain.fees import FeeLine, FeeQuote
+    from domain.ids import workflow_id_for
     from domain.kinds import adoption, amendment
     from domain.kinds.accounting import (
         AccountingRequest,
@@ -252,7 +253,7 @@ class RevocationWorkflow(CaseWorkflow):
         )
         for item in done:
             if item.request_id:
-                handle = workflow.get_external_workflow_handle(f"roi-{item.request_id}")
+                handle = workflow.get_external_workflow_handle(workflow_id_for(item.request_id))
                 # a request whose workflow already closed has nothing left to stop
                 with contextlib.suppress(Exception):
                     await handle.signal(

@@ -28,6 +28,7 @@ from app.cli_actor import ActorRefused, acting_account, authorize_on_request
 from app.roles import Can
 from domain.actions import ConfirmFormat
 from domain.batch import BATCH_METHODS, BatchResult
+from domain.ids import workflow_id_for
 from domain.release_safety import QualityCheck, SensitiveReview
 from domain.types import Site
 from runtime.postgres import resolve_database_url
@@ -202,7 +203,9 @@ def confirm_quality(
 def _update(request_id: str, name: str, payload: object) -> None:
     async def go() -> object:
         client = await _client()
-        return await client.get_workflow_handle(f"roi-{request_id}").execute_update(name, payload)
+        return await client.get_workflow_handle(workflow_id_for(request_id)).execute_update(
+            name, payload
+        )
 
     try:
         result = asyncio.run(go())

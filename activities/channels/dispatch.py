@@ -31,6 +31,7 @@ from activities.sources.base import RecordSource
 from domain.calendar import local_date
 from domain.effects import Delivery, DeliveryReceipt
 from domain.fees import quote_fee
+from domain.ids import workflow_id_for
 from domain.release_safety import (
     PART2_NOTICE,
     QualityPolicy,
@@ -404,7 +405,7 @@ class Channels:
                 .values(
                     delivery_key=delivery.key,
                     request_id=delivery.request_id,
-                    workflow_id=delivery.workflow_id or f"roi-{delivery.request_id}",
+                    workflow_id=delivery.workflow_id or workflow_id_for(delivery.request_id),
                     site=sub.site.value,
                     method=delivery.method.value,
                     delivery=delivery.model_dump(mode="json"),

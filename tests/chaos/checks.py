@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from domain.ids import workflow_id_for
 from domain.sla import start_clock
 from domain.types import RequestKind, Site
 from fakes.carrier import reference_of
-from services.temporal import workflow_id_for
 from store.db import session_scope
 from store.models import Disclosure, OutboundItem, RecordRequest, RequestEvent
 from tests.chaos.infra import CarrierFake, SmtpFake

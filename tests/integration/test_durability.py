@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from domain import actions
+from domain.ids import workflow_id_for
 from domain.types import Status
 from services import intake, staff
-from services.temporal import connect, workflow_id_for
+from services.temporal import connect
 from store.db import session_scope
 from store.models import Disclosure, OutboundItem, RecordRequest
 from tests import factories

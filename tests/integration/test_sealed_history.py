@@ -20,12 +20,13 @@ import pytest
 from temporalio.api.common.v1 import Payload
 
 from domain import actions
+from domain.ids import workflow_id_for
 from domain.types import Status
 from fakes.records import synthetic_patient
 from runtime.codec import codec_from
 from runtime.settings import Settings
 from services import intake, staff
-from services.temporal import connect, workflow_id_for
+from services.temporal import connect
 from tests import factories
 from tests.stack import Stack, wait_for
 from workflows.record_request import RecordRequestWorkflow

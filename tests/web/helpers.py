@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from ulid import ULID
 
+from domain.ids import workflow_id_for
 from store.db import session_scope
 from store.models import RecordRequest
 
@@ -130,7 +131,7 @@ def insert_request(database_url: str, **overrides: Any) -> str:
     request_id = str(ULID()).lower()
     row: dict[str, Any] = {
         "id": request_id,
-        "workflow_id": f"roi-{request_id}",
+        "workflow_id": workflow_id_for(request_id),
         "tracking_number": tracking(),
         "kind": "access_own",
         "team": "roi",
