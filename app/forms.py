@@ -30,7 +30,13 @@ from domain.denial import DenialBasis
 from domain.errors import FieldIssue, issue
 from domain.kinds.amendment import AmendmentDenialBasis
 from domain.release_safety import QualityCheck, SensitiveReview
-from domain.types import RECORD_COPY_KINDS, DeliveryMethod, RequestKind, Status
+from domain.types import (
+    RECORD_COPY_KINDS,
+    TERMINAL_STATUSES,
+    DeliveryMethod,
+    RequestKind,
+    Status,
+)
 
 Form = dict[str, Any]  # field name -> str, or list[str] for repeated fields
 
@@ -287,7 +293,6 @@ class ActionSpec:
 RECORD = frozenset(k.value for k in RECORD_COPY_KINDS)
 CASES = frozenset(k.value for k in RequestKind) - RECORD - {RequestKind.OUTSIDE_RECORDS.value}
 ALL = RECORD | CASES
-_CLOSED = frozenset({"completed", "denied", "cancelled", "expired", "rejected"})
 
 SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
@@ -525,7 +530,7 @@ HOLD_ACTIONS = {
 def specs_for(kind: str, status: str, hold_codes: frozenset[str] = frozenset()) -> list[ActionSpec]:
     """The actions a request of this kind offers in this stage (none once closed); the answers
     to a held release only while it is held for that reason."""
-    if status in _CLOSED:
+    if status in TERMINAL_STATUSES:
         return []  # the workflow has finished: nothing can be sent to it
     if status in (Status.FULFILLING.value, Status.QUEUED_FOR_BATCH.value):
         return [s for s in SPECS if s.name == "add_note" and kind in s.kinds]

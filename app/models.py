@@ -24,16 +24,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from domain import types as domain_types
 from store.models import RecordRequest
 from store.tables import table_of
 
 #: Stages in which a request waits for the hospital's own staff ("next request" takes these).
-ACTIONABLE_STATUSES: tuple[str, ...] = (
-    "received",
-    "awaiting_verification",
-    "ready_to_release",
-    "under_review",
-)
+ACTIONABLE_STATUSES: tuple[str, ...] = tuple(s.value for s in domain_types.ACTIONABLE_STATUSES)
 _ACTIONABLE_SQL = ", ".join(f"'{s}'" for s in ACTIONABLE_STATUSES)
 
 

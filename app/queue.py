@@ -22,14 +22,20 @@ from app.models import ACTIONABLE_STATUSES, BoardSummary, StaffUser
 from app.roles import teams_of
 from domain.calendar import due_on_holiday
 from domain.standing import CLOCK_SATISFIED_STATUSES
-from domain.types import TERMINAL_STATUSES, WAITING_ON_REQUESTER, Site, Status
+from domain.types import (
+    IN_DELIVERY_STATUSES,
+    TERMINAL_STATUSES,
+    WAITING_ON_REQUESTER,
+    Site,
+    Status,
+)
 from store.models import RecordRequest as R
 from store.tables import table_of
 
 T = table_of(R)  # plain Core statements: no ORM bookkeeping
 TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
 #: In delivery: the hospital's part is done, the request has left the working queue.
-IN_DELIVERY = (Status.FULFILLING.value, Status.QUEUED_FOR_BATCH.value)
+IN_DELIVERY = tuple(s.value for s in Status if s in IN_DELIVERY_STATUSES)  # in stage order
 WAITING = (*(s.value for s in WAITING_ON_REQUESTER), Status.AWAITING_REQUESTER.value)
 #: Parked: open, but the legal clock is satisfied (a proxy grant in force, an amendment waiting
 #: on the patient's statement of disagreement): no days left, never late, not in the default view.

@@ -113,6 +113,22 @@ TERMINAL_STATUSES: frozenset[Status] = frozenset(
 #: Stages where the hospital is waiting on the requester, not on its own staff.
 WAITING_ON_REQUESTER: frozenset[Status] = frozenset({Status.DEFICIENT, Status.AWAITING_PAYMENT})
 
+#: In delivery: the hospital's part is done, the request has left the working queue.
+IN_DELIVERY_STATUSES: frozenset[Status] = frozenset({Status.FULFILLING, Status.QUEUED_FOR_BATCH})
+
+#: Stages in which a request waits for the hospital's own staff ("next request" takes these).
+#: A tuple: its order is part of a partial index's predicate (store.models).
+ACTIONABLE_STATUSES: tuple[Status, ...] = (
+    Status.RECEIVED,
+    Status.AWAITING_VERIFICATION,
+    Status.READY_TO_RELEASE,
+    Status.UNDER_REVIEW,
+)
+
+#: Closed as the requester sees it on the public status page: ended, or proxy access granted
+#: and in force.
+CLOSED_FOR_REQUESTER: frozenset[Status] = TERMINAL_STATUSES | {Status.ACTIVE}
+
 
 class DisclosureCategory(StrEnum):
     """Why information left; drives the accounting-of-disclosures filter (164.528)."""

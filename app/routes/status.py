@@ -28,7 +28,7 @@ from app.security_log import Action
 from domain.contacts import team_contact
 from domain.kinds.common import Team
 from domain.sites import site_profile
-from domain.types import Site
+from domain.types import CLOSED_FOR_REQUESTER, Site, Status
 from store.db import session_scope
 from store.models import RecordRequest
 from store.receipts import receipts
@@ -46,25 +46,25 @@ LIMITED = (
 )
 
 #: What the public sees for each stage (never the kind, names or reasons).
-PUBLIC_STAGE = {
-    "received": "Received",
-    "deficient": "Waiting for a corrected authorization form",
-    "awaiting_verification": "Being reviewed",
-    "awaiting_payment": "Waiting for payment",
-    "ready_to_release": "Being prepared",
-    "fulfilling": "Being sent",
-    "queued_for_batch": "Being sent",
-    "under_review": "Being reviewed",
-    "awaiting_requester": "Waiting for your answer",
-    "notifying": "Being completed",
-    "awaiting_disagreement": "Decision sent",
-    "active": "Completed",
-    "completed": "Completed",
-    "denied": "Closed — a letter explaining the decision was sent",
-    "cancelled": "Closed",
-    "expired": "Closed",
-    "rejected": "Closed — a letter explaining why was sent",
-    "denial_review": "Decision being reviewed",
+PUBLIC_STAGE: dict[str, str] = {
+    Status.RECEIVED: "Received",
+    Status.DEFICIENT: "Waiting for a corrected authorization form",
+    Status.AWAITING_VERIFICATION: "Being reviewed",
+    Status.AWAITING_PAYMENT: "Waiting for payment",
+    Status.READY_TO_RELEASE: "Being prepared",
+    Status.FULFILLING: "Being sent",
+    Status.QUEUED_FOR_BATCH: "Being sent",
+    Status.UNDER_REVIEW: "Being reviewed",
+    Status.AWAITING_REQUESTER: "Waiting for your answer",
+    Status.NOTIFYING: "Being completed",
+    Status.AWAITING_DISAGREEMENT: "Decision sent",
+    Status.ACTIVE: "Completed",
+    Status.COMPLETED: "Completed",
+    Status.DENIED: "Closed — a letter explaining the decision was sent",
+    Status.CANCELLED: "Closed",
+    Status.EXPIRED: "Closed",
+    Status.REJECTED: "Closed — a letter explaining why was sent",
+    Status.DENIAL_REVIEW: "Decision being reviewed",
 }
 _ROI = team_contact(Team.ROI)  # before a lookup: the office that answers about any request
 
@@ -81,9 +81,6 @@ def _hours() -> list[str]:
         f"Monday to Friday, {opens}–{closes} in each site's own time ({', '.join(labels)})"
         for (opens, closes), labels in zones.items()
     ]
-
-
-CLOSED = frozenset({"completed", "denied", "cancelled", "expired", "rejected", "active"})
 
 
 def _normalize(tracking: str) -> str:
@@ -158,7 +155,7 @@ def status_lookup(
             assert row is not None
             throttle.succeeded(session, give_back=buckets)
             audit(session, row.id, "public", "status.looked_up", now)
-            closed = row.status in CLOSED
+            closed = row.status in CLOSED_FOR_REQUESTER
             found = receipts(session, row.id, row.site)
             result = {
                 "stage": PUBLIC_STAGE.get(row.status, "In progress"),
