@@ -37,6 +37,16 @@ from domain.types import (
     RequestKind,
     Status,
 )
+from services.staff import UpdateMethod
+from workflows.case_base import CaseWorkflow
+from workflows.cases import (
+    AccountingWorkflow,
+    AmendmentWorkflow,
+    BillingWorkflow,
+    DataIntegrityWorkflow,
+    ProxyAccessWorkflow,
+)
+from workflows.record_request import RecordRequestWorkflow
 
 Form = dict[str, Any]  # field name -> str, or list[str] for repeated fields
 
@@ -274,7 +284,7 @@ class ActionSpec:
     label: str
     build: Callable[[Form, str], Any]
     kinds: frozenset[str]
-    update: str | None = None  # case workflows: the Update's name
+    update: UpdateMethod | None = None  # the Update to send (None: by the action's type)
     fields: tuple[str, ...] = ()  # form fields (issues on other fields show at the form's top)
     aliases: dict[str, str] = field(default_factory=dict)  # action field -> form field
     hidden_when: frozenset[str] = frozenset()  # statuses in which the form is not offered
@@ -380,7 +390,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "The patient asks for a review of the denial",
         _simple(actions.RequestDenialReview, "note"),
         RECORD,
-        update="request_review",
+        update=RecordRequestWorkflow.request_review,
         fields=("note",),
     ),
     ActionSpec(
@@ -388,7 +398,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Assign the reviewing professional",
         _assign_reviewer,
         RECORD,
-        update="assign_reviewer",
+        update=RecordRequestWorkflow.assign_reviewer,
         fields=("reviewer", "licensed_professional"),
     ),
     ActionSpec(
@@ -396,7 +406,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Record the reviewer's decision",
         _simple(actions.DecideReview, "decision", "explanation"),
         RECORD,
-        update="decide_review",
+        update=RecordRequestWorkflow.decide_review,
         fields=("decision", "explanation"),
     ),
     ActionSpec(
@@ -413,7 +423,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Sensitive information reviewed",
         _simple(SensitiveReview, "note"),
         RECORD,
-        update="review_sensitive",
+        update=RecordRequestWorkflow.review_sensitive,
         fields=("note",),
     ),
     ActionSpec(
@@ -421,7 +431,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Confirm the packet (second specialist)",
         _quality,
         RECORD,
-        update="confirm_quality",
+        update=RecordRequestWorkflow.confirm_quality,
         fields=("right_patient_on_every_page", "right_recipient", "in_scope", "note"),
     ),
     ActionSpec(
@@ -429,7 +439,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Copy produced in the agreed format",
         _simple(actions.ConfirmFormat, "note"),
         RECORD,
-        update="confirm_format",
+        update=RecordRequestWorkflow.confirm_format,
         fields=("note",),
     ),
     # ---- case workflows (by Update name) -----------------------------------------------
@@ -438,7 +448,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Accept the amendment",
         _simple(actions.AcceptAmendment, "amendment_text"),
         frozenset({"amendment"}),
-        update="accept",
+        update=AmendmentWorkflow.accept,
         fields=("amendment_text",),
     ),
     ActionSpec(
@@ -446,7 +456,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Deny the amendment",
         _simple(actions.DenyAmendment, "basis", "explanation"),
         frozenset({"amendment"}),
-        update="deny",
+        update=AmendmentWorkflow.deny,
         fields=("basis", "explanation"),
     ),
     ActionSpec(
@@ -454,7 +464,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "File the patient's statement of disagreement",
         _simple(actions.FileStatement, "text"),
         frozenset({"amendment"}),
-        update="file_disagreement",
+        update=AmendmentWorkflow.file_disagreement,
         fields=("text",),
     ),
     ActionSpec(
@@ -462,7 +472,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "File the hospital's rebuttal (closes the request)",
         _simple(actions.FileStatement, "text"),
         frozenset({"amendment"}),
-        update="file_rebuttal",
+        update=AmendmentWorkflow.file_rebuttal,
         fields=("text",),
     ),
     ActionSpec(
@@ -470,7 +480,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Decide proxy access",
         _proxy_decide,
         frozenset({"proxy_access"}),
-        update="decide",
+        update=ProxyAccessWorkflow.decide,
         fields=("decision", "documents_verified", "reason"),
     ),
     ActionSpec(
@@ -478,7 +488,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Revoke proxy access",
         _simple(actions.Cancel, "reason"),
         frozenset({"proxy_access"}),
-        update="revoke",
+        update=ProxyAccessWorkflow.revoke,
         fields=("reason",),
     ),
     ActionSpec(
@@ -486,7 +496,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Answer",
         _simple(actions.Answer, "text"),
         frozenset({"billing"}),
-        update="answer",
+        update=BillingWorkflow.answer,
         fields=("text",),
     ),
     ActionSpec(
@@ -494,7 +504,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Confirm the record update",
         _confirm,
         frozenset({"deceased_notice", "adoption_notice"}),
-        update="confirm",
+        update=DataIntegrityWorkflow.confirm,
         fields=("complete_copy", "note"),
     ),
     ActionSpec(
@@ -502,7 +512,7 @@ SPECS: tuple[ActionSpec, ...] = (
         "Requester's answer to the fee",
         _fee_response,
         frozenset({"accounting"}),
-        update="respond_to_fee",
+        update=AccountingWorkflow.respond_to_fee,
         fields=("decision", "payment_reference"),
     ),
     ActionSpec(
@@ -510,13 +520,17 @@ SPECS: tuple[ActionSpec, ...] = (
         "Send the accounting",
         _simple(actions.Complete, "note"),
         frozenset({"accounting"}),
-        update="complete",
+        update=AccountingWorkflow.complete,
         fields=("note",),
     ),
 )
 BY_NAME = {s.name: s for s in SPECS}
-#: The case workflows' shared updates use the same names as the records workflow's.
-CASE_UPDATE_NAMES = {"extend": "extend", "cancel": "cancel", "add_note": "add_note"}
+#: The case workflows' shared updates (the same names as the records workflow's).
+CASE_UPDATES: dict[str, UpdateMethod] = {
+    "extend": CaseWorkflow.extend,
+    "cancel": CaseWorkflow.cancel,
+    "add_note": CaseWorkflow.add_note,
+}
 
 
 #: Actions that answer a held release, and the hold reason each answers.
@@ -543,11 +557,11 @@ def specs_for(kind: str, status: str, hold_codes: frozenset[str] = frozenset()) 
     ]
 
 
-def update_name(spec: ActionSpec, kind: str) -> str | None:
+def update_for(spec: ActionSpec, kind: str) -> UpdateMethod | None:
     """The Update to send: None lets services.staff pick the records workflow's by type."""
     if kind in RECORD:
         return spec.update  # None: picked by the action's type
-    return spec.update or CASE_UPDATE_NAMES.get(spec.name)
+    return spec.update or CASE_UPDATES.get(spec.name)
 
 
 # ---- choices for the templates --------------------------------------------------------------

@@ -24,6 +24,7 @@ from domain.kinds.case import CaseState
 from domain.state import RequestState
 from domain.types import Status
 from services import intake, staff
+from workflows.cases import AmendmentWorkflow, ProxyAccessWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -141,7 +142,7 @@ class DemoCase:
 
     key: str
     data: dict[str, Any]
-    steps: list[tuple[Any, ...]] = field(default_factory=list)  # (stage, action[, update name])
+    steps: list[tuple[Any, ...]] = field(default_factory=list)  # (stage, action[, update method])
 
 
 def demo_cases(now: datetime) -> list[DemoCase]:
@@ -482,7 +483,7 @@ def add_other_kinds(add: Any, now: datetime) -> None:
                 basis="accurate_and_complete",
                 explanation="Reviewed with the treating physician.",
             ),
-            "deny",
+            AmendmentWorkflow.deny,
         ),
     )
     add("accounting", {**base(32, "arizona", 5, now, "Ines", "Copperfield"), "kind": "accounting"})
@@ -512,7 +513,7 @@ def add_other_kinds(add: Any, now: datetime) -> None:
         (
             Status.UNDER_REVIEW,
             actions.ProxyDecision(actor="spec.demo", approve=True, documents_verified=True),
-            "decide",
+            ProxyAccessWorkflow.decide,
         ),
     )
     add(

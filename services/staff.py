@@ -14,6 +14,7 @@ from sqlmodel import col
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import actions
 from domain.errors import FieldIssue
@@ -24,8 +25,12 @@ from store.db import session_scope
 from store.models import RecordRequest
 from workflows.record_request import RecordRequestWorkflow
 
-#: Update name for each action type (the workflow's update methods).
-UPDATES: dict[type[Any], Any] = {
+#: An Update, named by the workflow's update method (a string name still works, for callers
+#: that have only the name).
+UpdateMethod = UpdateMethodMultiParam[[Any, Any], actions.ActionResult]
+
+#: The records workflow's Update for each action type.
+UPDATES: dict[type[Any], UpdateMethod] = {
     actions.VerifyIdentity: RecordRequestWorkflow.verify,
     actions.MarkDeficient: RecordRequestWorkflow.mark_deficient,
     actions.CorrectAuthorization: RecordRequestWorkflow.correct_authorization,
@@ -77,20 +82,20 @@ def resolve_request_id(database_url: str, reference: str) -> str:
 
 
 async def perform(
-    client: Client, request_id: str, action: Any, *, update: str | None = None
+    client: Client, request_id: str, action: Any, *, update: UpdateMethod | str | None = None
 ) -> actions.ActionResult:
     """Send a staff action to the request's workflow and wait for its answer.
 
-    The update is the records workflow's for the action's type, unless `update` names one
-    (case workflows: accept, deny, decide, answer, confirm, respond_to_fee, ...).
+    The update is the records workflow's for the action's type, unless `update` gives one
+    (case workflows: AmendmentWorkflow.accept, ProxyAccessWorkflow.decide, ...).
     """
     handle = client.get_workflow_handle(workflow_id_for(request_id))
+    # a method or (from callers that have only the name) a string; both take a result_type
+    target: Any = update or UPDATES[type(action)]
     try:
         return cast(
             actions.ActionResult,
-            await handle.execute_update(
-                update or UPDATES[type(action)], action, result_type=actions.ActionResult
-            ),
+            await handle.execute_update(target, action, result_type=actions.ActionResult),
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
@@ -108,9 +113,9 @@ async def perform(
 
 
 async def perform_on_case(
-    client: Client, request_id: str, update: str, action: Any
+    client: Client, request_id: str, update: UpdateMethod | str, action: Any
 ) -> actions.ActionResult:
-    """Send a staff action to a case workflow (amendment, proxy, ...) by update name."""
+    """Send a staff action to a case workflow (amendment, proxy, ...) by its update method."""
     return await perform(client, request_id, action, update=update)
 
 

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.effects import BatchFulfilled, ReleaseHold
     from domain.types import DeliveryMethod
+    from workflows.record_request import RecordRequestWorkflow
 
 SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=60),
@@ -127,7 +128,7 @@ class SiteBatchWorkflow:
             try:
                 if outcome.sent:
                     await handle.signal(
-                        "batch_fulfilled",
+                        RecordRequestWorkflow.batch_fulfilled,
                         BatchFulfilled(
                             batch_id=batch_id,
                             request_id=outcome.request_id,
@@ -140,7 +141,7 @@ class SiteBatchWorkflow:
                     )
                 else:
                     await handle.signal(
-                        "release_held",
+                        RecordRequestWorkflow.release_held,
                         ReleaseHold(
                             request_id=outcome.request_id, batch_id=batch_id, codes=outcome.codes
                         ),

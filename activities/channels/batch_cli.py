@@ -34,9 +34,11 @@ from domain.types import Site
 from runtime.postgres import resolve_database_url
 from runtime.settings import get_settings
 from services import batch as batch_service
+from services.staff import UpdateMethod
 from services.temporal import connect
 from store.db import session_scope
 from store.models import BatchRun
+from workflows.record_request import RecordRequestWorkflow
 
 batch_app = typer.Typer(
     help="The daily mail, CD and FedEx batch of each site.", no_args_is_help=True
@@ -197,14 +199,14 @@ def confirm_quality(
         in_scope=scope,
         note=note,
     )
-    _update(request_id, "confirm_quality", check)
+    _update(request_id, RecordRequestWorkflow.confirm_quality, check)
 
 
-def _update(request_id: str, name: str, payload: object) -> None:
+def _update(request_id: str, update: UpdateMethod, payload: object) -> None:
     async def go() -> object:
         client = await _client()
         return await client.get_workflow_handle(workflow_id_for(request_id)).execute_update(
-            name, payload
+            update, payload
         )
 
     try:
@@ -229,7 +231,7 @@ def format_produced(
     """Record that you produced the copy in the other format agreed with the patient; the
     release that waited for it goes ahead."""
     who = _as_staff(request_id, actor)
-    _update(request_id, "confirm_format", ConfirmFormat(actor=who, note=note))
+    _update(request_id, RecordRequestWorkflow.confirm_format, ConfirmFormat(actor=who, note=note))
 
 
 @release_app.command("review-sensitive")
@@ -240,4 +242,6 @@ def review_sensitive(
 ) -> None:
     """Record that you reviewed the sensitive information a release includes."""
     who = _as_staff(request_id, actor)
-    _update(request_id, "review_sensitive", SensitiveReview(actor=who, note=note))
+    _update(
+        request_id, RecordRequestWorkflow.review_sensitive, SensitiveReview(actor=who, note=note)
+    )

@@ -295,7 +295,7 @@ async def act(
             payload = await _keep_what_the_form_does_not_show(client, request_id, payload)
         try:
             result = await perform(
-                client, request_id, payload, update=forms.update_name(spec, row.kind)
+                client, request_id, payload, update=forms.update_for(spec, row.kind)
             )
         except ActionRefused as refused:
             problems = refused.issues or [
