@@ -194,12 +194,16 @@ def _print_accounts(database_url: str) -> None:
         from app.accounts import seed_demo_accounts
     except ImportError:
         return
-    table = Table(title="Demo staff accounts (local demo only)")
-    for column in ("username", "role", "password", "TOTP key (second step)"):
-        table.add_column(column)
+    # One line each, never a table: a table in a pipe or a narrow terminal cuts the passwords
+    # and keys short, and a newcomer has to type them.
+    console.print(
+        "[bold]Demo staff accounts[/] (local demo only): username, role, password, "
+        "TOTP key (second step)"
+    )
     for username, role, password, secret in seed_demo_accounts(database_url):
-        table.add_row(username, role, password, secret)
-    console.print(table)
+        console.print(
+            f"  {username}  {role}  {password}  {secret}", soft_wrap=True, highlight=False
+        )
     console.print(
         "Sign-in asks for a code after the password: add the key to an authenticator app, or "
         "print the current code with [bold].venv/bin/roi users demo-code USERNAME[/]"
