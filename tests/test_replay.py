@@ -213,6 +213,7 @@ def test_history_holds_no_synthetic_phi_in_clear(path: Path) -> None:
     last name, birth date, MRN, email or phone: payloads are sealed. (BEFORE_CODEC, recorded
     before encryption, is the one history excluded.)"""
     text = path.read_text()
+    assert payloads(json.loads(text)), f"{path.name}: no payload found to check"
     decoded = [
         blob
         for payload in payloads(json.loads(text))
@@ -239,6 +240,7 @@ def test_before_codec_history_is_plain_and_the_others_sealed() -> None:
     assert ENCODING not in encodings and b"json/plain" in encodings
     for path in sealed_histories():
         history = json.loads(path.read_text())
+        checked = 0
         for event in history["events"]:
             for key, attributes in event.items():
                 if not key.endswith("Attributes") or attributes.get("markerName") == "core_patch":
@@ -249,6 +251,8 @@ def test_before_codec_history_is_plain_and_the_others_sealed() -> None:
                 for payload in payloads(attributes):
                     encoding = _b64(payload["metadata"].get("encoding", ""))
                     assert encoding == ENCODING, (path.name, event["eventType"], encoding)
+                    checked += 1
+        assert checked, f"{path.name}: no payload found to check"
 
 
 # ---- recording (runs only with ROI_RECORD_HISTORIES=1) ------------------------------------
