@@ -39,7 +39,10 @@ def _page(
     """The accounts page; with `enrolment`, its one-time link shown this once (never stored
     in clear, never in a flash message or a log)."""
     ctx = ctx_of(request)
-    link = enrolment.link(str(request.base_url)) if enrolment else None
+    # the configured public address, not the request's Host header (which a client chooses):
+    # a forged Host must not make the admin hand out a link to someone else's server
+    base = ctx.settings.public_base_url or str(request.base_url)
+    link = enrolment.link(base) if enrolment else None
     return render(
         request,
         "admin_users.html",

@@ -42,10 +42,13 @@ OUTCOMES = ("ok", "failed", "refused", "throttled")
 
 
 def _day(raw: str | None) -> date | None:
+    """A filter's date; none when unreadable or the last representable day (a range ends the
+    day after its last day, which date.max has not)."""
     try:
-        return date.fromisoformat(raw.strip()) if raw and raw.strip() else None
+        day = date.fromisoformat(raw.strip()) if raw and raw.strip() else None
     except ValueError:
         return None
+    return None if day == date.max else day
 
 
 def _page(raw: int | None) -> int:
