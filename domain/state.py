@@ -39,6 +39,9 @@ class RequestState(BaseModel):
     #: the representative's authority document staff confirmed, and for which signer role
     authority_document: AuthorityDocument | None = None
     authority_role: SignerRole | None = None
+    #: False for requests started before the authority document was judged (164.502(g)):
+    #: their verification alone stands, as when they started (workflow.patched)
+    judges_authority: bool = True
     fee: FeeQuote = FeeQuote()
     paid_cents: int = 0
     at_risk: bool = False
@@ -168,7 +171,7 @@ def authority_confirmed(state: RequestState) -> bool:
     """Whether the authority of whoever signed (or asks) for the patient has been confirmed."""
     sub = state.submission
     role = representative_role(sub)
-    if role is None:
+    if role is None or not state.judges_authority:
         return True
     if sub.under_right_of_access:
         return state.verified  # verification checks the representative (authority_confirmed)

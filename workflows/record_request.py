@@ -94,6 +94,8 @@ THIRD_PARTY_FEES_PATCH = "third-party-fees-v1"
 DENIAL_REVIEW_PATCH = "denial-review-v1"
 #: The disclosure records the form and format and an unencrypted email (164.524(c)(2)).
 FORM_FORMAT_PATCH = "form-format-v1"
+#: the representative's authority document is judged before release (164.502(g))
+AUTHORITY_PATCH = "authority-document-v1"
 
 SHORT: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -182,6 +184,9 @@ class RecordRequestWorkflow:
 
     @workflow.run
     async def run(self, start: StartRequest) -> RequestOutcome:
+        # requests started before the representative's authority document was judged keep
+        # the rule they started under (their histories replay unchanged)
+        self.state.judges_authority = workflow.patched(AUTHORITY_PATCH)
         await self._record("request.received", "system")
         await self._notify_requester(NoticeKind.ACKNOWLEDGEMENT)
         sla = asyncio.create_task(self._clock_loop())
