@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import names
 from activities.channels.mailer import Mailer
+from activities.heartbeat import keep_heartbeating
 from activities.outbox import Outbox
 from activities.persist import persist_after_send
 from domain.calendar import local_date
@@ -61,11 +62,14 @@ class OutsideRecordsActivities:
             )
         now = datetime.now(UTC)
         letter = self._letter(reply, now)
-        if channel == "email":
-            where = self.mailer.send(self._email(reply, key, letter, now), key)
-        else:
-            where = str(self.outbox.write("letters", key, ".pdf", letter))
-        persist_after_send(lambda: self._record(reply, key, channel, where, now))
+        # as deliveries do: a hung relay or a database outage after the send must not look like
+        # a dead worker, whose retry would send the reply again
+        with keep_heartbeating():
+            if channel == "email":
+                where = self.mailer.send(self._email(reply, key, letter, now), key)
+            else:
+                where = str(self.outbox.write("letters", key, ".pdf", letter))
+            persist_after_send(lambda: self._record(reply, key, channel, where, now))
         log.info("outside_records.reply_sent", submission_id=reply.submission_id, via=channel)
         return where
 

@@ -18,7 +18,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.kinds.outside_records import OutsideRecordsReply
 
 REPLY: workflow.ActivityConfig = dict(
-    start_to_close_timeout=timedelta(minutes=2),
+    # longer than the send's record may wait out a database outage (persist_after_send, 300 s):
+    # an attempt that sent must not be timed out and sent again; heartbeats tell it is alive
+    start_to_close_timeout=timedelta(minutes=10),
+    heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=5),
         maximum_interval=timedelta(hours=1),
