@@ -532,7 +532,9 @@ def _current_hold(events: list[Any], status: str) -> list[str]:
 
 async def _packet(
     request: Request, signed: Signed, request_id: str, action: str
-) -> tuple[RecordRequest, packet_preview.PacketPreview | None, str | None, list[Any]]:
+) -> tuple[
+    RecordRequest, packet_preview.PacketPreview | None, str | None, list[Any], detail.LiveState
+]:
     """The packet the release would send now (the deliver activity's own gather), the view
     audited; None with a reason when the workflow cannot be asked."""
     ctx = ctx_of(request)
@@ -551,7 +553,7 @@ async def _packet(
     row, events = await run_in_threadpool(load)
     live = await detail.live_state(await ctx.temporal(), row)
     if live.record is None:
-        return row, None, live.error or "The workflow's state is not available.", events
+        return row, None, live.error or "The workflow's state is not available.", events, live
     reviewed = [e.actor for e in events if e.action == "sensitive.reviewed"]
     state = live.record
     found = await run_in_threadpool(
@@ -563,7 +565,7 @@ async def _packet(
         )
     )
     log.info("request.packet_previewed", request_id=request_id, user_id=account.id)
-    return row, found, None, events
+    return row, found, None, events, live
 
 
 @router.get("/requests/{request_id}/packet", response_class=HTMLResponse)
@@ -573,9 +575,7 @@ async def packet_page(
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
     """What the release would send: each document, the patient on it, its pages."""
-    row, found, error, events = await _packet(request, signed, request_id, "packet.previewed")
-    ctx = ctx_of(request)
-    live = await detail.live_state(await ctx.temporal(), row)
+    row, found, error, events, live = await _packet(request, signed, request_id, "packet.previewed")
     status = live.record.status.value if live.record else row.status
     hold = frozenset(_current_hold(events, status))
     offer = offers.offered(row.kind, status, live, hold, datetime.now(UTC))
@@ -602,7 +602,7 @@ async def packet_pdf(
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
     """The records the release would send, as one PDF in packet order (a view, audited)."""
-    _, found, _, _ = await _packet(request, signed, request_id, "packet.pdf_viewed")
+    _, found, _, _, _ = await _packet(request, signed, request_id, "packet.pdf_viewed")
     if found is None or found.pdf is None:
         raise NotFound()
     return Response(
