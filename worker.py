@@ -19,20 +19,20 @@ from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
 from activities.channels.activities import ChannelActivities
-from activities.channels.schedule import ensure_batch_schedules
 from activities.channels.wiring import build_channels
 from activities.outbox import Outbox
 from activities.outside_records import OutsideRecordsActivities
 from activities.request_activities import RequestActivities
+from config import metrics, tracing
+from config.bytecode import precompile_workflows
+from config.logging import configure_logging
+from config.production import Component, refuse_demo_settings
+from config.settings import Settings, get_settings
 from domain.calendar import warm_calendars
-from runtime import metrics, tracing
-from runtime.bytecode import precompile_workflows
-from runtime.logging import configure_logging
-from runtime.postgres import resolve_database_url
-from runtime.production import Component, refuse_demo_settings
-from runtime.settings import Settings, get_settings
 from services import intake
+from services.schedule import ensure_batch_schedules
 from services.temporal import connect
+from store.postgres import resolve_database_url
 from workflows.batch import SiteBatchWorkflow
 from workflows.cases import CASE_WORKFLOWS
 from workflows.outside_records import OutsideRecordsReplyWorkflow

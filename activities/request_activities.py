@@ -24,6 +24,7 @@ from activities.heartbeat import keep_heartbeating
 from activities.outbox import Outbox
 from activities.persist import persist_after_send
 from activities.sources.base import query_for
+from config.metrics import DELIVERIES, LETTERS_RENDERED
 from domain.effects import (
     Delivery,
     DeliveryReceipt,
@@ -38,7 +39,6 @@ from domain.effects import (
 from domain.notices import Notice, NoticeKind
 from domain.release_safety import in_scope, same_patient
 from letters import LetterError, render_notice
-from runtime.metrics import DELIVERIES, LETTERS_RENDERED
 from store import cases, receipts, repository
 from store.db import session_scope
 from store.models import AuthorizationRecord

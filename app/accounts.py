@@ -478,7 +478,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (
 
 
 def _local_only() -> None:
-    from runtime.settings import Environment, get_settings
+    from config.settings import Environment, get_settings
 
     if get_settings().env not in (Environment.LOCAL, Environment.TEST):
         raise AccountError("Only the local demo and the tests enrol accounts themselves.")
@@ -513,7 +513,7 @@ def enrol_locally(
     user_id = complete_enrolment(database_url, enrolment.token, password)
     if totp_secret is not None:
         from app import mfa
-        from runtime.settings import get_settings
+        from config.settings import get_settings
 
         with session_scope(database_url) as session:
             mfa.enrol_known_secret(session, user_id, totp_secret, get_settings().payload_keys)

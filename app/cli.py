@@ -23,8 +23,8 @@ users_app = typer.Typer(help="Staff accounts and intake API tokens.", no_args_is
 
 
 def _db() -> str:
-    from runtime.postgres import resolve_database_url
-    from runtime.settings import get_settings
+    from config.settings import get_settings
+    from store.postgres import resolve_database_url
 
     settings = get_settings()
     return resolve_database_url(settings.database_url, settings.data_dir)
@@ -43,7 +43,7 @@ def _hours() -> int:
 
 def _print_link(enrolment: Enrolment) -> None:
     """The one-time enrolment link, printed once (only its hash is stored)."""
-    from runtime.settings import get_settings
+    from config.settings import get_settings
 
     typer.echo(
         f"one-time link for {enrolment.username} to set their own password and second factor "
@@ -110,7 +110,7 @@ def demo_code(username: Annotated[str, typer.Argument()]) -> None:
     import pyotp
 
     from app import mfa
-    from runtime.settings import Environment, get_settings
+    from config.settings import Environment, get_settings
 
     settings = get_settings()
     name = username.strip().lower()

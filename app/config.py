@@ -1,4 +1,4 @@
-"""Web app settings (environment, prefix ROI_WEB_); the engine's own settings stay in runtime."""
+"""Web app settings (environment, prefix ROI_WEB_); the engine's own settings stay in config."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from temporalio.client import Client
 
 from app.config import WebSettings
-from runtime.settings import Settings
+from config.settings import Settings
 from services.temporal import connect
 
 log = structlog.get_logger(__name__)

@@ -55,13 +55,14 @@ from app.routes import (
     session,
     status,
 )
+from app.routes import health as web_ops
 from app.security_log import Action
-from runtime import tracing, web_ops
-from runtime.logging import configure_logging
-from runtime.postgres import resolve_database_url
-from runtime.production import Component, refuse_demo_settings
-from runtime.redact import install_log_filters, redact_path
-from runtime.settings import Settings, get_settings
+from config import tracing
+from config.logging import configure_logging
+from config.production import Component, refuse_demo_settings
+from config.redact import install_log_filters, redact_path
+from config.settings import Settings, get_settings
+from store.postgres import resolve_database_url
 
 log = structlog.get_logger(__name__)
 

@@ -30,7 +30,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from app.models import StaffMfa, StaffRecoveryCode
-from runtime.codec import parse_keys
+from config.codec import parse_keys
 
 ISSUER = "ROI staff"
 RECOVERY_CODES = 10

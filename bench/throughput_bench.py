@@ -132,9 +132,9 @@ async def cache_capped_worker(task_queue: str, max_cached: int) -> None:
     """worker.py's worker (`build_worker`) with another workflow cache size than
     ROI_WORKER_WORKFLOW_CACHE: what the RSS check gives for that size."""
     import worker as engine
-    from runtime.postgres import resolve_database_url
-    from runtime.settings import get_settings
+    from config.settings import get_settings
     from services.temporal import connect
+    from store.postgres import resolve_database_url
 
     settings = get_settings()
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
@@ -197,7 +197,7 @@ class Stack:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        from runtime.devserver import port_open, start_dev_server
+        from ops.devserver import port_open, start_dev_server
         from tests.records import write_test_patients
 
         write_test_patients(self.tmp / "records")  # the source holds only what is filed there
@@ -223,7 +223,7 @@ class Stack:
     ) -> None:
         env = {
             **os.environ,
-            "ROI_ENV": "local",  # the fake carrier and built-in keys (runtime/production.py)
+            "ROI_ENV": "local",  # the fake carrier and built-in keys (config/production.py)
             "ROI_DATABASE_URL": self.database_url,
             "ROI_TEMPORAL_ADDRESS": self.address,
             "ROI_TASK_QUEUE": task_queue,
@@ -649,7 +649,7 @@ def database(server: str | None, tmp: Path) -> tuple[str, Callable[[], None]]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    from runtime.logging import configure_logging
+    from config.logging import configure_logging
 
     configure_logging("WARNING", "console")
     counts = [int(n) for n in args.workers.split(",") if n]  # "" = the timer check only

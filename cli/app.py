@@ -13,13 +13,13 @@ from typer.core import TyperGroup
 
 
 def _batch() -> typer.Typer:
-    from activities.channels.batch_cli import batch_app
+    from cli.batch import batch_app
 
     return batch_app
 
 
 def _release() -> typer.Typer:
-    from activities.channels.batch_cli import release_app
+    from cli.batch import release_app
 
     return release_app
 
@@ -81,9 +81,9 @@ app = typer.Typer(
 @app.callback()
 def _refuse_demo_settings() -> None:
     # Runs before every command: outside ROI_ENV=local/test, demo settings stop it (exit 78).
-    from runtime.logging import configure_logging
-    from runtime.production import Component, demo_settings_in_use, refuse_demo_settings
-    from runtime.settings import get_settings
+    from config.logging import configure_logging
+    from config.production import Component, demo_settings_in_use, refuse_demo_settings
+    from config.settings import get_settings
 
     settings = get_settings()
     if demo_settings_in_use(settings, Component.CLI):

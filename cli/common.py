@@ -34,15 +34,15 @@ Ref = Annotated[str, typer.Argument(help="Tracking number (ROI-XXXXX-XXXXX) or r
 
 
 def db_url() -> str:
-    from runtime.postgres import resolve_database_url
-    from runtime.settings import get_settings
+    from config.settings import get_settings
+    from store.postgres import resolve_database_url
 
     settings = get_settings()
     return resolve_database_url(settings.database_url, settings.data_dir)
 
 
 async def temporal_client() -> Client:
-    from runtime.settings import get_settings
+    from config.settings import get_settings
     from services.temporal import connect
 
     settings = get_settings()
@@ -60,7 +60,7 @@ def print_issues(title: str, issues: list[FieldIssue]) -> None:
 
 
 def quiet_logging() -> None:
-    from runtime.logging import configure_logging
+    from config.logging import configure_logging
 
     configure_logging("WARNING", "console")
 

@@ -11,9 +11,9 @@ from cli.common import console, db_url, quiet_logging, run, temporal_client
 def migrate() -> None:
     """Apply database migrations (Alembic) as the tables' owner (ROI_MIGRATION_DATABASE_URL,
     else ROI_DATABASE_URL) and grant the app's role (roi_app) its privileges."""
-    from runtime.postgres import resolve_migration_url
-    from runtime.settings import get_settings
+    from config.settings import get_settings
     from store.migrate import upgrade
+    from store.postgres import resolve_migration_url
 
     quiet_logging()
     settings = get_settings()
@@ -24,7 +24,7 @@ def migrate() -> None:
 @app.command()
 def reconcile() -> None:
     """Start the workflow of any stored submission that never got one (after a crash)."""
-    from runtime.settings import get_settings
+    from config.settings import get_settings
     from services import intake
 
     async def go() -> list[str]:

@@ -30,7 +30,7 @@ def submit(
     ] = None,
 ) -> None:
     """Submit a records request; prints its tracking number, or every field error."""
-    from runtime.settings import get_settings
+    from config.settings import get_settings
     from services import intake
 
     try:

@@ -1,6 +1,6 @@
 """A site's batch from the staff side: what its next run would send (`roi batch preview` and
 the supervisors' batch page), and starting a run now (`roi batch run` and the same page both
-call activities.channels.schedule.start_batch_now)."""
+call services.schedule.start_batch_now)."""
 
 from __future__ import annotations
 

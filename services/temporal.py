@@ -1,5 +1,5 @@
 """Connecting to Temporal with the converter every part of the engine uses: the domain's pydantic
-models, sealed by the payload codec (runtime/codec.py), over TLS/mTLS or with an API key when
+models, sealed by the payload codec (config/codec.py), over TLS/mTLS or with an API key when
 configured."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
+from config import tracing
+from config.codec import data_converter
+from config.settings import Settings, get_settings
 from domain.ids import workflow_id_for as workflow_id_for  # re-exported; defined in domain
-from runtime import tracing
-from runtime.codec import data_converter
-from runtime.settings import Settings, get_settings
 
 
 def converter(settings: Settings | None = None) -> DataConverter:
@@ -48,7 +48,7 @@ async def connect(
     settings: Settings | None = None,
 ) -> Client:
     """A client that (de)serializes and encrypts the domain's models; it (and workers built on
-    it) traces when tracing is on (runtime/tracing.py), and reports SDK metrics on `runtime`'s."""
+    it) traces when tracing is on (config/tracing.py), and reports SDK metrics on `runtime`'s."""
     settings = settings or get_settings()
     return await Client.connect(
         address,

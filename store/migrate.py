@@ -11,7 +11,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from runtime.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 from store.db import sqlalchemy_url
 from store.roles import grant_app_privileges
 

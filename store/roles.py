@@ -7,7 +7,7 @@ and on the audit tables it may only SELECT and INSERT. So the append-only audit 
 even against the app's own credentials.
 
 A DBA creates `roi_app` (deploy/RUNBOOK.md); the demo and the tests create it themselves
-(runtime/postgres.py `ensure_app_role`). Migration 0006 grants what it needs when the role
+(store/postgres.py `ensure_app_role`). Migration 0006 grants what it needs when the role
 exists, and `grant_app_privileges` applies the same grants after every `roi migrate`, so a role
 created after the first migration gets them on the next deploy.
 """

@@ -19,7 +19,7 @@ from hypothesis import settings
 from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
-from runtime.logging import configure_logging
+from config.logging import configure_logging
 from services.temporal import converter
 
 # Tests may use the demo conveniences (fake carrier, built-in keys); production refuses them.
@@ -100,7 +100,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def registered_env(time_env: WorkflowEnvironment) -> WorkflowEnvironment:
     """The time-skipping server with the engine's search attributes registered."""
-    from runtime.search_attributes import ensure_search_attributes
+    from ops.search_attributes import ensure_search_attributes
 
     await ensure_search_attributes(time_env.client)
     return time_env

@@ -27,12 +27,12 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
+from config.settings import Settings
 from domain import actions
 from domain.kinds.case import CaseState
 from domain.state import RequestState
 from domain.types import Status
 from fakes.carrier import FakeCarrier, serve
-from runtime.settings import Settings
 from services import intake
 from store.db import session_scope
 from store.models import Disclosure, Notification, OutboundItem, RecordRequest, RequestEvent

@@ -20,9 +20,9 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
-from runtime.postgres import LOCAL_APP_PASSWORD, ensure_login_role, url_as
 from services.temporal import converter
 from store.migrate import upgrade
+from store.postgres import LOCAL_APP_PASSWORD, ensure_login_role, url_as
 from store.roles import APP_ROLE
 
 BIN = Path(sys.executable).parent
@@ -95,7 +95,7 @@ def migrated_database(server_url: str, prefix: str) -> Iterator[str]:
 @asynccontextmanager
 async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server (never downloaded), with our search attributes."""
-    from runtime.search_attributes import ensure_search_attributes
+    from ops.search_attributes import ensure_search_attributes
 
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),

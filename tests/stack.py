@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from runtime.devserver import start_dev_server
+from ops.devserver import start_dev_server
 from tests.records import write_test_patients
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,10 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from app.accounts import update_user
+from config.settings import get_settings
 from domain import actions
 from domain.calendar import local_date
 from domain.types import Site, Status
-from runtime.settings import get_settings
 from services import intake, staff
 from starter import app
 from store.db import session_scope

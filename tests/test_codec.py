@@ -9,8 +9,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
 
-from domain.request import RecordRequestSubmission
-from runtime.codec import (
+from config.codec import (
     DEMO_KEY_ID,
     ENCODING,
     EncryptionCodec,
@@ -19,6 +18,7 @@ from runtime.codec import (
     data_converter,
     parse_keys,
 )
+from domain.request import RecordRequestSubmission
 from tests import factories
 
 

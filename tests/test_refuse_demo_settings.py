@@ -1,5 +1,5 @@
 """Outside ROI_ENV=local/test, the worker, the web app and the CLI refuse to start on any demo
-setting (runtime/production.py): each refusal is checked on the real program, started the way
+setting (config/production.py): each refusal is checked on the real program, started the way
 a deployment starts it, and must name the variable to set without printing a secret."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from runtime.production import (
+from config.production import (
     CHECKS,
     EXIT_REFUSED,
     SECRET_VARIABLES,
     Component,
     demo_settings_in_use,
 )
-from runtime.settings import Environment, Settings
+from config.settings import Environment, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -240,7 +240,7 @@ def test_each_case_names_only_its_setting_for_every_program(
 
 def test_real_alternatives_to_the_demo_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """A hospital's own records export, an SMTP relay without a login, no /metrics, and the
-    worker's metrics ports (network-protected, see runtime/production.py) are all allowed."""
+    worker's metrics ports (network-protected, see config/production.py) are all allowed."""
     env = environment(
         {
             "ROI_RECORD_SOURCE": "folder",

@@ -31,12 +31,12 @@ from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from config.codec import ENCODING
 from domain import actions
 from domain.batch import BatchResult, BatchRunInput
 from domain.calendar import warm_calendars
 from domain.kinds.amendment import AmendmentDenialBasis, DisagreementWindow, PersonToNotify
 from domain.types import Site, Status
-from runtime.codec import ENCODING
 from services.disclosures import StaffDisclosure, record_staff_disclosure
 from services.temporal import converter
 from tests import factories

@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from runtime.seed import demo_cases, seed
+from ops.seed import demo_cases, seed
 from store.db import session_scope
 from store.models import IntakeSubmission, RecordRequest
 from tests.harness import Harness

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from temporalio.service import TLSConfig
 
-from runtime.settings import Settings
+from config.settings import Settings
 from services.temporal import tls_config
 
 

@@ -5,7 +5,7 @@ workflow code fails the workflow task), and the tests always run under it. It al
 busy worker about a quarter of its CPU: it re-imports the workflow module for every workflow
 and re-enters the sandbox for every payload. A production worker may turn it off
 (`ROI_WORKFLOW_SANDBOX=false`) once the same code has passed the suite and the replay check
-(`python -m runtime.replay_check`, sandboxed) under it; the code that runs is the same either way.
+(`python -m ops.replay_check`, sandboxed) under it; the code that runs is the same either way.
 """
 
 from __future__ import annotations

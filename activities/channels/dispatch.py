@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import cd, links, mail
+from activities.channels import cd, mail
 from activities.channels.fedex import FedexClient, Party
 from activities.channels.mailer import Mailer
 from activities.channels.packet import Packet, ReleaseHeld, gather, package
@@ -41,7 +41,7 @@ from domain.release_safety import (
 from domain.request import ElectronicFormat
 from domain.sites import site_profile
 from domain.types import DeliveryMethod, Site
-from store import cases
+from store import cases, links
 from store.db import session_scope
 from store.models import BatchItem
 

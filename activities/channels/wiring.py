@@ -11,8 +11,8 @@ from activities.outbox import Outbox
 from activities.sources.base import RecordSource
 from activities.sources.fhir import FhirSource
 from activities.sources.folder import FolderSource
+from config.settings import Settings
 from domain.release_safety import parse_quality_policy
-from runtime.settings import Settings
 
 
 def build_source(settings: Settings) -> RecordSource:

@@ -3,7 +3,7 @@ changing it (the current one first). Admins never set or see anyone's password.
 
 `/enrol/<token>` is public (the link is the credential: only its hash is stored, it expires and
 works once, wrong links are throttled per client address, and the path is redacted from every
-log, runtime/redact.py).
+log, config/redact.py).
 """
 
 from __future__ import annotations

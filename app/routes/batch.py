@@ -1,6 +1,6 @@
 """A site's mail, CD and FedEx batch from the web app (supervisors, for their sites): what the
 next run takes (services.batch.preview, as `roi batch preview`), the last runs with their
-results, and a run started now (activities.channels.schedule.start_batch_now, as
+results, and a run started now (services.schedule.start_batch_now, as
 `roi batch run`). Starting a run is a security event (`batch.run`) and a `batch.run_started`
 row in the audit trail of every request queued for it."""
 
@@ -17,7 +17,6 @@ from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.channels.schedule import start_batch_now
 from app import security_log
 from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
@@ -26,6 +25,7 @@ from app.render import render
 from app.roles import Can
 from domain.types import Site
 from services import batch as batch_service
+from services.schedule import start_batch_now
 from store.db import session_scope
 from store.models import BatchRun
 

@@ -24,7 +24,7 @@ from app import security_log
 from app.audit import audit
 from app.auth import Signed, ctx_of, need
 from app.roles import Can
-from runtime.codec import codec_from
+from config.codec import codec_from
 from store.db import session_scope
 from store.security import record_security_event
 

@@ -23,7 +23,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from activities.channels import links
 from app import security_log, throttle
 from app.auth import cookie_name, ctx_of
 from app.config import WebSettings
@@ -32,6 +31,7 @@ from app.render import render
 from app.routes.session import client_address
 from app.security import new_token, opaque, token_hash
 from app.security_log import Action
+from store import links
 from store.db import session_scope
 from store.models import DownloadLink
 

@@ -14,7 +14,6 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from activities.channels import links
 from activities.channels.wiring import build_source
 from app import detail, forms, offers, plain, queue
 from app.accounts import Account
@@ -33,6 +32,7 @@ from domain.state import representative_role
 from domain.types import RECORD_COPY_KINDS, RequestKind, Site
 from services import packet_preview
 from services.staff import ActionRefused, current_state, perform
+from store import links
 from store.db import session_scope
 from store.models import OutboundItem, RecordRequest
 from store.receipts import Receipts

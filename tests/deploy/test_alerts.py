@@ -12,7 +12,8 @@ import temporalio.bridge
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from runtime import metrics
+from config import metrics
+from store import gauges
 from tests.deploy.conftest import DEPLOY, SDK_FAILURE_METRICS, SDK_METRICS
 
 PROMETHEUS = DEPLOY / "prometheus"
@@ -37,7 +38,7 @@ def alerts() -> list[dict]:
 
 def our_metric_names(database_url: str) -> set[str]:
     """Every series name our code exposes: the worker's counters and the web app's gauges."""
-    body, _ = metrics.exposition(metrics.read_model_registry(lambda: database_url))
+    body, _ = metrics.exposition(gauges.read_model_registry(lambda: database_url))
     names = set()
     for family in text_string_to_metric_families(body.decode()):
         names.add(family.name)

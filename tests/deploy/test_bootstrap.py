@@ -10,8 +10,8 @@ import pytest
 from psycopg import sql
 from temporalio.testing import WorkflowEnvironment
 
-from runtime import bootstrap
-from runtime.settings import get_settings
+from config.settings import get_settings
+from ops import bootstrap
 from tests.conftest import _admin_and_test_url
 from tests.deploy.conftest import target_of
 

@@ -76,7 +76,7 @@ def test_services_start_in_order_and_are_health_checked(compose: dict[str, Any])
             "service_completed_successfully"
         )
     assert set(services["migrate"]["depends_on"]) == {"app-db", "temporal"}
-    assert services["migrate"]["command"] == ["python", "-m", "runtime.bootstrap"]
+    assert services["migrate"]["command"] == ["python", "-m", "ops.bootstrap"]
     assert services["worker"]["deploy"]["replicas"] >= 2
     for name in ("worker", "web", "app-db", "temporal", "temporal-db", "mailpit"):
         assert "healthcheck" in services[name], name
@@ -166,7 +166,7 @@ class Missing(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {{name!r}}")
         return None
 sys.meta_path.insert(0, Missing())
-import worker, app.main, runtime.bootstrap, runtime.metrics, runtime.tracing
+import worker, app.main, ops.bootstrap, config.metrics, config.tracing
 print("ok")
 """
     env = {**os.environ, "ROI_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}

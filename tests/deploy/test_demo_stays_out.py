@@ -30,7 +30,7 @@ class NoFakes(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, NoFakes())
 """
 #: Modules of the demo itself, which may use fakes/ inside a function (run from the checkout).
-DEMO_ONLY = {"runtime/demo.py", "runtime/seed.py"}
+DEMO_ONLY = {"ops/demo.py", "ops/seed.py"}
 
 
 def run_without_fakes(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -68,7 +68,7 @@ def test_fakes_are_not_installed_nor_copied_into_the_image() -> None:
     ]["find"]["include"]
     for package in ("fakes", "tests", "bench"):
         assert not any(fnmatch.fnmatch(package, p) for p in patterns), package
-    assert any(fnmatch.fnmatch("runtime", p) for p in patterns)  # the patterns do match
+    assert any(fnmatch.fnmatch("config", p) for p in patterns)  # the patterns do match
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
     assert {"fakes", "tests"} <= set(ignored)
     # and the build stops if a builder ignored that file
@@ -102,11 +102,11 @@ def test_no_engine_module_imports_fakes_at_import_time() -> None:
 
 def test_worker_web_app_and_cli_work_without_fakes(tmp_path: Path) -> None:
     script = """
-import worker, app.main, starter, runtime.bootstrap
+import worker, app.main, starter, ops.bootstrap
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 from app.main import create_app
-from runtime.settings import get_settings
+from config.settings import get_settings
 
 settings = get_settings()
 web = create_app(settings, database_url=settings.database_url)
@@ -128,7 +128,7 @@ def test_the_folder_record_source_works_without_fakes(tmp_path: Path) -> None:
 from datetime import date
 from activities.channels.wiring import build_source
 from activities.sources.base import RecordQuery
-from runtime.settings import Settings
+from config.settings import Settings
 
 source = build_source(Settings(record_source="folder", records_dir={str(tmp_path)!r}))
 query = RecordQuery(first_name="Nobody", last_name="Here", date_of_birth=date(1970, 1, 1))

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from app.config import WebSettings
-from runtime.production import SECRET_VARIABLES
-from runtime.settings import Settings
+from config.production import SECRET_VARIABLES
+from config.settings import Settings
 from tests.deploy.conftest import BIN, DEPLOY, ROOT
 
 K8S = DEPLOY / "k8s"
@@ -177,11 +177,11 @@ def test_commands_ports_and_scaling_match_the_code(
     assert int(command[command.index("--port") + 1]) == web_container["ports"][0]["containerPort"]
     assert web_container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
-    assert pod_spec(job)["containers"][0]["command"] == ["python", "-m", "runtime.bootstrap"]
+    assert pod_spec(job)["containers"][0]["command"] == ["python", "-m", "ops.bootstrap"]
     for workload in (worker, web):
         [wait] = pod_spec(workload)["initContainers"]
-        assert "runtime.bootstrap --check" in wait["command"][-1]
-    assert importlib.util.find_spec("runtime.bootstrap") is not None
+        assert "ops.bootstrap --check" in wait["command"][-1]
+    assert importlib.util.find_spec("ops.bootstrap") is not None
 
     [hpa] = of_kind(objects, "HorizontalPodAutoscaler", "roi-worker")
     assert hpa["spec"]["scaleTargetRef"] == {
@@ -208,6 +208,6 @@ def test_the_replay_check_job_validates_and_runs_the_replay_check(no_network: No
     [job] = [d for d in yaml.safe_load_all((K8S / "jobs/replay-check-job.yaml").read_text()) if d]
     kubernetes_validate.validate(job, kubernetes_validate.latest_version(), strict=True)
     [container] = pod_spec(job)["containers"]
-    assert container["command"][:3] == ["python", "-m", "runtime.replay_check"]
-    assert importlib.util.find_spec("runtime.replay_check") is not None
+    assert container["command"][:3] == ["python", "-m", "ops.replay_check"]
+    assert importlib.util.find_spec("ops.replay_check") is not None
     assert job["spec"]["backoffLimit"] == 0  # a failure is an answer, not something to retry

@@ -1,6 +1,6 @@
 """Migrations run as the tables' owner (ROI_MIGRATION_DATABASE_URL); the app's role roi_app,
 in ROI_DATABASE_URL, only checks the schema and then works with rows. As a deployment does it:
-the migration Job (`python -m runtime.bootstrap`), `roi migrate`, and a role made after the
+the migration Job (`python -m ops.bootstrap`), `roi migrate`, and a role made after the
 first migration getting its grants at the next one."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from psycopg import errors, sql
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from runtime import bootstrap
-from runtime.postgres import LOCAL_APP_PASSWORD, ensure_login_role
-from runtime.settings import get_settings
+from config.settings import get_settings
+from ops import bootstrap
 from starter import app as roi
+from store.postgres import LOCAL_APP_PASSWORD, ensure_login_role
 from store.roles import APP_ROLE
 from tests.conftest import _admin_and_test_url
 from tests.deploy.conftest import target_of

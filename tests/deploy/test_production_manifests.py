@@ -1,5 +1,5 @@
 """The Kubernetes manifests start: each worker and web container, with the ConfigMap it reads and
-the secrets it names, passes the engine's own start-up check (runtime/production.py). The
+the secrets it names, passes the engine's own start-up check (config/production.py). The
 secrets a container must be given are derived from that check, so a new refusal without its
 secret in the manifests fails here, not in a hospital's rollout."""
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from runtime.production import SECRET_VARIABLES, Component, demo_settings_in_use
-from runtime.settings import Settings
+from config.production import SECRET_VARIABLES, Component, demo_settings_in_use
+from config.settings import Settings
 from tests.deploy.conftest import DEPLOY
 from tests.deploy.test_manifests import TARGETS, of_kind, pod_spec, render
 

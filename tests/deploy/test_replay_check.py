@@ -10,7 +10,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from domain.types import Status
-from runtime.replay_check import histories, replay
+from ops.replay_check import histories, replay
 from services.temporal import connect
 from tests import factories
 from tests.deploy.conftest import ROOT, target_of

@@ -18,8 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from app.accounts import create_api_token
 from app.config import WebSettings
 from app.main import create_app
-from runtime import tracing
-from runtime.settings import Settings
+from config import tracing
+from config.settings import Settings
 from services.temporal import connect
 from store.db import session_scope
 from store.models import OutboundItem

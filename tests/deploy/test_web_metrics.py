@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.config import WebSettings
 from app.main import create_app
-from runtime.settings import Settings
+from config.settings import Settings
 from tests.web.helpers import client, insert_request
 
 #: The only labels our metrics carry: codes, never PHI.

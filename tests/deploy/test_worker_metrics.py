@@ -8,9 +8,9 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from config import metrics
 from domain import actions
 from domain.types import Status
-from runtime import metrics
 from services.temporal import connect
 from tests import factories
 from tests.deploy.conftest import SDK_METRICS, free_port, target_of

@@ -6,7 +6,7 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-from runtime.bytecode import WORKFLOWS_DIR, precompile_workflows
+from config.bytecode import WORKFLOWS_DIR, precompile_workflows
 
 
 def test_workflow_modules_get_bytecode_even_when_python_writes_none(tmp_path: Path) -> None:

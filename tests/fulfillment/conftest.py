@@ -27,9 +27,9 @@ from activities.channels.wiring import build_channels
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
 from activities.sources.folder import FolderSource
+from config.settings import Settings
 from fakes.carrier import FakeCarrier, serve
 from fakes.records import write_patient
-from runtime.settings import Settings
 from tests import factories
 from tests.harness import Harness
 from worker import build_worker

@@ -21,12 +21,12 @@ from typer.testing import CliRunner
 
 from activities.channels.batch import queued_items
 from app import board
+from config.settings import Settings, get_settings
 from domain import actions
 from domain.batch import BatchResult, BatchRunInput
 from domain.types import Site, Status
 from fakes.carrier import FakeCarrier
 from fakes.records import write_patient
-from runtime.settings import Settings, get_settings
 from starter import app
 from store.db import session_scope
 from tests import factories

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.channels import links
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
 from app.main import create_app
+from config.settings import Settings
 from domain.effects import Delivery
 from domain.patients import patient_key
 from domain.request import RecordRequestSubmission
-from runtime.settings import Settings
+from store import links
 from store.db import session_scope
 from store.models import DownloadLink
 from tests import factories

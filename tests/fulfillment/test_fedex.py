@@ -13,9 +13,9 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from activities.channels.fedex import FedexClient, Party
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
+from config.settings import Settings
 from domain.types import DeliveryMethod, RequestKind, Status
 from fakes.carrier import FakeCarrier, reference_of
-from runtime.settings import Settings
 from tests import factories
 from tests.fulfillment.conftest import channels_for
 from tests.fulfillment.helpers import pages_text, release

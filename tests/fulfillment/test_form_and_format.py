@@ -20,6 +20,7 @@ from activities.channels.packet import BUNDLE_NAME, FormatNotProducible, package
 from activities.channels.wiring import build_channels
 from activities.outbox import Outbox
 from activities.sources.fhir import FhirSource
+from config.settings import Settings
 from domain import actions
 from domain.correspondence import release_description
 from domain.effects import Delivery
@@ -28,7 +29,6 @@ from domain.request import ElectronicFormat, RecordRequestSubmission, parse_subm
 from domain.types import Status
 from fakes.fhir_server import FhirStore, serve
 from fakes.records import record_pdf
-from runtime.settings import Settings
 from store.db import session_scope
 from store.models import DownloadLink
 from tests import factories

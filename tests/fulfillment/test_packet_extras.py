@@ -10,16 +10,15 @@ from pathlib import Path
 
 from temporalio.testing import ActivityEnvironment
 
-from activities.channels import links
 from activities.outbox import Outbox
 from activities.request_activities import RequestActivities
 from app.main import create_app
+from config.settings import Settings
 from domain.effects import AmendmentOutcome, Delivery
 from domain.patients import patient_key
 from domain.request import RecordRequestSubmission
 from fakes.records import write_patient
-from runtime.settings import Settings
-from store import cases
+from store import cases, links
 from store.db import session_scope
 from tests import factories
 from tests.fulfillment.conftest import Inbox, channels_for

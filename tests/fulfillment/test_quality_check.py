@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from temporalio.testing import WorkflowEnvironment
 
+from config.settings import Settings
 from domain.release_safety import QualityCheck, parse_quality_policy, quality_check_required
 from domain.types import RequestKind, Site, Status
-from runtime.settings import Settings
 from tests import factories
 from tests.fulfillment.conftest import channel_worker
 from tests.fulfillment.helpers import STAFF, release

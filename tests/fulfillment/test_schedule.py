@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from activities.channels.schedule import schedule_for
 from domain.batch import next_run, previous_run, runs_on
 from domain.calendar import is_holiday
 from domain.types import Site
+from services.schedule import schedule_for
 
 THREE_PM = time(15, 0)
 

@@ -4,7 +4,7 @@ every test, passed or failed, setup and teardown included: the engine's structlo
 web app's request lines, uvicorn's access lines, the Temporal SDK's warnings).
 
 Nor may a secret that releases records: a download link token (recognised by its signed
-shape, `runtime.redact.SIGNED_TOKEN`, whoever made it and with whatever key) or any token or CD
+shape, `config.redact.SIGNED_TOKEN`, whoever made it and with whatever key) or any token or CD
 password issued during the run (the scan wraps `LinkSigner.token` and `cd.disc_password` at
 start-up and remembers every value they return, so no test has to register what it received).
 
@@ -107,7 +107,8 @@ def _remember(kind: str, make: Callable[..., str]) -> Callable[..., str]:
 def learn_secrets() -> None:
     """From now on, every download token and CD password this process issues is remembered
     (idempotent). Only the scan calls this: the engine itself keeps no such list."""
-    from activities.channels import cd, links
+    from activities.channels import cd
+    from store import links
 
     if not getattr(links.LinkSigner.token, "_phi_scan", False):
         links.LinkSigner.token = _remember(TOKEN, links.LinkSigner.token)  # type: ignore[method-assign]
@@ -118,7 +119,7 @@ def learn_secrets() -> None:
 def secrets_in(content: str) -> set[str]:
     """What kinds of live secret `content` shows: a signed token of any origin, or a value
     issued during the run."""
-    from runtime.redact import SIGNED_TOKEN
+    from config.redact import SIGNED_TOKEN
 
     found = {TOKEN} if SIGNED_TOKEN.search(content) else set()
     found.update(kind for value, kind in list(ISSUED.items()) if value in content)

@@ -17,8 +17,8 @@ from sqlmodel import col
 from app.accounts import AccountError, create_user, enrol_locally, enrolment_username
 from app.models import StaffEnrolment, StaffUser
 from app.security import token_hash
-from runtime.redact import redact_path
-from runtime.settings import get_settings
+from config.redact import redact_path
+from config.settings import get_settings
 from store.db import session_scope
 from tests.web.conftest import Staff
 from tests.web.helpers import PASSWORD, add_staff, client, csrf, csrf_from, sign_in

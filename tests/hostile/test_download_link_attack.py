@@ -24,10 +24,10 @@ from sqlalchemy import select
 from sqlmodel import col
 from temporalio.testing import WorkflowEnvironment
 
-from activities.channels import links
 from app.config import WebSettings
 from app.main import create_app
-from runtime.settings import Settings
+from config.settings import Settings
+from store import links
 from store.db import session_scope
 from store.models import DownloadAccess, SecurityEvent
 from tests.harness import Harness

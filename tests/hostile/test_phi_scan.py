@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from activities.channels import cd, links
-from runtime.redact import REDACTED
+from activities.channels import cd
+from config.redact import REDACTED
+from store import links
 from tests.hostile import phi_scan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +67,8 @@ def test_the_scan_recognises_a_token_nobody_registered() -> None:
 LEAKY_TESTS = """
 import logging
 
-from activities.channels import cd, links
+from activities.channels import cd
+from store import links
 
 
 def test_logs_a_token():

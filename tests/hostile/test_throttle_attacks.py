@@ -43,7 +43,7 @@ from app.config import WebSettings
 from app.main import create_app
 from app.models import ThrottleBucket
 from app.security import opaque
-from runtime.settings import Settings
+from config.settings import Settings
 from store.db import session_scope
 from store.models import DownloadAccess, SecurityEvent
 from tests.harness import Harness
@@ -238,7 +238,7 @@ def test_every_launch_of_the_web_app_leaves_forwarded_headers_to_the_app() -> No
     """uvicorn rewrites the client address from X-Forwarded-For for FORWARDED_ALLOW_IPS
     (127.0.0.1 by default, `*` in the pods before): it must not, or the app's own rule
     (ROI_TRUSTED_PROXIES) would see an address the client chose."""
-    demo = (ROOT / "runtime" / "demo.py").read_text()
+    demo = (ROOT / "ops" / "demo.py").read_text()
     assert '"--no-proxy-headers"' in demo
     commands: list[list[str]] = []
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()

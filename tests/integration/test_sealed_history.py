@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from temporalio.api.common.v1 import Payload
 
+from config.codec import codec_from
+from config.settings import Settings
 from domain import actions
 from domain.ids import workflow_id_for
 from domain.types import Status
 from fakes.records import synthetic_patient
-from runtime.codec import codec_from
-from runtime.settings import Settings
 from services import intake, staff
 from services.temporal import connect
 from tests import factories

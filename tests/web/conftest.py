@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from app.config import WebSettings
 from app.main import create_app
-from runtime.settings import Settings
+from config.settings import Settings
 from tests.harness import Harness, running_worker
 from tests.infra import migrated_database, time_skipping_server
 from tests.web.helpers import PASSWORD, add_staff

@@ -19,7 +19,7 @@ from app.accounts import (
 )
 from app.models import StaffUser
 from app.security import verify_password
-from runtime.settings import get_settings
+from config.settings import get_settings
 from starter import app as roi
 from store.db import session_scope
 

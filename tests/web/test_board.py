@@ -171,9 +171,9 @@ async def test_board_shows_each_sites_last_and_next_batch_run(
     web_app: FastAPI, web_db: str, staff: Staff
 ) -> None:
     """Supervisors see when each site's mail/CD/FedEx batch last ran and when it runs next."""
+    from config.settings import get_settings
     from domain.batch import next_run, parse_batch_time
     from domain.types import Site
-    from runtime.settings import get_settings
     from store.db import session_scope
     from store.models import BatchRun
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from activities.channels import links
 from domain.effects import DisclosureRecord
 from domain.types import DeliveryMethod, DisclosureCategory
+from store import links
 from store.db import session_scope
 from store.repository import record_disclosure
 from tests.web.conftest import Staff

@@ -9,7 +9,7 @@ from google.protobuf import json_format
 from sqlalchemy import select
 from temporalio.api.common.v1 import Payload, Payloads
 
-from runtime.codec import codec_from
+from config.codec import codec_from
 from store.db import session_scope
 from store.models import RequestEvent, SecurityEvent
 from tests.web.conftest import Staff

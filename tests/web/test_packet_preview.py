@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from activities.channels import links
+from store import links
 from store.db import session_scope
 from store.models import RequestEvent
 from tests import factories

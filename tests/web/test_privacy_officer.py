@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
-from activities.channels import links
 from app.accounts import DEMO_ACCOUNTS
 from app.roles import Role
 from domain.effects import DisclosureRecord
 from domain.types import DeliveryMethod, DisclosureCategory
+from store import links
 from store.db import session_scope
 from store.models import RequestEvent, SecurityEvent
 from store.repository import record_disclosure
@@ -215,7 +215,7 @@ def test_privacy_officer_is_a_role_of_the_cli_and_the_demo(
 ) -> None:
     from typer.testing import CliRunner
 
-    from runtime.settings import get_settings
+    from config.settings import get_settings
     from starter import app as roi
 
     assert ("demo.privacy", Role.PRIVACY_OFFICER) in DEMO_ACCOUNTS

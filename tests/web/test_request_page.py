@@ -316,8 +316,8 @@ async def test_download_links_listed_and_revoked_with_an_audit_row(
 ) -> None:
     """A link sent to the wrong address is withdrawn from the page: later clicks are refused,
     and who revoked it is in the audit trail."""
-    from activities.channels import links
-    from runtime.settings import get_settings
+    from config.settings import get_settings
+    from store import links
     from store.models import RequestEvent
 
     rid = await _start(web_worker, factories.own_records(received_at=received_now()))

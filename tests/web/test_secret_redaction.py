@@ -23,11 +23,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from ulid import ULID
 
-from activities.channels import links
 from app.main import create_app
-from runtime import tracing
-from runtime.redact import REDACTED, SIGNED_TOKEN, redact_path, redact_text
-from runtime.settings import Settings
+from config import tracing
+from config.redact import REDACTED, SIGNED_TOKEN, redact_path, redact_text
+from config.settings import Settings
+from store import links
 
 SECRET = "redaction-test-link-secret-0123456789"
 PDF = b"%PDF-1.4 synthetic released records\n%%EOF\n"
@@ -206,7 +206,7 @@ def test_the_token_shape_matches_tokens_the_signer_makes() -> None:
 
 
 def test_any_log_line_with_a_token_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
-    """The last net (runtime/logging.py, set up for every test): a token that reaches a
+    """The last net (config/logging.py, set up for every test): a token that reaches a
     structlog event or a stdlib record, even inside an httpx URL object, is replaced."""
     token = links.LinkSigner(SECRET).token(str(ULID()).lower())
     structlog.get_logger("careless").info("mail.link", url=f"https://roi.test/download/{token}")

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from app.config import WebSettings
 from app.main import create_app
 from app.models import StaffSession
-from runtime.settings import Settings
+from config.settings import Settings
 from store.db import session_scope
 from store.models import RecordRequest, RequestEvent
 from tests.web.conftest import Staff

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from app.accounts import complete_enrolment, update_user
 from app.models import StaffSession
 from app.security import opaque, token_hash
-from runtime.settings import get_settings
+from config.settings import get_settings
 from starter import app as roi
 from store.db import session_scope
 from store.models import SecurityEvent

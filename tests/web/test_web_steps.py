@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from app import throttle
+from config.settings import get_settings
 from domain.patients import patient_key
 from domain.types import Site
-from runtime.settings import get_settings
 from services import batch as batch_service
 from store.db import session_scope
 from store.models import BatchItem, BatchRun, Disclosure, RecordRequest, RequestEvent, SecurityEvent

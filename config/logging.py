@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from runtime.redact import RedactSecrets, install_log_filters, redact_event
+from config.redact import RedactSecrets, install_log_filters, redact_event
 
 
 class _CurrentStderr:

@@ -1,4 +1,4 @@
-"""One-shot set-up before a release starts: `python -m runtime.bootstrap`.
+"""One-shot set-up before a release starts: `python -m ops.bootstrap`.
 
 Migrates the read model to the newest Alembic revision as the tables' owner
 (ROI_MIGRATION_DATABASE_URL, else ROI_DATABASE_URL), grants the app's role (roi_app, see
@@ -6,7 +6,7 @@ store/roles.py) its privileges, and registers the engine's search attributes on 
 namespace. Every step is idempotent, so the compose `migrate` service and the Kubernetes
 migration Job run it on every deploy.
 
-`python -m runtime.bootstrap --check` changes nothing: it exits 0 only when the database is at
+`python -m ops.bootstrap --check` changes nothing: it exits 0 only when the database is at
 the revision this code expects (the Kubernetes pods' init container waits on it, so new code
 never runs against an old schema).
 """
@@ -22,9 +22,9 @@ import structlog
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from runtime.logging import configure_logging
-from runtime.search_attributes import ensure_search_attributes
-from runtime.settings import get_settings
+from config.logging import configure_logging
+from config.settings import get_settings
+from ops.search_attributes import ensure_search_attributes
 from services.temporal import connect
 from store.db import engine_for
 from store.migrate import alembic_config, upgrade

@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from runtime import metrics
-from runtime.settings import Settings
+from config import metrics
+from config.settings import Settings
+from store import gauges
 from store.db import engine_for
 
 
@@ -38,7 +39,7 @@ def router(
 ) -> APIRouter:
     """The routes, bound to one app's settings, database URL and Temporal client state."""
     routes = APIRouter(include_in_schema=False)
-    registry = metrics.read_model_registry(database_url)
+    registry = gauges.read_model_registry(database_url)
 
     @routes.get("/readyz")
     async def readyz() -> Response:

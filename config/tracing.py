@@ -10,7 +10,7 @@ for the HTTP request is the parent of `StartWorkflow`, which the worker continue
 `RunWorkflow` and `RunActivity` spans, all in one trace. Span attributes are Temporal's own
 (workflow id `roi-<ulid>`, workflow and activity type); no PHI is added to any span. Request
 paths are opaque ids and tracking numbers; query strings are dropped from the spans, and a
-download link's token is replaced by `[redacted]` (runtime/redact.py).
+download link's token is replaced by `[redacted]` (config/redact.py).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from temporalio.client import Interceptor
 
-from runtime.redact import redact_path, redact_text
-from runtime.settings import Settings
+from config.redact import redact_path, redact_text
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

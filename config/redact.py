@@ -1,9 +1,9 @@
 """Secrets out of logs and traces: download tokens in paths, and query strings.
 
-A requester's download link (`/download/<token>`, activities/channels/links.py) is the only
+A requester's download link (`/download/<token>`, store/links.py) is the only
 credential its holder needs: a token copied from a log line or a trace downloads the records.
 Every place that records a request path runs it through `redact_path` first (the app's request
-log, uvicorn's access log via `RedactSecrets`, the request spans in runtime/tracing.py), and
+log, uvicorn's access log via `RedactSecrets`, the request spans in config/tracing.py), and
 `redact_text` is a last net over every structlog event and stdlib log record.
 """
 

@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class Environment(StrEnum):
     """Where the engine runs. Demo conveniences (built-in secrets, the fake carrier, the demo
-    record folder) are allowed only in `local` and `test` (runtime/production.py)."""
+    record folder) are allowed only in `local` and `test` (config/production.py)."""
 
     LOCAL = "local"
     TEST = "test"
@@ -33,14 +33,14 @@ class Settings(BaseSettings):
 
     database_url: str | None = None  # None: start the embedded PostgreSQL under data_dir
     # The app connects as a least-privilege role (roi_app, store/roles.py); migrations run as
-    # the tables' owner: `roi migrate` and `python -m runtime.bootstrap` use this URL when set.
+    # the tables' owner: `roi migrate` and `python -m ops.bootstrap` use this URL when set.
     migration_database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".data"
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
     task_queue: str = "roi-requests"
-    # Temporal payloads are encrypted (runtime/codec.py): "key-id:base64-32-bytes,…", the first
+    # Temporal payloads are encrypted (config/codec.py): "key-id:base64-32-bytes,…", the first
     # encrypts, every one decrypts (rotation). Unset: a built-in key, refused outside local/test.
     payload_keys: str | None = None
     temporal_tls: bool = False  # TLS to the Temporal frontend (implied by any setting below)

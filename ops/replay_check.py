@@ -1,8 +1,8 @@
 """Replay real workflow histories against new workflow code before it is rolled out.
 
-    python -m runtime.replay_check                          # running workflows, up to 500
-    python -m runtime.replay_check --query "WorkflowType='RecordRequestWorkflow'" --limit 50
-    python -m runtime.replay_check --workflow-id roi-01j...  # particular workflows
+    python -m ops.replay_check                          # running workflows, up to 500
+    python -m ops.replay_check --query "WorkflowType='RecordRequestWorkflow'" --limit 50
+    python -m ops.replay_check --workflow-id roi-01j...  # particular workflows
 
 Run it with the NEW image against the production namespace (deploy/k8s/jobs/replay-check-job.yaml)
 before the worker rollout: a non-deterministic change fails here instead of stalling live
@@ -23,9 +23,9 @@ import structlog
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
+from config.logging import configure_logging
+from config.settings import get_settings
 from domain.calendar import warm_calendars
-from runtime.logging import configure_logging
-from runtime.settings import get_settings
 from services.temporal import connect, converter
 from workflows.runner import workflow_runner
 

@@ -31,7 +31,7 @@ ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
 
-#: The demo's and tests' key (ROI_PAYLOAD_KEYS unset). runtime/production.py refuses it outside
+#: The demo's and tests' key (ROI_PAYLOAD_KEYS unset). config/production.py refuses it outside
 #: ROI_ENV=local/test. Public on purpose: it protects nothing but synthetic records.
 DEMO_KEY_ID = "demo"
 DEMO_KEY = b"roi-demo-payload-key-not-secret!"  # 32 bytes

@@ -22,22 +22,22 @@ from sqlalchemy import select
 from sqlmodel import col
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from activities.channels import links
-from activities.channels.schedule import start_batch_now
 from app.cli_actor import ActorRefused, acting_account, authorize_on_request
 from app.roles import Can
+from config.settings import get_settings
 from domain.actions import ConfirmFormat
 from domain.batch import BATCH_METHODS, BatchResult
 from domain.ids import workflow_id_for
 from domain.release_safety import QualityCheck, SensitiveReview
 from domain.types import Site
-from runtime.postgres import resolve_database_url
-from runtime.settings import get_settings
 from services import batch as batch_service
+from services.schedule import start_batch_now
 from services.staff import UpdateMethod
 from services.temporal import connect
+from store import links
 from store.db import session_scope
 from store.models import BatchRun
+from store.postgres import resolve_database_url
 from workflows.record_request import RecordRequestWorkflow
 
 batch_app = typer.Typer(

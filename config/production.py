@@ -1,6 +1,6 @@
 """Refuse the demo's conveniences outside the demo.
 
-The defaults in runtime/settings.py run the local demo: a built-in link secret and payload key,
+The defaults in config/settings.py run the local demo: a built-in link secret and payload key,
 the fake FedEx on loopback, synthetic records under the data folder, an embedded PostgreSQL, an
 open `/metrics`. Each is harmless on a laptop and a breach at a hospital, and each is what a
 forgotten variable silently falls back to. So outside ROI_ENV=local/test the worker, the web app
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from runtime.settings import Environment, Settings
+from config.settings import Environment, Settings
 
 log = structlog.get_logger(__name__)
 

@@ -1,4 +1,4 @@
-"""The whole system on one machine, with demo data: `python -m runtime.demo`.
+"""The whole system on one machine, with demo data: `python -m ops.demo`.
 
 Starts PostgreSQL (ROI_DATABASE_URL, else embedded under .data/pg), creates the app's
 least-privilege role roi_app on it, migrates it as the owner, starts the
@@ -22,15 +22,15 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import col
 
-from runtime.devserver import port_open, start_dev_server
-from runtime.logging import configure_logging
-from runtime.postgres import embedded_postgres_url, ensure_app_role
-from runtime.seed import seed
-from runtime.settings import PROJECT_ROOT, Settings, get_settings
+from config.logging import configure_logging
+from config.settings import PROJECT_ROOT, Settings, get_settings
+from ops.devserver import port_open, start_dev_server
+from ops.seed import seed
 from services.temporal import connect
 from store.db import session_scope
 from store.migrate import upgrade
 from store.models import RecordRequest
+from store.postgres import embedded_postgres_url, ensure_app_role
 
 console = Console()
 

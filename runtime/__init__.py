@@ -1,1 +1,0 @@
-"""Process-level plumbing: settings, logging, and the local services the demo starts."""
