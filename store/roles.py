@@ -27,6 +27,7 @@ AUDIT_TABLES: tuple[str, ...] = (
     "download_access_events",
     "security_events",
     "accounting_suspensions",
+    "request_searches",
 )
 
 #: Tables the app reads but must never write.

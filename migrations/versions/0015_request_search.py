@@ -22,9 +22,8 @@ Revises: 0014_staff_session_clients
 Create Date: 2026-12-10 12:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0015_request_search"
 down_revision = "0014_staff_session_clients"
