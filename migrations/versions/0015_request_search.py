@@ -13,8 +13,9 @@ Core PostgreSQL only (no pg_trgm, no unaccent: CI's embedded server has no contr
   The tracking number is canonicalised in Python and uses the existing unique index.
 
 `request_searches` records every search: who, when, which kind of query, how many results,
-and the query text itself (PHI: kept inside the app's access control like other audit rows,
-so the privacy officer can investigate snooping; never logged). Rows are never changed or
+the ids of the requests the page showed, and the query text itself (PHI: kept inside the
+app's access control like other audit rows, so the privacy officer can investigate snooping;
+never logged). Rows are never changed or
 removed (append-only trigger; the app role may only SELECT and INSERT).
 
 Revision ID: 0015_request_search
@@ -24,6 +25,7 @@ Create Date: 2026-12-10 12:00:00
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0015_request_search"
 down_revision = "0014_staff_session_clients"
@@ -59,6 +61,7 @@ def upgrade() -> None:
         sa.Column("query", sa.String(length=200), nullable=False),
         sa.Column("results", sa.Integer(), nullable=False),
         sa.Column("page", sa.Integer(), nullable=False, server_default="1"),
+        sa.Column("request_ids", postgresql.JSONB(), nullable=True),
         sa.Column("client", sa.String(length=64), nullable=True),
     )
     op.create_index("ix_request_searches_actor_at", "request_searches", ["actor", "at"])
