@@ -13,7 +13,6 @@ from sqlmodel import Session, col
 from ulid import ULID
 
 from app import security_log
-from app.models import ApiToken, StaffEnrolment, StaffUser
 from app.passwords import password_problem
 from app.roles import Role
 from app.security import hash_password, needs_rehash, new_token, token_hash
@@ -22,6 +21,7 @@ from app.security_log import Action
 from domain.types import Site
 from store.db import session_scope
 from store.tables import table_of
+from store.web_models import ApiToken, StaffEnrolment, StaffUser
 
 ALL_SITES = "all"
 
@@ -195,7 +195,7 @@ def reset_credentials(
 ) -> Enrolment:
     """An admin's reset: the account's password (and second factor) stop working at once, its
     sessions end, and a new one-time link lets its owner set new ones."""
-    from app.models import StaffSession
+    from store.web_models import StaffSession
 
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
@@ -312,7 +312,7 @@ def change_password(
 ) -> None:
     """A signed-in person changes their own password (the current one first); their other
     sessions end. AccountError with a plain message when refused."""
-    from app.models import StaffSession
+    from store.web_models import StaffSession
 
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
@@ -370,7 +370,7 @@ def update_user(
     """Change an account; any change ends its sessions. Each change (role, sites,
     deactivation) and the sessions ended are security events, with `by`. Passwords are not
     changed here: only their owner sets one (complete_enrolment, change_password)."""
-    from app.models import StaffSession
+    from store.web_models import StaffSession
 
     values: dict[str, object] = {}
     if role is not None:

@@ -22,11 +22,11 @@ from app import security_log
 from app.accounts import Account, account_of
 from app.config import WebSettings
 from app.context import AppContext, CsrfRejected, Forbidden, NotSignedIn
-from app.models import StaffSession, StaffUser
 from app.roles import Can, can
 from app.security import new_token, same, token_hash
 from app.security_log import Action
 from store.db import session_scope
+from store.web_models import StaffSession, StaffUser
 
 #: Cookie names before their prefix: with Secure cookies (the default) every cookie is named
 #: `__Host-<name>`, which browsers accept only when Secure, Path=/ and without Domain, and only
@@ -331,6 +331,8 @@ async def csrf_protect(request: Request) -> None:
         "authorization", ""
     ).lower().startswith("bearer "):
         return  # a bearer token is not sent by browsers on their own: nothing to forge
+    if request.url.path.startswith("/api/") and request.headers.get("x-roi-signature"):
+        return  # a signed webhook (the route checks the signature); no browser sends it
     if request.url.path.startswith("/codec/") and _codec_origin_ok(request):
         return  # read-only for a signed-in role (the route checks); CORS limits who reads it
     if not _origin_ok(request):

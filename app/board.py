@@ -14,12 +14,13 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, sele
 from sqlmodel import Session, col
 
 from app.accounts import Account
-from app.models import BoardSummary, StaffUser
 from app.queue import PARKED, TERMINAL, WAITING
 from domain.calendar import add_business_days, local_date
 from domain.types import Site
+from store.models import BoardSummary
 from store.models import RecordRequest as R
 from store.tables import table_of
+from store.web_models import StaffUser
 
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("0-7", 0, 8),

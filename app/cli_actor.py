@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.accounts import Account, account_of
-from app.models import StaffUser
 from app.roles import LABELS, Can, Role, can, teams_of
 from store.db import session_scope
 from store.models import RecordRequest
+from store.web_models import StaffUser
 
 #: What each capability lets the CLI do, for refusal messages.
 _DOING: dict[Can, str] = {

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
-from app.models import StaffMfa, StaffRecoveryCode
 from config.codec import parse_keys
+from store.web_models import StaffMfa, StaffRecoveryCode
 
 ISSUER = "ROI staff"
 RECOVERY_CODES = 10

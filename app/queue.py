@@ -18,19 +18,21 @@ from ulid import ULID
 
 from app.accounts import Account
 from app.audit import audit
-from app.models import ACTIONABLE_STATUSES, BoardSummary, StaffUser
 from app.roles import teams_of
 from domain.calendar import due_on_holiday
 from domain.standing import CLOCK_SATISFIED_STATUSES
 from domain.types import (
+    ACTIONABLE_STATUSES,
     IN_DELIVERY_STATUSES,
     TERMINAL_STATUSES,
     WAITING_ON_REQUESTER,
     Site,
     Status,
 )
+from store.models import BoardSummary
 from store.models import RecordRequest as R
 from store.tables import table_of
+from store.web_models import StaffUser
 
 T = table_of(R)  # plain Core statements: no ORM bookkeeping
 TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
@@ -311,7 +313,7 @@ def _live_counts(
 
 # ---- claims -------------------------------------------------------------------------------
 
-_ACTIONABLE_SQL = ", ".join(f"'{s}'" for s in ACTIONABLE_STATUSES)
+_ACTIONABLE_SQL = ", ".join(f"'{s.value}'" for s in ACTIONABLE_STATUSES)
 #: Each team's most urgent unclaimed row (the partial index ix_requests_claimable, in order),
 #: locked with SKIP LOCKED so concurrent claimers pass each other; the best of those is claimed.
 _CLAIM_NEXT = text(

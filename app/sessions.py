@@ -19,9 +19,9 @@ from sqlmodel import col
 
 from app import security_log
 from app.context import Forbidden
-from app.models import StaffSession
 from app.security_log import Action
 from store.db import session_scope
+from store.web_models import StaffSession
 
 #: Reasons of the session_end events written here.
 BY_OWNER = "ended_by_owner"

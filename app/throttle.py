@@ -29,9 +29,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session
 
-from app.models import ThrottleBucket
 from app.security import opaque
 from store.tables import table_of
+from store.web_models import ThrottleBucket
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -37,11 +37,10 @@ from sqlalchemy import text
 
 from app.accounts import Account
 from app.board import board_counts, board_lists
-from app.models import ACTIONABLE_STATUSES
 from app.queue import QueueFilter, claim_next, list_queue, queue_counts
 from domain.calendar import end_of_local_day, local_date
 from domain.ids import workflow_id_for
-from domain.types import Site
+from domain.types import ACTIONABLE_STATUSES, Site
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 

@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (staff web app tables and queue indexes)
-import store.models  # noqa: F401  (registers the tables)
+import store.models  # registers the read model's tables and the queue's indexes
+import store.web_models  # noqa: F401  (the staff web app's tables)
 
 config = context.config
 target_metadata = SQLModel.metadata

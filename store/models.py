@@ -13,6 +13,9 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from domain.types import ACTIONABLE_STATUSES
+from store.tables import table_of
+
 
 def _ts(nullable: bool = True, **kw: Any) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, **kw))
@@ -88,6 +91,54 @@ class RecordRequest(SQLModel, table=True):
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
     )
     state_version: int = 0  # workflow's event counter: older projections never overwrite newer
+
+
+# The queue's partial indexes on `requests` (migration 0003_staff_web), declared here so the
+# store owns them and Alembic's autogenerate knows them.
+#: Stages in which a request waits for the hospital's own staff ("next request" takes these).
+_ACTIONABLE_SQL = ", ".join(f"'{s.value}'" for s in ACTIONABLE_STATUSES)
+# Unclaimed work in due order, per team: claim-next reads the first row that is not locked.
+CLAIMABLE_INDEX = Index(
+    "ix_requests_claimable",
+    table_of(RecordRequest).c.team,
+    table_of(RecordRequest).c.due_at,
+    table_of(RecordRequest).c.target_due_at,
+    postgresql_where=text(f"assignee IS NULL AND status IN ({_ACTIONABLE_SQL})"),
+)
+# Claims that may have timed out.
+CLAIMED_INDEX = Index(
+    "ix_requests_claimed_at",
+    table_of(RecordRequest).c.claimed_at,
+    postgresql_where=text("assignee IS NOT NULL"),
+)
+
+
+class BoardSummary(SQLModel, table=True):
+    """Open requests counted by everything the board asks about, kept by a trigger on
+    `requests` (migration 0003_staff_web): the board reads a few thousand rows, not 100,000.
+
+    `target_due_at` is 'infinity' when a kind has no target; `received_day` is the UTC day.
+    """
+
+    __tablename__ = "board_summary"
+
+    site: str = Field(primary_key=True, max_length=16)
+    team: str = Field(primary_key=True, max_length=32)
+    status: str = Field(primary_key=True, max_length=32)
+    received_day: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
+    )
+    target_due_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
+    )
+    due_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
+    )
+    due_date: date = Field(primary_key=True)
+    breached: bool = Field(primary_key=True)
+    at_risk: bool = Field(primary_key=True)
+    legal_risk: bool = Field(primary_key=True)
+    n: int = 0
 
 
 class RequestEvent(SQLModel, table=True):

@@ -20,11 +20,11 @@ from app.accounts import (
 )
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import NotFound
-from app.models import StaffUser
 from app.render import render
 from app.roles import Can, Role
 from domain.types import Site
 from store.db import session_scope
+from store.web_models import StaffUser
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
 log = structlog.get_logger(__name__)

@@ -21,10 +21,10 @@ from app import security_log, throttle
 from app.accounts import AccountError, create_api_token, list_api_tokens, revoke_api_token
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import NotFound
-from app.models import StaffUser
 from app.render import render
 from app.roles import Can
 from store.db import session_scope
+from store.web_models import StaffUser
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
 log = structlog.get_logger(__name__)

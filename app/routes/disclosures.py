@@ -21,7 +21,6 @@ from app.accounts import Account
 from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import Forbidden
-from app.models import StaffUser
 from app.render import render
 from app.roles import Can, teams_of
 from app.routes.requests import RequestId, _load
@@ -33,6 +32,7 @@ from services.disclosures import DisclosureDetails, record_staff_disclosure, sta
 from store.cases import patient_disclosures
 from store.db import session_scope
 from store.models import Disclosure, RecordRequest
+from store.web_models import StaffUser
 
 router = APIRouter(tags=["disclosures"], include_in_schema=False)
 log = structlog.get_logger(__name__)

@@ -24,7 +24,6 @@ from ulid import ULID
 from app import security_log
 from app.accounts import Account
 from app.auth import Signed, ctx_of, need
-from app.models import StaffUser
 from app.render import render
 from app.roles import Can
 from app.security_log import Action
@@ -33,6 +32,7 @@ from domain.types import DisclosureCategory, Site
 from store.db import session_scope
 from store.models import Disclosure, RecordRequest, SecurityEvent
 from store.repository import append_event
+from store.web_models import StaffUser
 
 router = APIRouter(tags=["privacy"], include_in_schema=False)
 

@@ -20,9 +20,9 @@ from app.accounts import Account
 from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import AppContext, Forbidden, NotFound, Unavailable
-from app.models import StaffUser
 from app.render import render
 from app.roles import Can, Role, can, teams_of
+from app.routes import inbound
 from domain import actions
 from domain.calendar import local_date
 from domain.contacts import team_contact
@@ -37,6 +37,7 @@ from store.db import session_scope
 from store.models import OutboundItem, RecordRequest
 from store.receipts import Receipts
 from store.receipts import receipts as receipts_of
+from store.web_models import StaffUser
 
 router = APIRouter(tags=["requests"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -187,6 +188,7 @@ async def _page(
         "clocks": detail.clocks_for(row, now),
         "events": data.events,
         "documents": data.documents,
+        "received": await run_in_threadpool(inbound.received_for, ctx.db(), request_id),
         "links": data.links,
         "receipts": data.receipts,
         "contact": team_contact(row.team),

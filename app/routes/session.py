@@ -27,11 +27,11 @@ from app.auth import (
     staff,
 )
 from app.context import TooManyAttempts
-from app.models import StaffUser
 from app.render import render
 from app.roles import Can, can
 from app.security import opaque
 from store.db import session_scope
+from store.web_models import StaffUser
 
 router = APIRouter(tags=["session"], include_in_schema=False)
 log = structlog.get_logger(__name__)

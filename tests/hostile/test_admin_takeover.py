@@ -15,11 +15,11 @@ from sqlalchemy import select, text
 from sqlmodel import col
 
 from app.accounts import AccountError, create_user, enrol_locally, enrolment_username
-from app.models import StaffEnrolment, StaffUser
 from app.security import token_hash
 from config.redact import redact_path
 from config.settings import get_settings
 from store.db import session_scope
+from store.web_models import StaffEnrolment, StaffUser
 from tests.web.conftest import Staff
 from tests.web.helpers import PASSWORD, add_staff, client, csrf, csrf_from, sign_in
 

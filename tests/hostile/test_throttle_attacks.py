@@ -41,11 +41,11 @@ from app import throttle
 from app.accounts import create_api_token
 from app.config import WebSettings
 from app.main import create_app
-from app.models import ThrottleBucket
 from app.security import opaque
 from config.settings import Settings
 from store.db import session_scope
 from store.models import DownloadAccess, SecurityEvent
+from store.web_models import ThrottleBucket
 from tests.harness import Harness
 from tests.web.conftest import Staff
 from tests.web.helpers import ANON_CSRF, PASSWORD, add_staff, client, csrf_from

@@ -17,11 +17,11 @@ from app.accounts import (
     enrolment_username,
     seed_demo_accounts,
 )
-from app.models import StaffUser
 from app.security import verify_password
 from config.settings import get_settings
 from starter import app as roi
 from store.db import session_scope
+from store.web_models import StaffUser
 
 runner = CliRunner()
 

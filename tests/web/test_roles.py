@@ -20,10 +20,10 @@ from fastapi import FastAPI
 
 from app.auth import open_session
 from app.config import WebSettings
-from app.models import StaffSession
 from app.security import token_hash
 from store.db import session_scope
 from store.models import RecordRequest
+from store.web_models import StaffSession
 from tests import factories
 from tests.harness import Harness
 from tests.web.conftest import Staff

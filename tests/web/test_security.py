@@ -14,10 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from app.config import WebSettings
 from app.main import create_app
-from app.models import StaffSession
 from config.settings import Settings
 from store.db import session_scope
 from store.models import RecordRequest, RequestEvent
+from store.web_models import StaffSession
 from tests.web.conftest import Staff
 from tests.web.helpers import (
     PASSWORD,

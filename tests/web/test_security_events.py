@@ -20,12 +20,12 @@ from sqlmodel import col
 from typer.testing import CliRunner
 
 from app.accounts import complete_enrolment, update_user
-from app.models import StaffSession
 from app.security import opaque, token_hash
 from config.settings import get_settings
 from starter import app as roi
 from store.db import session_scope
 from store.models import SecurityEvent
+from store.web_models import StaffSession
 from tests.web.conftest import Staff
 from tests.web.helpers import (
     PASSWORD,
@@ -165,7 +165,7 @@ async def test_an_account_deactivated_while_signed_in_ends_its_session(
     account = add_staff(web_db, name, PASSWORD, "specialist", "all")
     c = await sign_in(web_app, name)
     since = datetime.now(UTC)
-    from app.models import StaffUser
+    from store.web_models import StaffUser
 
     with session_scope(web_db) as session:  # flipped directly: the session row is still there
         session.execute(update(StaffUser).where(col(StaffUser.id) == account).values(active=False))

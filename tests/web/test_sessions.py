@@ -12,11 +12,11 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import col, select
 
-from app.models import StaffSession
 from app.security import token_hash
 from app.sessions import summarize_agent
 from store.db import session_scope
 from store.models import SecurityEvent
+from store.web_models import StaffSession
 from tests.web.conftest import Staff
 from tests.web.helpers import SESSION, add_staff, client, csrf, csrf_from, sign_in
 

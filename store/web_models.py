@@ -1,12 +1,10 @@
-"""Tables of the staff web app: accounts, server-side sessions, throttles and API tokens.
-
-Also the partial index that makes "next request" fast: it is declared here, on the read model's
-`requests` table, so Alembic's autogenerate knows about it (migration 0003_staff_web).
-"""
+"""Tables of the staff web app: accounts, server-side sessions, second factors, throttles and
+API tokens (migration 0003_staff_web and later). Their rows are read and written by the store's
+modules (store/staff.py, store/staff_sessions.py, store/mfa.py, store/throttle.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -19,18 +17,9 @@ from sqlalchemy import (
     Index,
     String,
     false,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
-
-from domain import types as domain_types
-from store.models import RecordRequest
-from store.tables import table_of
-
-#: Stages in which a request waits for the hospital's own staff ("next request" takes these).
-ACTIONABLE_STATUSES: tuple[str, ...] = tuple(s.value for s in domain_types.ACTIONABLE_STATUSES)
-_ACTIONABLE_SQL = ", ".join(f"'{s}'" for s in ACTIONABLE_STATUSES)
 
 
 def _ts(nullable: bool = True, **kw: Any) -> Any:
@@ -44,7 +33,7 @@ class StaffUser(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     username: str = Field(max_length=64, unique=True)
-    # argon2id, with its parameters and salt; None until the owner enrols (app/enrolment.py)
+    # argon2id, with its parameters and salt; None until the owner enrols (app/accounts.py)
     password_hash: str | None = Field(default=None, max_length=255)
     role: str = Field(max_length=32)
     sites: list[str] = Field(
@@ -156,47 +145,3 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = _ts()
-
-
-class BoardSummary(SQLModel, table=True):
-    """Open requests counted by everything the board asks about, kept by a trigger on
-    `requests` (migration 0003_staff_web): the board reads a few thousand rows, not 100,000.
-
-    `target_due_at` is 'infinity' when a kind has no target; `received_day` is the UTC day.
-    """
-
-    __tablename__ = "board_summary"
-
-    site: str = Field(primary_key=True, max_length=16)
-    team: str = Field(primary_key=True, max_length=32)
-    status: str = Field(primary_key=True, max_length=32)
-    received_day: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
-    )
-    target_due_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
-    )
-    due_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
-    )
-    due_date: date = Field(primary_key=True)
-    breached: bool = Field(primary_key=True)
-    at_risk: bool = Field(primary_key=True)
-    legal_risk: bool = Field(primary_key=True)
-    n: int = 0
-
-
-# Unclaimed work in due order, per team: claim-next reads the first row that is not locked.
-CLAIMABLE_INDEX = Index(
-    "ix_requests_claimable",
-    table_of(RecordRequest).c.team,
-    table_of(RecordRequest).c.due_at,
-    table_of(RecordRequest).c.target_due_at,
-    postgresql_where=text(f"assignee IS NULL AND status IN ({_ACTIONABLE_SQL})"),
-)
-# Claims that may have timed out.
-CLAIMED_INDEX = Index(
-    "ix_requests_claimed_at",
-    table_of(RecordRequest).c.claimed_at,
-    postgresql_where=text("assignee IS NOT NULL"),
-)
