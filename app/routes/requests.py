@@ -22,7 +22,6 @@ from app.auth import Signed, ctx_of, need, set_flash
 from app.context import AppContext, Forbidden, NotFound, Unavailable
 from app.render import render
 from app.roles import Can, Role, can, teams_of
-from app.routes import inbound
 from domain import actions
 from domain.calendar import local_date
 from domain.contacts import team_contact
@@ -188,7 +187,6 @@ async def _page(
         "clocks": detail.clocks_for(row, now),
         "events": data.events,
         "documents": data.documents,
-        "received": await run_in_threadpool(inbound.received_for, ctx.db(), request_id),
         "links": data.links,
         "receipts": data.receipts,
         "contact": team_contact(row.team),
