@@ -331,8 +331,6 @@ async def csrf_protect(request: Request) -> None:
         "authorization", ""
     ).lower().startswith("bearer "):
         return  # a bearer token is not sent by browsers on their own: nothing to forge
-    if request.url.path.startswith("/api/") and request.headers.get("x-roi-signature"):
-        return  # a signed webhook (the route checks the signature); no browser sends it
     if request.url.path.startswith("/codec/") and _codec_origin_ok(request):
         return  # read-only for a signed-in role (the route checks); CORS limits who reads it
     if not _origin_ok(request):
