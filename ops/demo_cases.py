@@ -17,7 +17,7 @@ from typing import Literal
 from domain.types import Channel, DeliveryMethod, Language, RequestKind, Site, Status
 
 #: What staff do to a request, in order; each is applied only while the request is at the
-#: stage it belongs to (ops/seed.py, STEPS), so seeding twice does nothing twice.
+#: stage it belongs to (ops/seed.py, STAGE_OF_STEP), so seeding twice does nothing twice.
 Step = Literal[
     "verify",  # identity checked against a photo ID
     "pay",  # the quoted fee paid in full
@@ -53,8 +53,9 @@ class Case:
     """One demo request."""
 
     name: str
-    #: where it stands once seeded (a Status; with batching off: mail has left), None: never
-    #: a request (outside records are answered at intake)
+    #: where it stands once seeded (a Status), as the tests see it with batching off (in the
+    #: demo, released mail, CD and FedEx wait for the site's batch); None: never a request
+    #: (outside records are answered at intake)
     stage: str | None
     kind: str  # RequestKind
     site: str  # Site
