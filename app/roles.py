@@ -36,6 +36,7 @@ class Can(StrEnum):
     # read-only oversight (the privacy officer): the security-events log, the disclosures log,
     # and every team's audit trail and download-link accesses at the account's sites
     OVERSIGHT = "oversight"
+    REPORTS = "reports"  # compliance, turnaround, breach log, work, fees, disclosures (no PHI)
 
 
 _SPECIALIST = frozenset({Can.WORK_QUEUE, Can.VIEW_REQUEST, Can.ACT})
@@ -45,10 +46,19 @@ CAPABILITIES: dict[Role, frozenset[Can]] = {
     Role.AMENDMENT_SPECIALIST: _SPECIALIST,
     Role.DATA_INTEGRITY_SPECIALIST: _SPECIALIST,
     Role.SUPERVISOR: _SPECIALIST
-    | {Can.BOARD, Can.REASSIGN, Can.AUDIT_TRAIL, Can.SUBMIT_INTAKE, Can.DECODE_PAYLOADS},
+    | {
+        Can.BOARD,
+        Can.REASSIGN,
+        Can.AUDIT_TRAIL,
+        Can.SUBMIT_INTAKE,
+        Can.DECODE_PAYLOADS,
+        Can.REPORTS,
+    },
     Role.ADMIN: frozenset({Can.MANAGE_USERS}),
     # reads what was done, changes nothing: no queue, no claims, no Updates
-    Role.PRIVACY_OFFICER: frozenset({Can.OVERSIGHT, Can.AUDIT_TRAIL, Can.DECODE_PAYLOADS}),
+    Role.PRIVACY_OFFICER: frozenset(
+        {Can.OVERSIGHT, Can.AUDIT_TRAIL, Can.DECODE_PAYLOADS, Can.REPORTS}
+    ),
 }
 
 ALL_TEAMS = frozenset({Team.ROI, Team.AMENDMENT, Team.DATA_INTEGRITY, Team.BILLING})
