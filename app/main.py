@@ -52,6 +52,7 @@ from app.routes import (
     queue,
     requests,
     review,
+    search,
     session,
     status,
 )
@@ -358,6 +359,7 @@ def create_app(
         disclosures,
         privacy,
         review,
+        search,
         board,
         batch,
         admin,

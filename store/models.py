@@ -407,3 +407,28 @@ class SecurityEvent(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # ok, refused, failed
     client: str | None = Field(default=None, max_length=64)  # client address, when known
     detail: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+
+
+class RequestSearch(SQLModel, table=True):
+    """Append-only record of every staff search (who, when, what kind, how many, which ids were
+    shown). `query` is what was typed (PHI): kept here for the privacy officer, never logged."""
+
+    __tablename__ = "request_searches"
+    __table_args__ = (
+        Index("ix_request_searches_actor_at", "actor", "at"),
+        Index("ix_request_searches_at", "at"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    actor: str = Field(max_length=64)  # the account's opaque id
+    kind: str = Field(max_length=16)  # tracking, name, dob, mrn, requester, refused
+    query: str = Field(max_length=200)  # PHI
+    results: int
+    page: int = 1
+    request_ids: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    client: str | None = Field(default=None, max_length=64)  # opaque label of the address

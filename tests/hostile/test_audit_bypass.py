@@ -96,6 +96,11 @@ def _add_row(conn: psycopg.Connection, table: str) -> None:
             "%s, %s, 'test', 'system', %s, 'bypass-test')",
             (key[:64], now.date(), now.date(), now),
         ),
+        "request_searches": (
+            "INSERT INTO request_searches (at, actor, kind, query, results, page) "
+            "VALUES (%s, 'bypass-test', 'name', 'synthetic', 0, 1)",
+            (now,),
+        ),
     }
     query, params = statements[table]
     conn.execute(query, params)
@@ -103,7 +108,10 @@ def _add_row(conn: psycopg.Connection, table: str) -> None:
 
 def _count(conn: psycopg.Connection, table: str) -> int:
     """This test's rows in the table (the worker may be adding others meanwhile)."""
-    where = "action = 'test.row'" if table == "security_events" else "request_id = 'bypass-test'"
+    where = {
+        "security_events": "action = 'test.row'",
+        "request_searches": "actor = 'bypass-test'",
+    }.get(table, "request_id = 'bypass-test'")
     query = sql.SQL("SELECT count(*) FROM {} WHERE " + where).format(sql.Identifier(table))
     row = conn.execute(query).fetchone()
     return int(row[0]) if row else 0
