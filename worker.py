@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -20,6 +21,8 @@ from temporalio.worker import Worker
 from activities.case_activities import CaseActivities
 from activities.channels.activities import ChannelActivities
 from activities.channels.wiring import build_channels
+from activities.imap_poll import MailboxActivities, mailbox_from
+from activities.ocr import InboundActivities
 from activities.outbox import Outbox
 from activities.outside_records import OutsideRecordsActivities
 from activities.request_activities import RequestActivities
@@ -29,12 +32,13 @@ from config.logging import configure_logging
 from config.production import Component, refuse_demo_settings
 from config.settings import Settings, get_settings
 from domain.calendar import warm_calendars
-from services import intake
+from services import inbound, intake
 from services.schedule import ensure_batch_schedules
 from services.temporal import connect
 from store.postgres import resolve_database_url
 from workflows.batch import SiteBatchWorkflow
 from workflows.cases import CASE_WORKFLOWS
+from workflows.inbound_document import InboundDocumentWorkflow, InboundPollWorkflow
 from workflows.outside_records import OutsideRecordsReplyWorkflow
 from workflows.record_request import RecordRequestWorkflow
 from workflows.runner import workflow_runner
@@ -45,6 +49,8 @@ WORKFLOWS = [
     RecordRequestWorkflow,
     SiteBatchWorkflow,
     OutsideRecordsReplyWorkflow,
+    InboundDocumentWorkflow,
+    InboundPollWorkflow,
     *sorted(set(CASE_WORKFLOWS.values()), key=lambda w: w.__name__),
 ]
 
@@ -89,6 +95,8 @@ def make_activities(settings: Settings, database_url: str) -> list[Callable[...,
         *CaseActivities(database_url, outbox).all(),
         *ChannelActivities(database_url, channels).all(),
         *OutsideRecordsActivities(database_url, outbox, channels.mailer).all(),
+        *InboundActivities(database_url, settings.inbound_ocr_languages).all(),
+        *MailboxActivities(database_url, mailbox_from(settings)).all(),
     ]
 
 
@@ -145,6 +153,9 @@ async def main() -> None:
                     client, settings.task_queue, settings.batch_time
                 )
                 log.info("worker.batch_schedules", schedules=len(schedules))
+            # the ROI mailbox (when configured), and documents whose reading never started
+            every = timedelta(seconds=max(30, settings.inbound_poll_seconds))
+            await inbound.ensure_poll_schedule(client, settings.task_queue, every)
             await stop.wait()
             reconciling.cancel()
             log.info("worker.stopping")

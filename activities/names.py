@@ -23,3 +23,6 @@ BATCH_START = "batch_start"
 BATCH_BUILD = "batch_build"
 BATCH_FINISH = "batch_finish"
 BATCH_MARK_SIGNALLED = "batch_mark_signalled"
+# inbound documents (issue 19): fax, email, upload; read by OCR
+READ_DOCUMENT = "read_inbound_document"
+POLL_MAILBOX = "poll_inbound_mailbox"

@@ -49,6 +49,8 @@ SECRET_VARIABLES = frozenset(
         "ROI_FEDEX_CLIENT_SECRET",
         "ROI_FHIR_TOKEN",
         "ROI_TEMPORAL_API_KEY",
+        "ROI_INBOUND_FAX_SECRET",
+        "ROI_INBOUND_IMAP_PASSWORD",
     }
 )
 
@@ -179,6 +181,27 @@ def _public_base_url(s: Settings) -> str | None:
     return None
 
 
+#: The fax webhook's key in local/test when ROI_INBOUND_FAX_SECRET is unset (app/routes/inbound).
+DEMO_FAX_SECRET = "dev-only-fax-secret-change-me"
+
+
+def _inbound_fax_secret(s: Settings) -> str | None:
+    secret = s.inbound_fax_secret
+    if secret is None:
+        return None  # the webhook is off
+    if secret == DEMO_FAX_SECRET or "change-me" in secret.lower():
+        return "is the demo's built-in key; set a random value of at least 32 characters"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return "is shorter than 32 characters; set a random value of at least 32 characters"
+    return None
+
+
+def _inbound_imap_tls(s: Settings) -> str | None:
+    if s.inbound_imap_host and s.inbound_imap_tls == "none":
+        return "is none, so the mailbox password and the scans would cross the network in clear"
+    return None
+
+
 def _metrics_token(s: Settings) -> str | None:
     if s.web_metrics and not s.metrics_token:
         return (
@@ -205,6 +228,8 @@ CHECKS: tuple[tuple[str, frozenset[Component], Callable[[Settings], str | None]]
     ("ROI_SMTP_HOST", _WORKER, _smtp_host),
     ("ROI_SMTP_PASSWORD", _WORKER, _smtp_password),
     ("ROI_PUBLIC_BASE_URL", _WORKER, _public_base_url),
+    ("ROI_INBOUND_FAX_SECRET", frozenset({Component.WEB}), _inbound_fax_secret),
+    ("ROI_INBOUND_IMAP_TLS", _WORKER, _inbound_imap_tls),
 )
 
 

@@ -85,6 +85,21 @@ class Settings(BaseSettings):
     batch_time: str = "15:00"  # local time of each site's batch run on business days
     quality_check: str = ""  # second-specialist check, e.g. "minnesota:third_party;arizona:*"
 
+    # inbound documents (issue 19): the fax gateway's webhook, the ROI mailbox, OCR
+    # HMAC-SHA256 key the fax gateway signs each delivery with; unset: the webhook is off
+    # (local/test: a built-in demo key, refused elsewhere by config/production.py)
+    inbound_fax_secret: str | None = None
+    inbound_fax_sites: str = ""  # called number -> site: "5072840161=minnesota,..."
+    inbound_imap_host: str | None = None  # None: no mailbox is polled
+    inbound_imap_port: int = 993
+    inbound_imap_tls: str = "ssl"  # ssl, starttls or none
+    inbound_imap_username: str | None = None
+    inbound_imap_password: str | None = None
+    inbound_imap_folders: str = "INBOX=minnesota"  # folder=site, comma separated
+    inbound_poll_seconds: int = 120
+    inbound_ocr_languages: str = "eng+spa+ara"  # Tesseract languages (Debian tesseract-ocr-*)
+    inbound_max_bytes: int = 25_000_000  # a larger fax or upload is refused (413)
+
     # deploy and operate (issue 9): metrics and traces; see deploy/RUNBOOK.md
     metrics_host: str = "127.0.0.1"  # address the worker's metrics ports bind (0.0.0.0 in pods)
     worker_metrics_port: int = 0  # worker: our counters (letters, deliveries); 0 = off
