@@ -30,14 +30,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.effects import BatchFulfilled, ReleaseHold
     from domain.types import DeliveryMethod
+    from workflows.base import SHORT
     from workflows.record_request import RecordRequestWorkflow
 
-SHORT: workflow.ActivityConfig = dict(
-    start_to_close_timeout=timedelta(seconds=60),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-    ),
-)
+#: The batch's own steps (start, finish, mark signalled): the short settings, with a minute.
+STEP: workflow.ActivityConfig = {**SHORT, "start_to_close_timeout": timedelta(seconds=60)}
 BUILD: workflow.ActivityConfig = dict(
     start_to_close_timeout=timedelta(hours=2),
     heartbeat_timeout=timedelta(minutes=2),
@@ -72,7 +69,7 @@ class SiteBatchWorkflow:
                 batch_id=batch_id, site=site.value, trigger=request.trigger, skipped=skipped
             ),
             result_type=BatchPlan,
-            **SHORT,
+            **STEP,
         )
         if skipped:
             return BatchResult(batch_id=batch_id, site=site.value, skipped=True)
@@ -97,7 +94,7 @@ class SiteBatchWorkflow:
                 await workflow.execute_activity(
                     names.BATCH_FINISH,
                     BatchSummary(batch_id=batch_id, counts=self.progress, status="failed"),
-                    **SHORT,
+                    **STEP,
                 )
                 raise
             self.progress[f"{method.value}_sent"] = sum(o.sent for o in built)
@@ -115,7 +112,7 @@ class SiteBatchWorkflow:
                 counts={**self.progress, "sent": sent, "held": held, "announced": announced},
                 artifacts=artifacts,
             ),
-            **SHORT,
+            **STEP,
         )
         return BatchResult(
             batch_id=batch_id, site=site.value, sent=sent, held=held, announced_again=announced
@@ -150,6 +147,6 @@ class SiteBatchWorkflow:
                 workflow.logger.warning("batch.signal_failed")
         if outcomes:
             await workflow.execute_activity(
-                names.BATCH_MARK_SIGNALLED, [o.request_id for o in outcomes], **SHORT
+                names.BATCH_MARK_SIGNALLED, [o.request_id for o in outcomes], **STEP
             )
         return len(outcomes)

@@ -48,7 +48,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.notices import NoticeKind
     from domain.sites import site_profile
     from domain.types import RequestKind, Status
-    from workflows.case_base import SHORT, CaseWorkflow, refusal, refuse
+    from workflows.base import SHORT, refusal, refuse
+    from workflows.case_base import CaseWorkflow
     from workflows.record_request import RecordRequestWorkflow
 
 #: The revocation letter lists what it stopped and, apart, what had already been released in
@@ -73,7 +74,7 @@ class AmendmentWorkflow(CaseWorkflow):
     async def run(self, start: CaseStart) -> CaseState:
         clock = await self._begin()
         await self._notify(NoticeKind.ACKNOWLEDGEMENT)
-        await self._move(Status.UNDER_REVIEW, "request.routed", "system", team=start.team)
+        await self._move_to(Status.UNDER_REVIEW, "request.routed", "system", team=start.team)
         await workflow.wait_condition(
             lambda: (
                 self.state.status in (Status.NOTIFYING, Status.AWAITING_DISAGREEMENT)
@@ -112,7 +113,7 @@ class AmendmentWorkflow(CaseWorkflow):
             amendment_summary=action.amendment_text,
             notified_names=[p.name for p in self._people_to_notify()],
         )
-        await self._move(Status.NOTIFYING, "amendment.accepted", action.actor)
+        await self._move_to(Status.NOTIFYING, "amendment.accepted", action.actor)
         return self._result("Amendment accepted; notifications are being sent.")
 
     @accept.validator
@@ -152,7 +153,7 @@ class AmendmentWorkflow(CaseWorkflow):
             amendment_denial_basis=action.basis.value,
             denial_explanation=action.explanation,
         )
-        await self._move(
+        await self._move_to(
             Status.AWAITING_DISAGREEMENT, "amendment.denied", action.actor, basis=action.basis.value
         )
         return self._result("Denied; the letter explains the right to file a disagreement.")
@@ -299,7 +300,7 @@ class ProxyAccessWorkflow(CaseWorkflow):
     async def run(self, start: CaseStart) -> CaseState:
         clock = await self._begin()
         await self._notify(NoticeKind.ACKNOWLEDGEMENT)
-        await self._move(Status.UNDER_REVIEW, "request.routed", "system")
+        await self._move_to(Status.UNDER_REVIEW, "request.routed", "system")
         await workflow.wait_condition(
             lambda: self.state.status == Status.ACTIVE or not self.state.is_open
         )
@@ -337,7 +338,7 @@ class ProxyAccessWorkflow(CaseWorkflow):
             proxy_name=self.state.start.requester_name,
             access_expires_on=expires,
         )
-        await self._move(
+        await self._move_to(
             Status.ACTIVE,
             "proxy.granted",
             action.actor,
@@ -415,7 +416,7 @@ class BillingWorkflow(CaseWorkflow):
             ),
             **SHORT,
         )
-        await self._move(Status.UNDER_REVIEW, "billing.routed", "system")
+        await self._move_to(Status.UNDER_REVIEW, "billing.routed", "system")
         return await self._finish(clock)
 
     @workflow.update
@@ -451,7 +452,7 @@ class DataIntegrityWorkflow(CaseWorkflow):
                 await self._reject(reason, "system")
                 return await self._finish(clock)
         await self._notify(NoticeKind.ACKNOWLEDGEMENT)
-        await self._move(Status.UNDER_REVIEW, "request.routed", "system", team=start.team)
+        await self._move_to(Status.UNDER_REVIEW, "request.routed", "system", team=start.team)
         return await self._finish(clock)
 
     async def _reject(self, reason: str, actor: str) -> None:
@@ -544,7 +545,7 @@ class AccountingWorkflow(CaseWorkflow):
                 fee_lines=self.state.fee.lines,
                 fee_total_cents=fee,
             )
-            await self._move(
+            await self._move_to(
                 Status.AWAITING_REQUESTER, "accounting.fee_quoted", "system", fee_cents=fee
             )
             await workflow.wait_condition(
@@ -554,7 +555,7 @@ class AccountingWorkflow(CaseWorkflow):
                 return await self._finish(clock)
         else:
             await self._notify(NoticeKind.ACKNOWLEDGEMENT)
-        await self._move(Status.UNDER_REVIEW, "request.routed", "system")
+        await self._move_to(Status.UNDER_REVIEW, "request.routed", "system")
         return await self._finish(clock)
 
     @workflow.update

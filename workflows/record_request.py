@@ -9,8 +9,7 @@ truth; every change is projected to PostgreSQL by an activity.
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -20,7 +19,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities import names
     from domain import actions
-    from domain.calendar import local_date
     from domain.correspondence import (
         compose_notice,
         form_and_format,
@@ -34,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         Delivery,
         DeliveryReceipt,
         DisclosureRecord,
-        NoticeToSend,
         PageCountQuery,
         Projection,
         ReleaseFacts,
@@ -49,17 +46,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import FieldIssue
     from domain.fees import DEFAULT_FEE_SCHEDULE, LEGACY_FEE_SCHEDULE, quote_fee
-    from domain.notices import NoticeKind
+    from domain.notices import Notice, NoticeKind
     from domain.patients import patient_key
     from domain.release_basis import release_basis_issues, release_time_issues
     from domain.release_safety import QualityCheck, SensitiveReview
     from domain.request import Relationship, business_rules
     from domain.sla import (
-        apply_extension,
-        check_extension,
-        escalation_time,
-        mark_key,
-        next_sla_mark,
         start_clock,
     )
     from domain.state import (
@@ -78,12 +70,9 @@ with workflow.unsafe.imports_passed_through():
         representative_role,
         waiting_status,
     )
-    from domain.types import SlaEvent, Status
+    from domain.types import Site, Status
     from workflows import search
-
-#: Clock events are told to staff at the start of the site's next business morning (issue 15);
-#: histories recorded before this fired them at the instant they were due.
-BUSINESS_MORNING_PATCH = "sla-business-morning-v1"
+    from workflows.base import SHORT, RequestWorkflowBase, refuse
 
 #: The release is judged again at its moment, on workflow time (issue 15).
 RELEASE_RECHECK_PATCH = "release-recheck-v1"
@@ -97,12 +86,6 @@ FORM_FORMAT_PATCH = "form-format-v1"
 #: the representative's authority document is judged before release (164.502(g))
 AUTHORITY_PATCH = "authority-document-v1"
 
-SHORT: workflow.ActivityConfig = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-    ),
-)
 TRACKING_EVERY = timedelta(hours=6)
 TRACKING_READS = 60  # 15 days of 6-hourly reads, then staff are told
 DELIVERY: workflow.ActivityConfig = dict(
@@ -124,20 +107,13 @@ def _hold_of(cause: ApplicationError, request_id: str) -> dict[str, Any]:
     }
 
 
-def refuse(problems: list[FieldIssue]) -> None:
-    """Reject an Update: the message is the first reason; details carry every field issue."""
-    if problems:
-        raise ApplicationError(
-            problems[0].message,
-            *[p.model_dump() for p in problems],
-            type="ActionRefused",
-            non_retryable=True,
-        )
-
-
 @workflow.defn
-class RecordRequestWorkflow:
+class RecordRequestWorkflow(RequestWorkflowBase[RequestState]):
     """Access, third-party and imaging requests, from intake to closure."""
+
+    EXTENDED = "Extended to {date}; the requester is told why."
+    CANCELLED = "Cancelled at the requester's request."
+    CLOCK_WAITS_WHEN_DONE = True
 
     @workflow.init
     def __init__(self, start: StartRequest) -> None:
@@ -148,9 +124,7 @@ class RecordRequestWorkflow:
             submission=sub,
             clock=start_clock(sub.kind, sub.site, sub.received_at),
         )
-        self.version = 0
-        self.clock_version = 0
-        self.steps: dict[str, int] = {}
+        self._init_base()
         self.disclosures = 0
         # Judge the authorization and quote the fee before any Update can be validated.
         self.deceased_on = start.patient_deceased_on
@@ -188,15 +162,15 @@ class RecordRequestWorkflow:
         # the rule they started under (their histories replay unchanged)
         self.state.judges_authority = workflow.patched(AUTHORITY_PATCH)
         await self._record("request.received", "system")
-        await self._notify_requester(NoticeKind.ACKNOWLEDGEMENT)
-        sla = asyncio.create_task(self._clock_loop())
+        await self._notify(NoticeKind.ACKNOWLEDGEMENT)
+        sla = self._start_clock()
 
         if self.state.submission.needs_authorization or self.deceased_on:
             await self._report_authorization("system")
         if workflow.patched(THIRD_PARTY_FEES_PATCH):
             await self._quote_third_party()
         if self.state.fee.total_cents:
-            await self._notify_requester(
+            await self._notify(
                 NoticeKind.FEE_QUOTE,
                 fee_lines=self.state.fee.lines,
                 fee_total_cents=self.state.fee.total_cents,
@@ -430,10 +404,8 @@ class RecordRequestWorkflow:
         )
         self.disclosures += 1
         if sub.certified_copy and workflow.patched("certified-copy-v1"):
-            await self._notify_requester(NoticeKind.CUSTODIAN_CERTIFICATION)
-        await self._notify_requester(
-            NoticeKind.COMPLETION, released_items=[release_description(sub)]
-        )
+            await self._notify(NoticeKind.CUSTODIAN_CERTIFICATION)
+        await self._notify(NoticeKind.COMPLETION, released_items=[release_description(sub)])
         self.state.closed_at = workflow.now()
         await self._move_to(
             Status.COMPLETED, "request.completed", actor, delivery_reference=receipt.reference
@@ -566,66 +538,6 @@ class RecordRequestWorkflow:
     def _validate_review_sensitive(self, review: SensitiveReview) -> None:
         refuse(guard_open(self.state))
 
-    # ---- clocks --------------------------------------------------------------------------
-
-    async def _clock_loop(self) -> None:
-        """Fire each scheduled clock event once, rescheduling when the clock is extended."""
-        while self.state.is_open and self.state.review is None:
-            mark = next_sla_mark(self.state.clock, set(self.state.sla_fired))
-            version = self.clock_version
-            if mark is None:
-                await workflow.wait_condition(
-                    lambda version=version: not self.state.is_open or self.clock_version != version  # type: ignore[misc]  # lambda with a default: mypy cannot infer it
-                )
-                continue
-            event, at = mark
-            fire_at = at
-            if workflow.patched(BUSINESS_MORNING_PATCH):
-                fire_at = escalation_time(self.state.clock, at)  # 08:00 local, a business day
-            delay = fire_at - workflow.now()
-            if delay > timedelta(0):
-                try:
-                    await workflow.wait_condition(
-                        lambda version=version: (  # type: ignore[misc]  # lambda with a default: mypy cannot infer it
-                            not self.state.is_open or self.clock_version != version
-                        ),
-                        timeout=delay,
-                    )
-                    continue  # closed or extended: look again
-                except TimeoutError:
-                    pass
-            if not self.state.is_open:
-                return
-            await self._fire(event, mark_key(event, at))
-
-    async def _fire(self, event: SlaEvent, key: str) -> None:
-        self.state.sla_fired.append(key)
-        audience = f"supervisor:{self.state.submission.site.value}"
-        if event == SlaEvent.REMINDER:
-            audience = "assignee"
-        elif event == SlaEvent.TARGET_MISSED:
-            self.state.at_risk = True
-        elif event == SlaEvent.LEGAL_RISK:
-            self.state.legal_risk = True
-        elif event == SlaEvent.BREACH:
-            self.state.breached = True
-        await self._record(
-            f"sla.{event.value}", "system", due_date=self.state.clock.due_date.isoformat()
-        )
-        await workflow.execute_activity(
-            names.NOTIFY_STAFF,
-            StaffNotification(
-                key=f"{self.state.request_id}-{key}",
-                request_id=self.state.request_id,
-                audience=audience,
-                kind=event.value,
-                at=workflow.now(),
-            ),
-            **SHORT,
-        )
-        if event == SlaEvent.BREACH:
-            self._upsert_search()
-
     # ---- revocation (Signal from a RevocationWorkflow) ------------------------------------
 
     @workflow.signal
@@ -641,7 +553,7 @@ class RecordRequestWorkflow:
     async def _stop_for_revocation(self) -> None:
         self.state.outcome_note = "authorization_revoked"
         self.state.closed_at = workflow.now()
-        await self._notify_requester(NoticeKind.RELEASE_STOPPED)
+        await self._notify(NoticeKind.RELEASE_STOPPED)
         await self._move_to(
             Status.CANCELLED, "release.stopped_revoked", "system", revocation=self.revoked_by
         )
@@ -726,7 +638,7 @@ class RecordRequestWorkflow:
         """A specialist found the authorization deficient for reasons the rules cannot see."""
         self.state.authorization_valid = False
         self.state.deficiencies = action.deficiencies
-        await self._notify_requester(NoticeKind.DEFICIENCY, deficiencies=self.state.deficiencies)
+        await self._notify(NoticeKind.DEFICIENCY, deficiencies=self.state.deficiencies)
         await self._move_to(
             Status.DEFICIENT,
             "authorization.marked_deficient",
@@ -785,7 +697,7 @@ class RecordRequestWorkflow:
         )
         self._requote()
         if self.state.fee.total_cents and self.state.fee.total_cents != previous:
-            await self._notify_requester(
+            await self._notify(
                 NoticeKind.FEE_QUOTE,
                 fee_lines=self.state.fee.lines,
                 fee_total_cents=self.state.fee.total_cents,
@@ -830,7 +742,7 @@ class RecordRequestWorkflow:
             )
         self.state.outcome_note = action.basis.value
         self.state.closed_at = workflow.now()
-        await self._notify_requester(
+        await self._notify(
             NoticeKind.DENIAL, denial_basis=action.basis, denial_explanation=action.explanation
         )
         await self._move_to(
@@ -939,7 +851,7 @@ class RecordRequestWorkflow:
         review.decision = action.decision
         review.decided_at = workflow.now()
         review.explanation = action.explanation
-        await self._notify_requester(
+        await self._notify(
             NoticeKind.DENIAL_REVIEWED,
             denial_basis=review.basis,
             review_decision=action.decision.value,
@@ -965,49 +877,6 @@ class RecordRequestWorkflow:
         refuse(guard_decide_review(self.state))
 
     @workflow.update
-    async def cancel(self, action: actions.Cancel) -> actions.ActionResult:
-        """The requester withdrew the request."""
-        self.state.outcome_note = "withdrawn"
-        self.state.closed_at = workflow.now()
-        await self._notify_requester(NoticeKind.CANCELLATION, cancellation_reason=action.reason)
-        await self._move_to(Status.CANCELLED, "request.cancelled", action.actor)
-        return self._result("Cancelled at the requester's request.")
-
-    @cancel.validator
-    def _validate_cancel(self, action: actions.Cancel) -> None:
-        refuse(guard_open(self.state))
-
-    @workflow.update
-    async def extend(self, action: actions.Extend) -> actions.ActionResult:
-        """The one extension: written reason and new date, sent before the original due date."""
-        original = self.state.clock.due_date
-        self.state.clock = apply_extension(
-            self.state.clock, action.new_due_date, action.reason, workflow.now()
-        )
-        self.state.legal_risk = False
-        self.clock_version += 1
-        await self._notify_requester(
-            NoticeKind.EXTENSION,
-            original_due_date=original,
-            new_due_date=action.new_due_date,
-            extension_reason=action.reason,
-        )
-        await self._record(
-            "clock.extended", action.actor, new_due_date=action.new_due_date.isoformat()
-        )
-        self._upsert_search()
-        return self._result(
-            f"Extended to {action.new_due_date.isoformat()}; the requester is told why."
-        )
-
-    @extend.validator
-    def _validate_extend(self, action: actions.Extend) -> None:
-        refuse(guard_open(self.state))
-        refuse(
-            check_extension(self.state.clock, workflow.now(), action.new_due_date, action.reason)
-        )
-
-    @workflow.update
     async def complete(self, action: actions.Complete) -> actions.ActionResult:
         """Release the records by the chosen method and close the request."""
         self.state.completion_requested_by = action.actor
@@ -1027,29 +896,6 @@ class RecordRequestWorkflow:
                     )
                 ]
             )
-
-    @workflow.update
-    async def add_note(self, action: actions.AddNote) -> actions.ActionResult:
-        """A free-text note on the request's timeline."""
-        self.state.notes += 1
-        await self._record("note.added", action.actor, text=action.text)
-        return self._result("Note added.")
-
-    # ---- helpers -------------------------------------------------------------------------
-
-    def _step(self, name: str) -> str:
-        """A key unique to this request and step (the n-th time the step happens)."""
-        n = self.steps.get(name, 0) + 1
-        self.steps[name] = n
-        return f"{self.state.request_id}-{name}-{n}"
-
-    def _result(self, message: str) -> actions.ActionResult:
-        return actions.ActionResult(
-            request_id=self.state.request_id, status=self.state.status.value, message=message
-        )
-
-    def _today(self) -> date:
-        return local_date(self.state.submission.site, workflow.now())
 
     def _requote(self) -> None:
         sub = self.state.submission
@@ -1093,57 +939,36 @@ class RecordRequestWorkflow:
             "authorization.checked", actor, valid=not problems, codes=[p.code for p in problems]
         )
         if problems:
-            await self._notify_requester(NoticeKind.DEFICIENCY, deficiencies=problems)
+            await self._notify(NoticeKind.DEFICIENCY, deficiencies=problems)
 
-    async def _move_to(self, status: Status, action: str, actor: str, **detail: Any) -> None:
-        previous = self.state.status
-        self.state.status = status
-        await self._record(action, actor, previous=previous, **detail)
-        if previous != status:
-            self._upsert_search()
+    # ---- the base's hooks ----------------------------------------------------------------
 
-    async def _record(
-        self, action: str, actor: str, previous: Status | None = None, **detail: Any
-    ) -> None:
-        """Project the state to the read model with one audit event."""
-        self.version += 1
-        event = AuditEvent(
-            key=self._step(action),
-            at=workflow.now(),
-            actor=actor,
-            action=action,
-            from_status=(previous or self.state.status).value,
-            to_status=self.state.status.value,
-            detail=detail,
-        )
-        await workflow.execute_activity(
-            names.PROJECT, Projection(state=self.state, version=self.version, event=event), **SHORT
-        )
+    def _site(self) -> Site:
+        return self.state.submission.site
 
-    async def _notify_requester(self, kind: NoticeKind, **fields: Any) -> None:
-        """Send a letter; one that cannot be produced is flagged to staff, never fatal."""
-        notice = compose_notice(self.state, kind, self._today(), **fields)
-        key = self._step(f"notice-{kind.value}")
-        try:
-            await workflow.execute_activity(
-                names.SEND_NOTICE,
-                NoticeToSend(key=key, request_id=self.state.request_id, notice=notice),
-                **SHORT,
-            )
-        except ActivityError as error:
-            reason = getattr(error.cause, "message", "letter could not be produced")
-            await self._record("notice.failed", "system", notice=kind.value, reason=reason)
-            await workflow.execute_activity(
-                names.NOTIFY_STAFF,
-                StaffNotification(
-                    key=f"{key}-failed",
-                    request_id=self.state.request_id,
-                    audience="assignee",
-                    kind="notice_failed",
-                    at=workflow.now(),
-                ),
-                **SHORT,
-            )
+    def _projection(self, event: AuditEvent) -> tuple[str, Any]:
+        return names.PROJECT, Projection(state=self.state, version=self.version, event=event)
+
+    def _compose_notice(self, kind: NoticeKind, **fields: Any) -> Notice:
+        return compose_notice(self.state, kind, self._today(), **fields)
+
+    def _guard_open(self) -> list[FieldIssue]:
+        return guard_open(self.state)
+
+    async def _withdraw(self, action: actions.Cancel) -> None:
+        self.state.outcome_note = "withdrawn"
+        self.state.closed_at = workflow.now()
+        await self._notify(NoticeKind.CANCELLATION, cancellation_reason=action.reason)
+        await self._move_to(Status.CANCELLED, "request.cancelled", action.actor)
+
+    def _search_dates_changed(self) -> None:
+        self._upsert_search()
+
+    def _clock_running(self) -> bool:
+        return self.state.is_open and self.state.review is None
+
+    def _clock_stopped(self) -> bool:
+        return not self.state.is_open
 
     def _upsert_search(self) -> None:
         workflow.upsert_search_attributes(
