@@ -115,8 +115,8 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "patient_name": (r"patient.?s full name", r"nombre completo del paciente"),
     "patient_dob": (r"date of birth", r"fecha de nacimiento"),
     "patient_mrn": (
-        r"medical record number(?:[ \t]*\(if known\))?",
-        r"numero de expediente medico(?:[ \t]*\(si lo sabe\))?",
+        r"medical record number(?:[ \t]*\(?if known\)?)?",
+        r"numero de expediente medico(?:[ \t]*\(?si lo sabe\)?)?",
     ),
     "patient_contact": (r"address and phone", r"direccion y telefono"),
     "discloser": (r"mayo clinic,[^\n]{0,40}\((?:release of|entrega de) informa\w*\)",),
@@ -133,7 +133,10 @@ _LABELS: dict[str, tuple[str, ...]] = {
         r"only these records \(for example[^)]*\):?",
         r"solo estos expedientes \(por ejemplo[^)]*\):?",
     ),
-    "info_dates": (r"dates of service, from ?/ ?to", r"fechas de atencion, desde ?/ ?hasta"),
+    "info_dates": (
+        r"dates of service,?\W{0,3}from\W{0,4}to",
+        r"fechas de atencion,?\W{0,3}desde\W{0,4}hasta",
+    ),
     "purpose_self": (r"at the request of the individual", r"a peticion de la persona"),
     "purpose_other": (r"other purpose:?", r"otro proposito:?"),
     "expiry": (r"expiration date or event", r"fecha o evento de vencimiento"),
@@ -378,9 +381,10 @@ def extract(text: str) -> Extraction:
 
     mrn, _ = _after(text, folded, "patient_mrn")
     if mrn is not None:
-        cleaned = re.sub(r"[^A-Za-z0-9-]", "", mrn.value.replace(" ", ""))
-        if cleaned and any(c.isdigit() for c in cleaned):
-            fields["patient.mrn"] = mrn.model_copy(update={"value": cleaned[:20].upper()})
+        tokens = re.findall(r"[A-Za-z0-9-]*\d[A-Za-z0-9-]*", mrn.value)
+        if tokens:  # the longest run with a digit: OCR specks beside it are not the number
+            best = max(tokens, key=len).strip("-")
+            fields["patient.mrn"] = mrn.model_copy(update={"value": best[:20].upper()})
 
     recipient, _ = _after(text, folded, "recipient_name")
     if recipient is not None:
