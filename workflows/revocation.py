@@ -1,0 +1,78 @@
+"""RevocationWorkflow (164.508(b)(5)): applied the moment it is received; pending releases under
+the authorization stop (their workflows are signalled); a release already started stands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities import names
+    from domain.effects import RevocationApply, RevokedAuthorization
+    from domain.ids import workflow_id_for
+    from domain.kinds.case import CaseStart, CaseState
+    from domain.notices import NoticeKind
+    from domain.types import Status
+    from workflows.base import SHORT
+    from workflows.case_base import CaseWorkflow
+    from workflows.record_request import RecordRequestWorkflow
+
+#: The revocation letter lists what it stopped and, apart, what had already been released in
+#: reliance before it arrived (issue 15); histories before it listed every request as stopped.
+REVOCATION_RELIANCE_PATCH = "revocation-reliance-v1"
+
+
+@workflow.defn
+class RevocationWorkflow(CaseWorkflow):
+    """A written revocation: recorded at once; pending releases under it stop."""
+
+    @workflow.init
+    def __init__(self, start: CaseStart) -> None:
+        self._init_case(start)
+
+    @workflow.run
+    async def run(self, start: CaseStart) -> CaseState:
+        clock = await self._begin()
+        refs = [str(r).upper() for r in start.submission["authorizations"]]
+        done: list[RevokedAuthorization] = await workflow.execute_activity(
+            names.APPLY_REVOCATION,
+            RevocationApply(
+                revocation_request_id=start.request_id,
+                patient_key=start.patient_key,
+                tracking_numbers=refs,
+                at=workflow.now(),
+            ),
+            result_type=list[RevokedAuthorization],
+            **SHORT,
+        )
+        for item in done:
+            if item.request_id:
+                handle = workflow.get_external_workflow_handle(workflow_id_for(item.request_id))
+                # a request whose workflow already closed has nothing left to stop
+                with contextlib.suppress(Exception):
+                    await handle.signal(
+                        RecordRequestWorkflow.authorization_revoked, start.request_id
+                    )
+        self.state.outcome = {
+            "revoked": [d.tracking_number for d in done if d.request_id],
+            "unknown": [d.tracking_number for d in done if not d.request_id],
+            "released_before": [d.tracking_number for d in done if d.released_before],
+        }
+        if workflow.patched(REVOCATION_RELIANCE_PATCH):
+            released = set(self.state.outcome["released_before"])
+            self.state.outcome["stopped"] = [
+                ref for ref in self.state.outcome["revoked"] if ref not in released
+            ]
+            await self._notify(
+                NoticeKind.REVOCATION_CONFIRMED,
+                revoked_references=self.state.outcome["stopped"],
+                released_references=self.state.outcome["released_before"],
+            )
+        else:
+            await self._notify(
+                NoticeKind.REVOCATION_CONFIRMED, revoked_references=self.state.outcome["revoked"]
+            )
+        await self._close(Status.COMPLETED, "revocation.applied", "system", **self.state.outcome)
+        return await self._finish(clock)
