@@ -3,6 +3,7 @@ worker (which registers the reading activity) and app, and a generated fax scan 
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -19,10 +20,22 @@ from tests.web.conftest import (  # noqa: F401  (the web tests' fixtures, for th
     web_worker,
 )
 
+
+def _ocr_missing() -> list[str]:
+    """The OCR programs and Tesseract languages this machine lacks."""
+    missing = tools_missing()
+    if "tesseract" not in missing:
+        listed = subprocess.run(
+            ["tesseract", "--list-langs"], capture_output=True, text=True, check=False
+        ).stdout.split()
+        missing += [f"tesseract-ocr-{lang}" for lang in ("eng", "spa", "ara") if lang not in listed]
+    return missing
+
+
 #: Tests that run Tesseract skip, naming what is missing, where the Debian packages are not.
 needs_ocr = pytest.mark.skipif(
-    bool(tools_missing()),
-    reason=f"OCR tools missing: {', '.join(tools_missing())} "
+    bool(_ocr_missing()),
+    reason=f"OCR tools missing: {', '.join(_ocr_missing())} "
     "(apt-get install ocrmypdf tesseract-ocr tesseract-ocr-spa tesseract-ocr-ara poppler-utils)",
 )
 
