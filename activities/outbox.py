@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 
@@ -36,6 +39,25 @@ class Outbox:
         """Write atomically, replacing what an earlier attempt wrote under this key (for a
         file that must match the latest state elsewhere, e.g. the label of the live shipment)."""
         return self._put(self.path_for(channel, key, suffix), content)
+
+    @contextmanager
+    def spool(self, channel: str, key: str, suffix: str) -> Iterator[BinaryIO]:
+        """Write a file too big to hold in memory piece by piece, with `write`'s guarantees:
+        it lands atomically and once (if the key already has a file, that file stays). A spool
+        left empty, or abandoned by an exception, leaves nothing behind."""
+        target = self.path_for(channel, key, suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as out:
+                yield out
+                empty = out.tell() == 0
+            if empty or target.exists():
+                tmp.unlink()
+            else:
+                os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _put(self, target: Path, content: bytes) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)

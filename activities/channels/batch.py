@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col
 
 from activities.channels.dispatch import Channels
-from activities.channels.mail import MailBatch
+from activities.channels.mail import MailBatchFile
 from activities.channels.packet import ReleaseHeld
 from domain.batch import BatchBuild, BatchOutcome, BatchPlan, BatchStart
 from domain.effects import Delivery
@@ -177,9 +177,16 @@ class BatchBuilder:
 
     def _mail(self, job: BatchBuild, keys: list[str]) -> list[BatchOutcome]:
         """Every mail packet of the run in one print-ready PDF, then all marked sent together."""
-        batch = MailBatch()
+        outbox = self.channels.outbox
+        name = f"batch-{job.batch_id}"
         outcomes: list[BatchOutcome] = []
-        with session_scope(self.database_url) as session:
+        # the PDF goes to disk letter by letter (memory stays flat however big the batch) and
+        # into place whole, before the rows that point at it commit
+        with (
+            session_scope(self.database_url) as session,
+            outbox.spool("print", name, ".pdf") as out,
+        ):
+            batch = MailBatchFile(out)
             taken: list[BatchItem] = []
             for n, key in enumerate(keys, 1):
                 claimed = self._claim(session, key)
@@ -198,11 +205,9 @@ class BatchBuilder:
                 taken.append(item)
                 self.progress(n, len(keys))
             if taken:
-                outbox = self.channels.outbox
-                pdf = outbox.write("print", f"batch-{job.batch_id}", ".pdf", batch.pdf())
-                outbox.write(
-                    "print", f"batch-{job.batch_id}-manifest", ".csv", batch.manifest_csv()
-                )
+                batch.close()
+                pdf = outbox.path_for("print", name, ".pdf")
+                outbox.write("print", f"{name}-manifest", ".csv", batch.manifest_csv())
                 for item in taken:
                     self._sent(session, item, job.batch_id, "print", str(pdf))
                     outcomes.append(_outcome(item))

@@ -11,12 +11,14 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
+from typing import BinaryIO
 
 import pikepdf
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen import canvas
 
 from activities.channels.packet import Packet
+from activities.channels.pdf_stream import PdfStreamWriter
 from domain.effects import Delivery
 from domain.notices import Notice, NoticeKind
 from domain.release_safety import PART2_NOTICE
@@ -83,22 +85,11 @@ class MailBatch:
     def add(self, delivery: Delivery, packet: Packet, today: date) -> ManifestLine:
         """Append one request's packet, whole."""
         first = self.pages + 1
-        for part in (
-            cover_letter(delivery, packet, today),
-            *[d.content for d in packet.pdfs],
-            separator_sheet(delivery.tracking_number),
-        ):
+        for part in packet_parts(delivery, packet, today):
             source = pikepdf.Pdf.open(io.BytesIO(part))
             self.sources.append(source)
             self.document.pages.extend(source.pages)
-        line = ManifestLine(
-            reference=delivery.tracking_number,
-            request_id=delivery.request_id,
-            first_page=first,
-            last_page=self.pages,
-            documents=len(packet.documents),
-            method=delivery.method.value,
-        )
+        line = _line(delivery, packet, first, self.pages)
         self.lines.append(line)
         return line
 
@@ -109,23 +100,77 @@ class MailBatch:
 
     def manifest_csv(self) -> bytes:
         """The manifest (opaque references and page ranges: no PHI)."""
-        out = io.StringIO()
-        writer = csv.writer(out)
+        return manifest_csv(self.lines)
+
+
+class MailBatchFile:
+    """The same print-ready PDF as MailBatch, written to `out` packet by packet: memory stays
+    flat however many letters the batch holds (each packet's sources are closed once written).
+    `close()` ends the PDF; the manifest is the same as MailBatch's."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.writer = PdfStreamWriter(out)
+        self.lines: list[ManifestLine] = []
+
+    @property
+    def pages(self) -> int:
+        return self.writer.pages
+
+    def add(self, delivery: Delivery, packet: Packet, today: date) -> ManifestLine:
+        """Append one request's packet, whole."""
+        first = self.pages + 1
+        for part in packet_parts(delivery, packet, today):
+            with pikepdf.Pdf.open(io.BytesIO(part)) as source:
+                self.writer.add_pages(source.pages)
+        line = _line(delivery, packet, first, self.pages)
+        self.lines.append(line)
+        return line
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def manifest_csv(self) -> bytes:
+        """The manifest (opaque references and page ranges: no PHI)."""
+        return manifest_csv(self.lines)
+
+
+def packet_parts(delivery: Delivery, packet: Packet, today: date) -> list[bytes]:
+    """One request's packet as PDFs, in print order: cover letter, records, separator."""
+    return [
+        cover_letter(delivery, packet, today),
+        *[d.content for d in packet.pdfs],
+        separator_sheet(delivery.tracking_number),
+    ]
+
+
+def _line(delivery: Delivery, packet: Packet, first: int, last: int) -> ManifestLine:
+    return ManifestLine(
+        reference=delivery.tracking_number,
+        request_id=delivery.request_id,
+        first_page=first,
+        last_page=last,
+        documents=len(packet.documents),
+        method=delivery.method.value,
+    )
+
+
+def manifest_csv(lines: list[ManifestLine]) -> bytes:
+    """A batch's manifest (opaque references and page ranges: no PHI)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["reference", "request_id", "first_page", "last_page", "documents", "method"])
+    for line in lines:
         writer.writerow(
-            ["reference", "request_id", "first_page", "last_page", "documents", "method"]
+            [
+                line.reference,
+                line.request_id,
+                line.first_page,
+                line.last_page,
+                line.documents,
+                line.method,
+            ]
         )
-        for line in self.lines:
-            writer.writerow(
-                [
-                    line.reference,
-                    line.request_id,
-                    line.first_page,
-                    line.last_page,
-                    line.documents,
-                    line.method,
-                ]
-            )
-        return out.getvalue().encode()
+    return out.getvalue().encode()
 
 
 def single_packet(delivery: Delivery, packet: Packet, today: date) -> tuple[bytes, int]:
