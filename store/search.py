@@ -3,11 +3,13 @@ birth, MRN or requester, open or closed, within the sites and teams the account 
 
 What was typed is read into one kind of query (`parse_query`), then answered from an index
 (migration 0015): the tracking number's unique index (canonical form), upper(patient_mrn),
-(patient_dob, received_at), and a GIN index on a weighted 'simple' tsvector of the patient's
-(weight A) and the requester's and recipient's (weight B) names, matched by a prefix tsquery
-per word ("smi jo" finds "Jo Smith" and "Joanna Smithers"; no stemming, no accent folding:
-core PostgreSQL only). The requester's organisation comes from the submission's own GIN
-index. Results are ordered by relevance, then received date (newest first).
+(patient_dob, received_at), and GIN indexes of the words of the patient's name, and of the
+requester's and recipient's names, each word with all its prefixes (roi_search_words), so
+"smi jo" is the exact tsquery 'smi' & 'jo' and finds "Jo Smith" and "Joanna Smithers" (no
+stemming, no accent folding: core PostgreSQL only). The requester's organisation comes from
+the submission's own index. Results are ordered by relevance (how many of the typed words are
+whole words of the name: "Jo Smith" before "Joanna Smithers"), then received date (newest
+first). Each match is read once, in one statement that also counts them.
 
 Every search is an append-only `request_searches` row (`record_search`): who, when, the kind,
 how many results, the ids shown and the query text. The text is PHI: it stays in that table
@@ -30,16 +32,12 @@ from sqlmodel import Session
 from store.models import RequestSearch
 from store.tables import table_of
 
-#: The GIN-indexed expression of migration 0015, character for character (else no index).
-NAMES_VECTOR = (
-    "(setweight(to_tsvector('simple'::regconfig, coalesce(patient_name, '')), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, "
-    "coalesce(requester_name, '') || ' ' || coalesce(recipient_name, '')), 'B'))"
-)
+#: The GIN-indexed expressions of migration 0015, character for character (else no index):
+#: each word of the name with every one of its prefixes (roi_search_words).
+PATIENT_VECTOR = "roi_search_words(patient_name)"
+REQUESTER_VECTOR = "roi_search_words(requester_name || ' ' || recipient_name)"
 #: The submission's requester organisation, as indexed by migration 0015.
-ORGANISATION_VECTOR = (
-    "(to_tsvector('simple'::regconfig, coalesce(payload #>> '{requester,organization}', '')))"
-)
+ORGANISATION_VECTOR = "roi_search_words(coalesce(payload #>> '{requester,organization}', ''))"
 
 #: Shortest query searched: one character would match most of the table.
 MIN_QUERY = 2
@@ -79,6 +77,16 @@ KIND_CHOICES: dict[str, str] = {
 }
 
 
+#: How a results page names what was searched ("3 requests found by date of birth").
+SEARCHED_AS: dict[SearchKind, str] = {
+    SearchKind.TRACKING: "tracking number",
+    SearchKind.NAME: "patient name",
+    SearchKind.DOB: "date of birth",
+    SearchKind.MRN: "MRN",
+    SearchKind.REQUESTER: "requester",
+}
+
+
 class QueryRefused(ValueError):
     """The query cannot be searched; `message` says why, for the search field (no input)."""
 
@@ -93,13 +101,11 @@ class SearchQuery:
 
     kind: SearchKind
     value: str | date  # canonical tracking number, upper-case MRN, a date, or a tsquery
+    #: A name's typed words, lower case (relevance: whole words of the name count first).
+    words: tuple[str, ...] = ()
     #: What to search instead when this finds nothing (a bare 10-character code is a tracking
     #: number without its dashes, or an MRN).
     fallback: SearchQuery | None = None
-
-    @property
-    def words(self) -> str:
-        return str(self.value)
 
 
 def _date(raw: str) -> date | None:
@@ -129,14 +135,15 @@ def canonical_tracking(raw: str) -> str | None:
     return f"ROI-{compact[:5]}-{compact[5:]}"
 
 
-def _prefix_query(raw: str, weights: str) -> str:
-    """'smi jo' -> "'smi':*A & 'jo':*A" (each word a prefix, every word required)."""
-    words = [w.lower() for w in _WORD.findall(raw)][:MAX_WORDS]
+def _names(kind: SearchKind, raw: str) -> SearchQuery:
+    """'smi jo' -> "'smi' & 'jo'": every word required, each the start of a word of the name
+    (the index holds every prefix of every word: an exact lexeme match is a prefix match)."""
+    words = tuple(dict.fromkeys(w.lower() for w in _WORD.findall(raw)))[:MAX_WORDS]
     if not words:
         raise QueryRefused("Type a name: letters, at least two of them.")
     if max(len(w) for w in words) < MIN_QUERY:
         raise QueryRefused("Type at least two letters of one of the names.")
-    return " & ".join(f"'{w}':*{weights}" for w in words)
+    return SearchQuery(kind, " & ".join(f"'{w}'" for w in words), words)
 
 
 def parse_query(raw: str, kind: str = "auto") -> SearchQuery:
@@ -159,11 +166,11 @@ def parse_query(raw: str, kind: str = "auto") -> SearchQuery:
         if found and typed.upper().startswith("ROI"):
             return SearchQuery(SearchKind.TRACKING, found)
         if found and (digits or len(typed) > 10):  # "7K3QD-M2X9A", "7K3QDM2X9A", "Adams Brown"
-            instead = mrn or SearchQuery(SearchKind.NAME, _prefix_query(typed, "A"))
-            return SearchQuery(SearchKind.TRACKING, found, instead)
+            instead = mrn or _names(SearchKind.NAME, typed)
+            return SearchQuery(SearchKind.TRACKING, found, fallback=instead)
         if mrn:
             return mrn
-        return SearchQuery(SearchKind.NAME, _prefix_query(typed, "A"))
+        return _names(SearchKind.NAME, typed)
     try:
         chosen = SearchKind(kind)
     except ValueError:
@@ -182,8 +189,7 @@ def parse_query(raw: str, kind: str = "auto") -> SearchQuery:
         if not _MRN.match(typed):
             raise QueryRefused("An MRN has letters, digits and dashes only (20 at most).")
         return SearchQuery(chosen, typed.upper())
-    weights = "A" if chosen == SearchKind.NAME else "B"
-    return SearchQuery(chosen, _prefix_query(typed, weights))
+    return _names(chosen, typed)
 
 
 @dataclass(frozen=True)
@@ -224,37 +230,44 @@ _COLUMNS = (
 )
 
 
-def _matches(query: SearchQuery) -> tuple[str, dict[str, Any]]:
-    """A subquery of (id, rank) for the query, answered from its index."""
+def _where(query: SearchQuery) -> tuple[str, str, str, dict[str, Any]]:
+    """What to read (`requests r`, or the requester matches joined to it), the condition
+    answered from the query's index, and the relevance to order by first ("" for an exact
+    value: every match is as relevant)."""
+    params: dict[str, Any] = {"value": query.value}
     if query.kind == SearchKind.TRACKING:
-        return "SELECT id, 0.0::real AS rank FROM requests WHERE tracking_number = :value", {
-            "value": query.value
-        }
+        return "requests r", "r.tracking_number = :value", "", params
     if query.kind == SearchKind.MRN:
-        return "SELECT id, 0.0::real AS rank FROM requests WHERE upper(patient_mrn) = :value", {
-            "value": query.value
-        }
+        return "requests r", "upper(r.patient_mrn) = :value", "", params
     if query.kind == SearchKind.DOB:
-        return "SELECT id, 0.0::real AS rank FROM requests WHERE patient_dob = :value", {
-            "value": query.value
-        }
-    names = (
-        f"SELECT id, ts_rank({NAMES_VECTOR}, q) AS rank "
-        f"FROM requests, to_tsquery('simple', :value) q WHERE {NAMES_VECTOR} @@ q"
-    )
+        return "requests r", "r.patient_dob = :value", "", params
+    field = "r.patient_name" if query.kind == SearchKind.NAME else "r.requester_name"
+    # a typed word that is a whole word of the name counts one (strpos: no regex, no tsvector)
+    padded = f"(' ' || lower({field}) || ' ')"
+    rank = " + ".join(f"(strpos({padded}, :word{i}) > 0)::int" for i in range(len(query.words)))
+    rank = f"{rank} DESC, "
+    params.update({f"word{i}": f" {w} " for i, w in enumerate(query.words)})
     if query.kind == SearchKind.NAME:
-        return names, {"value": query.value}
+        return "requests r", f"{PATIENT_VECTOR} @@ to_tsquery('simple', :value)", rank, params
+    names = f"SELECT id FROM requests WHERE {REQUESTER_VECTOR} @@ to_tsquery('simple', :value)"
     organisations = (
-        f"SELECT request_id AS id, ts_rank({ORGANISATION_VECTOR}, q) AS rank "
-        f"FROM intake_submissions, to_tsquery('simple', :organisation) q "
-        f"WHERE request_id IS NOT NULL AND {ORGANISATION_VECTOR} @@ q"
+        "SELECT request_id FROM intake_submissions WHERE request_id IS NOT NULL "
+        f"AND {ORGANISATION_VECTOR} @@ to_tsquery('simple', :value)"
     )
-    # the organisation is one field: the same words, without the name weights
-    unweighted = re.sub(r":\*[AB]", ":*", query.words)
-    return (
-        f"SELECT id, max(rank) AS rank FROM ({names} UNION ALL {organisations}) m GROUP BY id",
-        {"value": query.value, "organisation": unweighted},
-    )
+    joined = f"({names} UNION {organisations}) m JOIN requests r ON r.id = m.id"
+    return joined, "true", rank, params
+
+
+def _scoped(
+    query: SearchQuery, teams: Collection[str], sites: Collection[str] | None
+) -> tuple[str, str, str, dict[str, Any]]:
+    source, where, rank, params = _where(query)
+    where += " AND r.team = ANY(:teams)"
+    params["teams"] = sorted(teams)
+    if sites is not None:
+        where += " AND r.site = ANY(:sites)"
+        params["sites"] = sorted(sites)
+    return source, where, rank, params
 
 
 def search_requests(
@@ -267,18 +280,13 @@ def search_requests(
     page_size: int = 50,
 ) -> SearchResults:
     """One page of the requests matching `query`, open or closed, of the given teams and sites
-    (None: every site), by relevance then received date, newest first."""
-    matches, params = _matches(query)
-    scope = "r.team = ANY(:teams)"
-    params["teams"] = sorted(teams)
-    if sites is not None:
-        scope += " AND r.site = ANY(:sites)"
-        params["sites"] = sorted(sites)
+    (None: every site), by relevance then received date, newest first. One statement: every
+    match is read once, counted, and the page's rows sorted out of them."""
+    source, where, rank, params = _scoped(query, teams, sites)
     params["limit"], params["offset"] = page_size, (page - 1) * page_size
     sql = (
-        f"SELECT {_COLUMNS}, count(*) OVER () AS total "
-        f"FROM ({matches}) m JOIN requests r ON r.id = m.id WHERE {scope} "
-        "ORDER BY m.rank DESC, r.received_at DESC, r.id LIMIT :limit OFFSET :offset"
+        f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM {source} WHERE {where} "
+        f"ORDER BY {rank}r.received_at DESC, r.id LIMIT :limit OFFSET :offset"
     )
     rows = session.execute(text(sql), params).all()
     total = int(rows[0].total) if rows else 0
@@ -296,13 +304,8 @@ def count_requests(
     sites: Collection[str] | None,
 ) -> int:
     """How many requests match (within the teams and sites)."""
-    matches, params = _matches(query)
-    scope = "r.team = ANY(:teams)"
-    params["teams"] = sorted(teams)
-    if sites is not None:
-        scope += " AND r.site = ANY(:sites)"
-        params["sites"] = sorted(sites)
-    sql = f"SELECT count(*) FROM ({matches}) m JOIN requests r ON r.id = m.id WHERE {scope}"
+    source, where, _, params = _scoped(query, teams, sites)
+    sql = f"SELECT count(*) FROM {source} WHERE {where}"
     return int(session.execute(text(sql), params).scalar_one())
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import structlog
@@ -22,7 +22,9 @@ from app.auth import Signed, ctx_of, need
 from app.render import render
 from app.roles import Can, teams_of
 from app.security_log import client_of
+from domain.calendar import local_date
 from domain.standing import ClockReading, read_clock
+from domain.types import Site
 from store import search
 from store.db import session_scope
 
@@ -39,6 +41,7 @@ class Found:
 
     hit: search.SearchHit
     clock: ClockReading
+    received_on: date  # the site's local date
 
 
 def _reading(hit: search.SearchHit, now: datetime) -> ClockReading:
@@ -104,8 +107,11 @@ def _answer(
                 break
         assert results is not None
         context["results"] = results
-        context["found"] = [Found(h, _reading(h, now)) for h in results.hits]
-        context["searched_as"] = search.KIND_CHOICES[query.kind]
+        context["found"] = [
+            Found(h, _reading(h, now), local_date(Site(h.site), h.received_at))
+            for h in results.hits
+        ]
+        context["searched_as"] = search.SEARCHED_AS[query.kind]
     kind_done = query.kind.value if query else "refused"
     total = results.total if results else 0
     search.record_search(
