@@ -1,9 +1,11 @@
 """Every report's SQL: compliance, turnaround, the breach log, work per specialist, fees and
 disclosures by purpose (read-only; the arithmetic and definitions live in domain.reports).
 
-Each query reads one range of the site's local months. The range is written per site as two
-UTC instants (`site = s AND t >= start AND t < end`, one branch per site), so an index on
-(site, <time column>) serves it, and months are labelled in each site's own time zone.
+Each query reads one range of the site's local months: the sites and the widest UTC range over
+them, which an index on (site, <time column>) is scanned by, then each site's exact range (its
+local midnights as UTC instants). Months are labelled in each site's own time zone. The
+compliance and turnaround reports read closed requests through ix_requests_site_closed_at
+(migration 0017_report_indexes), which carries every column they need: an index-only scan.
 Returned rows carry opaque ids and codes only, never patient information.
 """
 
@@ -84,12 +86,20 @@ def local_day(instant: Any, site: Any) -> ColumnElement[date]:
 def in_months(
     instant: Any, site: Any, sites: Sequence[str], first: Month, last: Month
 ) -> ColumnElement[bool]:
-    """The instant falls in the site's local months `first`..`last`, for one of `sites`."""
-    branches = []
-    for name in sorted(set(sites)):
-        start, end = window(name, first, last)
-        branches.append(and_(site == name, instant >= start, instant < end))
-    return or_(*branches) if branches else false()
+    """The instant falls in the site's local months `first`..`last`, for one of `sites`: the
+    sites and the widest UTC range over them (what an index on (site, instant) is scanned
+    by), then each site's exact range (checked on the index entries)."""
+    names = sorted(set(sites))
+    if not names:
+        return false()
+    bounds = {name: window(name, first, last) for name in names}
+    exact = [and_(site == n, instant >= a, instant < b) for n, (a, b) in bounds.items()]
+    return and_(
+        site.in_(names),
+        instant >= min(a for a, _ in bounds.values()),
+        instant < max(b for _, b in bounds.values()),
+        or_(*exact),
+    )
 
 
 #: The staff accounts' table, by name only (its model belongs to the web app's accounts).
