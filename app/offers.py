@@ -125,7 +125,7 @@ def _case_guards(state: CaseState, now: datetime) -> dict[str, Callable[[], list
 
     def disagreement() -> list[FieldIssue]:  # AmendmentWorkflow._validate_disagreement
         found = guard_case_status(state, Status.AWAITING_DISAGREEMENT)
-        if not found and "disagreement" in state.outcome:
+        if not found and state.outcome.disagreement is not None:
             found.append(
                 FieldIssue(
                     field="text",
@@ -137,7 +137,7 @@ def _case_guards(state: CaseState, now: datetime) -> dict[str, Callable[[], list
 
     def rebuttal() -> list[FieldIssue]:  # AmendmentWorkflow._validate_rebuttal
         found = guard_case_status(state, Status.AWAITING_DISAGREEMENT)
-        if not found and "disagreement" not in state.outcome:
+        if not found and state.outcome.disagreement is None:
             found.append(
                 FieldIssue(
                     field="text",

@@ -200,7 +200,7 @@ def _print_case(state: CaseState) -> None:
         if on
     ]
     table.add_row("Flags", ", ".join(flags) or "none")
-    for key, value in state.outcome.items():
+    for key, value in state.outcome.model_dump(mode="json").items():
         table.add_row(key.replace("_", " "), str(value))
     console.print(table)
 

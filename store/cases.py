@@ -33,6 +33,7 @@ class AuthorizationRevokedError(Exception):
 
 def case_row(state: CaseState, version: int) -> dict[str, Any]:
     start, clock = state.start, state.clock
+    submission = start.submission.model_dump(mode="json")  # the kind's own fields
     return {
         "id": start.request_id,
         "workflow_id": workflow_id_for(start.request_id),
@@ -40,10 +41,10 @@ def case_row(state: CaseState, version: int) -> dict[str, Any]:
         "kind": start.kind.value,
         "team": start.team,
         "site": start.site.value,
-        "channel": str(start.submission.get("channel", "portal")),
+        "channel": str(submission.get("channel", "portal")),
         "language": start.language.value,
         "status": state.status.value,
-        "delivery_method": start.submission.get("delivery_method"),
+        "delivery_method": submission.get("delivery_method"),
         "patient_key": start.patient_key,
         "received_at": clock.received_at,
         "target_due_at": clock.target_due_at,
@@ -59,12 +60,12 @@ def case_row(state: CaseState, version: int) -> dict[str, Any]:
         "verified": False,
         "patient_name": start.patient_name,
         "patient_dob": start.patient_date_of_birth,
-        "patient_mrn": (start.submission.get("patient") or {}).get("mrn"),
+        "patient_mrn": (submission.get("patient") or {}).get("mrn"),
         "requester_name": start.requester_name,
         "recipient_name": start.requester_name,
         "summary": {
             "deficiencies": [d.model_dump() for d in state.deficiencies],
-            "outcome": state.outcome,
+            "outcome": state.outcome.model_dump(mode="json"),
             "extension_reason": clock.extension_reason,
         },
         "closed_at": state.closed_at,

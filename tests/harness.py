@@ -31,13 +31,15 @@ from config.settings import Settings
 from domain import actions
 from domain.kinds.case import CaseState
 from domain.state import RequestState
-from domain.types import Status
+from domain.types import RequestKind, Status
 from fakes.carrier import FakeCarrier, serve
 from services import intake
 from store.db import session_scope
 from store.models import Disclosure, Notification, OutboundItem, RecordRequest, RequestEvent
 from tests.records import give_records, patient_of, write_test_patients
 from worker import build_worker, make_activities
+from workflows.case_base import CaseWorkflow
+from workflows.cases import CASE_WORKFLOWS
 from workflows.record_request import RecordRequestWorkflow
 
 
@@ -123,13 +125,15 @@ class Harness:
             await self.env.sleep(step)
             duration -= step
 
-    async def start_case(self, data: dict[str, Any]) -> WorkflowHandle:
+    async def start_case(self, data: dict[str, Any]) -> WorkflowHandle[Any, CaseState]:
+        """Submit a case; its handle is typed (its result is the case's CaseState)."""
         result = await self.submit(data)
         assert result.accepted, result.errors
-        return self.client.get_workflow_handle(result.workflow_id or "")
+        workflow = CASE_WORKFLOWS[RequestKind(data["kind"])]
+        return self.client.get_workflow_handle_for(workflow.run, result.workflow_id or "")
 
     async def case_state(self, handle: WorkflowHandle) -> CaseState:
-        return await handle.query("status", result_type=CaseState)
+        return await handle.query(CaseWorkflow.status)
 
     async def wait_case(
         self, handle: WorkflowHandle, *wanted: Status, timeout: float = 15

@@ -314,8 +314,10 @@ async def test_roi_actor_names_the_account_and_it_is_recorded(
     [verified] = [e for e in cli_env.events(rid) if e.action == "identity.verified"]
     assert verified.actor == supervisor.id
     assert (await staff.current_state(cli_env.client, rid)).verified_by == supervisor.id
+    from workflows.record_request import RecordRequestWorkflow as W
+
     handle = cli_env.client.get_workflow_handle(f"roi-{rid}")
-    await handle.execute_update("cancel", actions.Cancel(actor=supervisor.id, reason="test over"))
+    await handle.execute_update(W.cancel, actions.Cancel(actor=supervisor.id, reason="test over"))
 
 
 async def test_disclosure_record_acts_as_an_roi_account(cli_env: Harness, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from store.db import session_scope
 from store.models import IntakeSubmission, RecordRequest
 from tests import factories
 from tests.harness import Harness
+from workflows.record_request import RecordRequestWorkflow as W
 
 
 def stored(h: Harness, submission_id: str) -> IntakeSubmission:
@@ -97,7 +98,7 @@ async def test_third_party_without_authorization_is_queued_as_deficient(harness:
     handle = await harness.start(data)
     state = await harness.wait_status(handle, Status.DEFICIENT)
     assert [d.code for d in state.deficiencies] == ["authorization_missing"]
-    await handle.execute_update("cancel", actions.Cancel(actor="t", reason="test over"))
+    await handle.execute_update(W.cancel, actions.Cancel(actor="t", reason="test over"))
 
 
 async def test_reconcile_starts_accepted_submissions_that_never_started(harness: Harness) -> None:

@@ -48,7 +48,12 @@ from tests.harness import (
 )
 from tests.records import write_test_patients
 from worker import WORKFLOWS, build_worker, make_activities
+from workflows.accounting import AccountingWorkflow
+from workflows.amendment import AmendmentWorkflow
 from workflows.batch import SiteBatchWorkflow
+from workflows.billing import BillingWorkflow
+from workflows.data_integrity import DataIntegrityWorkflow
+from workflows.proxy import ProxyAccessWorkflow
 from workflows.record_request import RecordRequestWorkflow as W
 from workflows.runner import workflow_runner
 
@@ -381,7 +386,7 @@ async def test_record_amendment_histories(
     state = await h.wait_case(handle, Status.UNDER_REVIEW)
     await env.sleep(timedelta(days=40))
     await handle.execute_update(
-        "extend",
+        AmendmentWorkflow.extend,
         actions.Extend(
             actor=STAFF,
             reason="Clinician review pending",
@@ -391,7 +396,7 @@ async def test_record_amendment_histories(
     await env.sleep(timedelta(days=52))  # the extended clock's legal-risk and breach timers
     await _recorded(h, state.request_id, "sla.breach")
     await handle.execute_update(
-        "deny",
+        AmendmentWorkflow.deny,
         actions.DenyAmendment(
             actor=STAFF,
             basis=AmendmentDenialBasis.ACCURATE_AND_COMPLETE,
@@ -401,12 +406,14 @@ async def test_record_amendment_histories(
     await h.wait_case(handle, Status.AWAITING_DISAGREEMENT)
     await env.sleep(timedelta(days=20))
     await handle.execute_update(
-        "file_disagreement", actions.FileStatement(actor="patient-portal", text="I disagree.")
+        AmendmentWorkflow.file_disagreement,
+        actions.FileStatement(actor="patient-portal", text="I disagree."),
     )
     await handle.execute_update(
-        "file_rebuttal", actions.FileStatement(actor=STAFF, text="The record is correct.")
+        AmendmentWorkflow.file_rebuttal,
+        actions.FileStatement(actor=STAFF, text="The record is correct."),
     )
-    assert (await handle.result())["status"] == "completed"
+    assert (await handle.result()).status == "completed"
     await _save(handle, "amendment_denied_disagreement_rebuttal")
 
     now = await env.get_current_time()
@@ -416,19 +423,19 @@ async def test_record_amendment_histories(
         name="Example Imaging Center", address_lines=["5 Scan St", "Rochester, MN 55901"]
     )
     await handle.execute_update(
-        "accept",
+        AmendmentWorkflow.accept,
         actions.AcceptAmendment(
             actor=STAFF, amendment_text="Penicillin allergy removed.", known_holders=[holder]
         ),
     )
-    assert (await handle.result())["status"] == "completed"
+    assert (await handle.result()).status == "completed"
     await _save(handle, "amendment_accepted")
 
     now = await env.get_current_time()
     handle = await h.start_case(factories.amendment(received_at=now.isoformat()))
     await h.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "deny",
+        AmendmentWorkflow.deny,
         actions.DenyAmendment(
             actor=STAFF, basis=AmendmentDenialBasis.NOT_CREATED_HERE, explanation="Outside lab."
         ),
@@ -436,7 +443,7 @@ async def test_record_amendment_histories(
     await h.wait_case(handle, Status.AWAITING_DISAGREEMENT)
     await h.skip(timedelta(days=DisagreementWindow.DAYS + 1))  # the window's timer closes it
     final = await handle.result()
-    assert final["status"] == "completed" and "disagreement" not in final["outcome"], final
+    assert final.status == "completed" and final.outcome.disagreement is None, final
     await _save(handle, "amendment_denied_no_disagreement")
 
 
@@ -456,8 +463,8 @@ async def test_record_revocation_histories(
         factories.revocation([state.tracking_number], received_at=now.isoformat())
     )
     outcome = await revocation.result()
-    assert outcome["outcome"]["revoked"] == [state.tracking_number], outcome
-    assert outcome["outcome"]["released_before"] == [], outcome
+    assert outcome.outcome.revoked == [state.tracking_number], outcome
+    assert outcome.outcome.released_before == [], outcome
     assert (await request.result()).status == "cancelled"
     await _save(revocation, "revocation_applied")
     await _save(request, "third_party_stopped_by_revocation")
@@ -471,9 +478,10 @@ async def test_record_billing_and_data_integrity_histories(
     handle = await h.start_case(factories.billing(received_at=now.isoformat()))
     await h.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "answer", actions.Answer(actor="billing.lee", text="Itemized statement enclosed.")
+        BillingWorkflow.answer,
+        actions.Answer(actor="billing.lee", text="Itemized statement enclosed."),
     )
-    assert (await handle.result())["status"] == "completed"
+    assert (await handle.result()).status == "completed"
     await _save(handle, "billing_answered")
 
     notice = factories.deceased_notice(received_at=now.isoformat())
@@ -481,16 +489,18 @@ async def test_record_billing_and_data_integrity_histories(
     notice["patient"] = {**notice["patient"], "first_name": "Replay"}
     handle = await h.start_case(notice)
     await h.wait_case(handle, Status.UNDER_REVIEW)
-    await handle.execute_update("confirm", actions.ConfirmUpdate(actor="di.sam"))
-    assert (await handle.result())["status"] == "completed"
+    await handle.execute_update(
+        DataIntegrityWorkflow.confirm, actions.ConfirmUpdate(actor="di.sam")
+    )
+    assert (await handle.result()).status == "completed"
     await _save(handle, "deceased_confirmed")
 
     handle = await h.start_case(factories.adoption_notice(received_at=now.isoformat()))
     await h.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "confirm", actions.ConfirmUpdate(actor="di.sam", complete_copy=True)
+        DataIntegrityWorkflow.confirm, actions.ConfirmUpdate(actor="di.sam", complete_copy=True)
     )
-    assert (await handle.result())["status"] == "completed"
+    assert (await handle.result()).status == "completed"
     await _save(handle, "adoption_confirmed")
 
 
@@ -519,9 +529,9 @@ async def test_record_accounting_histories(
     # the 60-day clock's legal-risk timer fires (a few business days before the due date)
     await h.skip(state.clock.legal_risk_at - now + timedelta(hours=1))
     await _recorded(h, state.request_id, "sla.legal_risk")
-    await handle.execute_update("complete", actions.Complete(actor=STAFF))
+    await handle.execute_update(AccountingWorkflow.complete, actions.Complete(actor=STAFF))
     final = await handle.result()
-    assert final["status"] == "completed" and final["outcome"]["entries"] >= 1, final
+    assert final.status == "completed" and final.outcome.entries >= 1, final
     await _save(handle, "accounting_sent")
 
     await env.sleep(timedelta(days=1))
@@ -529,12 +539,12 @@ async def test_record_accounting_histories(
     handle = await h.start_case(factories.accounting(received_at=now.isoformat()))
     await h.wait_case(handle, Status.AWAITING_REQUESTER)
     await handle.execute_update(
-        "respond_to_fee",
+        AccountingWorkflow.respond_to_fee,
         actions.FeeResponse(actor="patient-portal", accept=True, payment_reference="CARD-1"),
     )
     await h.wait_case(handle, Status.UNDER_REVIEW)
-    await handle.execute_update("complete", actions.Complete(actor=STAFF))
-    assert (await handle.result())["status"] == "completed"
+    await handle.execute_update(AccountingWorkflow.complete, actions.Complete(actor=STAFF))
+    assert (await handle.result()).status == "completed"
     await _save(handle, "accounting_fee_accepted_sent")
 
 
@@ -546,15 +556,16 @@ async def test_record_proxy_histories(
     handle = await h.start_case(factories.proxy_for_minor(received_at=now.isoformat()))
     await h.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "decide", actions.ProxyDecision(actor="di.sam", approve=True, documents_verified=True)
+        ProxyAccessWorkflow.decide,
+        actions.ProxyDecision(actor="di.sam", approve=True, documents_verified=True),
     )
     await h.wait_case(handle, Status.ACTIVE)
     await env.sleep(timedelta(days=3))
     await handle.execute_update(
-        "revoke", actions.Cancel(actor="di.sam", reason="Custody order changed")
+        ProxyAccessWorkflow.revoke, actions.Cancel(actor="di.sam", reason="Custody order changed")
     )
     final = await handle.result()
-    assert final["outcome"]["ended_because"] == "revoked", final
+    assert final.outcome.ended_because == "revoked", final
     await _save(handle, "proxy_minor_granted_revoked")
 
     # an adult's court-appointed guardian, until the order's end date: the expiry is a timer
@@ -569,13 +580,14 @@ async def test_record_proxy_histories(
     handle = await h.start_case(data)
     await h.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "decide", actions.ProxyDecision(actor="di.sam", approve=True, documents_verified=True)
+        ProxyAccessWorkflow.decide,
+        actions.ProxyDecision(actor="di.sam", approve=True, documents_verified=True),
     )
     state = await h.wait_case(handle, Status.ACTIVE)
-    assert state.outcome["expires_on"] == ends_on.isoformat(), state.outcome
+    assert state.outcome.expires_on == ends_on, state.outcome
     await h.skip(timedelta(days=92))
     final = await handle.result()
-    assert final["status"] == "expired" and final["outcome"]["ended_because"] == "expired"
+    assert final.status == "expired" and final.outcome.ended_because == "expired"
     await _save(handle, "proxy_guardian_expired")
 
 

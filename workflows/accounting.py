@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
         accounting_fee_cents,
         accounting_period,
     )
-    from domain.kinds.case import CaseStart, CaseState, guard_case_status
+    from domain.kinds.case import CaseOutcome, CaseStart, CaseState, guard_case_status
     from domain.notices import NoticeKind
     from domain.types import Status
     from workflows.base import SHORT, refusal, refuse
@@ -37,7 +37,7 @@ class AccountingWorkflow(CaseWorkflow):
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
         self._init_case(start)
-        self.request = AccountingRequest.model_validate(start.submission)
+        self.request = start.submission_as(AccountingRequest)
         self.fee_answer: bool | None = None
 
     @workflow.run
@@ -119,11 +119,9 @@ class AccountingWorkflow(CaseWorkflow):
         )
         period = accounting_period(self.request, self.state.clock.received_at.date())
         included = accounting_entries(entries, period)
-        self.state.outcome = {
-            "entries": len(included),
-            "period_start": period.start.isoformat(),
-            "period_end": period.end.isoformat(),
-        }
+        self.state.outcome = CaseOutcome(
+            entries=len(included), period_start=period.start, period_end=period.end
+        )
         await self._notify(
             NoticeKind.ACCOUNTING_REPORT,
             period_start=period.start,

@@ -28,7 +28,7 @@ class AmendmentWorkflow(CaseWorkflow):
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
         self._init_case(start)
-        self.request = amendment.AmendmentRequest.model_validate(start.submission)
+        self.request = start.submission_as(amendment.AmendmentRequest)
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseState:
@@ -58,11 +58,15 @@ class AmendmentWorkflow(CaseWorkflow):
             **extra,
         )
 
+    def _denial_basis(self) -> str | None:
+        basis = self.state.outcome.denial_basis
+        return None if basis is None else basis.value
+
     @workflow.update
     async def accept(self, action: actions.AcceptAmendment) -> actions.ActionResult:
         """Amend the record; the patient is told and the people who must know are notified."""
-        self.state.outcome["amendment_text"] = action.amendment_text
-        self.state.outcome["holders"] = [h.model_dump() for h in action.known_holders]
+        self.state.outcome.amendment_text = action.amendment_text
+        self.state.outcome.holders = list(action.known_holders)
         await workflow.execute_activity(
             names.RECORD_AMENDMENT,
             self._outcome("accepted", amendment_text=action.amendment_text),
@@ -81,11 +85,7 @@ class AmendmentWorkflow(CaseWorkflow):
         refuse(guard_case_status(self.state, Status.UNDER_REVIEW))
 
     def _people_to_notify(self) -> list[amendment.PersonToNotify]:
-        extra = [
-            amendment.PersonToNotify.model_validate(h)
-            for h in self.state.outcome.get("holders", [])
-        ]
-        return [*self.request.notify, *extra]
+        return [*self.request.notify, *(self.state.outcome.holders or [])]
 
     async def _notify_holders(self) -> None:
         """Each person the patient named, and each known holder, gets the amendment; tracked."""
@@ -94,7 +94,7 @@ class AmendmentWorkflow(CaseWorkflow):
                 NoticeKind.AMENDMENT_NOTIFICATION,
                 recipient_name=person.name,
                 recipient_address=person.address_lines,
-                amendment_summary=self.state.outcome["amendment_text"],
+                amendment_summary=self.state.outcome.amendment_text,
             )
             await self._record("amendment.notified", "system", recipient_index=i)
         await self._close(Status.COMPLETED, "request.completed", "system")
@@ -102,7 +102,7 @@ class AmendmentWorkflow(CaseWorkflow):
     @workflow.update
     async def deny(self, action: actions.DenyAmendment) -> actions.ActionResult:
         """Deny on one of the four 164.526(a)(2) bases."""
-        self.state.outcome["denial_basis"] = action.basis.value
+        self.state.outcome.denial_basis = action.basis
         await workflow.execute_activity(
             names.RECORD_AMENDMENT,
             self._outcome("denied", denial_basis=action.basis.value),
@@ -125,7 +125,7 @@ class AmendmentWorkflow(CaseWorkflow):
     async def _await_disagreement(self) -> None:
         try:
             await workflow.wait_condition(
-                lambda: "disagreement" in self.state.outcome or not self.state.is_open,
+                lambda: self.state.outcome.disagreement is not None or not self.state.is_open,
                 timeout=timedelta(days=amendment.DisagreementWindow.DAYS),
             )
         except TimeoutError:
@@ -139,12 +139,10 @@ class AmendmentWorkflow(CaseWorkflow):
     @workflow.update
     async def file_disagreement(self, action: actions.FileStatement) -> actions.ActionResult:
         """The patient's statement of disagreement, linked to the record."""
-        self.state.outcome["disagreement"] = action.text
+        self.state.outcome.disagreement = action.text
         await workflow.execute_activity(
             names.RECORD_AMENDMENT,
-            self._outcome(
-                "denied", denial_basis=self.state.outcome["denial_basis"], disagreement=action.text
-            ),
+            self._outcome("denied", denial_basis=self._denial_basis(), disagreement=action.text),
             **SHORT,
         )
         await self._record("amendment.disagreement_filed", action.actor)
@@ -153,7 +151,7 @@ class AmendmentWorkflow(CaseWorkflow):
     @file_disagreement.validator
     def _validate_disagreement(self, action: actions.FileStatement) -> None:
         refuse(guard_case_status(self.state, Status.AWAITING_DISAGREEMENT))
-        if "disagreement" in self.state.outcome:
+        if self.state.outcome.disagreement is not None:
             refuse(
                 refusal("text", "already_filed", "A statement of disagreement is already filed.")
             )
@@ -161,13 +159,13 @@ class AmendmentWorkflow(CaseWorkflow):
     @workflow.update
     async def file_rebuttal(self, action: actions.FileStatement) -> actions.ActionResult:
         """The hospital's rebuttal; the patient gets a copy; the case closes."""
-        self.state.outcome["rebuttal"] = action.text
+        self.state.outcome.rebuttal = action.text
         await workflow.execute_activity(
             names.RECORD_AMENDMENT,
             self._outcome(
                 "denied",
-                denial_basis=self.state.outcome["denial_basis"],
-                disagreement=self.state.outcome["disagreement"],
+                denial_basis=self._denial_basis(),
+                disagreement=self.state.outcome.disagreement,
                 rebuttal=action.text,
             ),
             **SHORT,
@@ -178,7 +176,7 @@ class AmendmentWorkflow(CaseWorkflow):
     @file_rebuttal.validator
     def _validate_rebuttal(self, action: actions.FileStatement) -> None:
         refuse(guard_case_status(self.state, Status.AWAITING_DISAGREEMENT))
-        if "disagreement" not in self.state.outcome:
+        if self.state.outcome.disagreement is None:
             refuse(
                 refusal(
                     "text", "no_disagreement", "There is no statement of disagreement to rebut."

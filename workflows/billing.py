@@ -10,6 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from activities import names
     from domain import actions
     from domain.effects import HandOff
+    from domain.kinds.billing import BillingRequest
     from domain.kinds.case import CaseStart, CaseState, guard_case_status
     from domain.notices import NoticeKind
     from domain.types import Status
@@ -35,7 +36,7 @@ class BillingWorkflow(CaseWorkflow):
                 key=f"{start.request_id}-billing",
                 request_id=start.request_id,
                 office="billing",
-                summary=str(start.submission.get("question", "")),
+                summary=start.submission_as(BillingRequest).question,
             ),
             **SHORT,
         )

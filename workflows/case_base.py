@@ -59,7 +59,7 @@ class CaseWorkflow(RequestWorkflowBase[CaseState]):
         return guard_case_open(self.state)
 
     async def _withdraw(self, action: actions.Cancel) -> None:
-        self.state.outcome["cancelled_because"] = action.reason
+        self.state.outcome.cancelled_because = action.reason
         await self._close(Status.CANCELLED, "request.cancelled", action.actor)
 
     def _upsert_search(self) -> None:

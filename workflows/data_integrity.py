@@ -31,7 +31,7 @@ class DataIntegrityWorkflow(CaseWorkflow):
     async def run(self, start: CaseStart) -> CaseState:
         clock = await self._begin()
         if start.kind == RequestKind.ADOPTION_NOTICE:
-            document = adoption.AdoptionDocument(start.submission["document_type"])
+            document = start.submission_as(adoption.AdoptionNotice).document_type
             accepted, reason = adoption.document_decision(document)
             if not accepted:
                 await self._reject(reason, "system")
@@ -41,7 +41,7 @@ class DataIntegrityWorkflow(CaseWorkflow):
         return await self._finish(clock)
 
     async def _reject(self, reason: str, actor: str) -> None:
-        self.state.outcome["rejected_because"] = reason
+        self.state.outcome.rejected_because = reason
         await self._notify(
             NoticeKind.ADOPTION_REJECTED,
             rejection_reason=reason,
@@ -60,7 +60,7 @@ class DataIntegrityWorkflow(CaseWorkflow):
             return self._result("Rejected: the copy is incomplete; the parents are told why.")
         deceased_on = None
         if start.kind == RequestKind.DECEASED_NOTICE:
-            deceased_on = DeceasedNotice.model_validate(start.submission).patient.date_of_death
+            deceased_on = start.submission_as(DeceasedNotice).patient.date_of_death
         await workflow.execute_activity(
             names.UPDATE_REGISTRY,
             RegistryUpdate(
@@ -74,7 +74,7 @@ class DataIntegrityWorkflow(CaseWorkflow):
             **SHORT,
         )
         if start.kind == RequestKind.ADOPTION_NOTICE:
-            document = adoption.AdoptionDocument(start.submission["document_type"])
+            document = start.submission_as(adoption.AdoptionNotice).document_type
             await self._notify(
                 NoticeKind.ADOPTION_ACCEPTED, document_name=adoption.ACCEPTED[document]
             )

@@ -28,7 +28,7 @@ class ProxyAccessWorkflow(CaseWorkflow):
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
         self._init_case(start)
-        self.request = ProxyRequest.model_validate(start.submission)
+        self.request = start.submission_as(ProxyRequest)
         self.end_reason: str | None = None
 
     @workflow.run
@@ -61,12 +61,12 @@ class ProxyAccessWorkflow(CaseWorkflow):
     async def decide(self, action: actions.ProxyDecision) -> actions.ActionResult:
         """Approve (documents prove authority) or deny the proxy."""
         if not action.approve:
-            self.state.outcome["denied_because"] = action.reason
+            self.state.outcome.denied_because = action.reason
             await self._notify(NoticeKind.PROXY_DENIED, denial_explanation=action.reason or "")
             await self._close(Status.DENIED, "proxy.denied", action.actor)
             return self._result("Proxy access denied; the requester is told why.")
         expires = proxy_expiry(self.request)
-        self.state.outcome["expires_on"] = expires.isoformat() if expires else None
+        self.state.outcome.expires_on = expires
         await workflow.execute_activity(names.CHANGE_PROXY, self._change(True), **SHORT)
         await self._notify(
             NoticeKind.PROXY_GRANTED,
@@ -77,7 +77,7 @@ class ProxyAccessWorkflow(CaseWorkflow):
             Status.ACTIVE,
             "proxy.granted",
             action.actor,
-            expires_on=self.state.outcome["expires_on"],
+            expires_on=expires.isoformat() if expires else None,
         )
         return self._result("Proxy access granted.")
 
@@ -110,14 +110,14 @@ class ProxyAccessWorkflow(CaseWorkflow):
             names.CHANGE_PROXY, self._change(False, self.end_reason), **SHORT
         )
         await self._notify(NoticeKind.PROXY_ENDED, proxy_name=self.state.start.requester_name)
-        self.state.outcome["ended_because"] = self.end_reason
+        self.state.outcome.ended_because = self.end_reason
         await self._close(Status.EXPIRED, "proxy.ended", "system", reason=self.end_reason)
 
     @workflow.update
     async def revoke(self, action: actions.Cancel) -> actions.ActionResult:
         """End proxy access now (the document was revoked, or the patient withdrew it)."""
         self.end_reason = "revoked"
-        self.state.outcome["revoked_because"] = action.reason
+        self.state.outcome.revoked_because = action.reason
         await self._record("proxy.revoke_requested", action.actor)
         return self._result("Proxy access is being ended.")
 

@@ -12,7 +12,8 @@ with workflow.unsafe.imports_passed_through():
     from activities import names
     from domain.effects import RevocationApply, RevokedAuthorization
     from domain.ids import workflow_id_for
-    from domain.kinds.case import CaseStart, CaseState
+    from domain.kinds.case import CaseOutcome, CaseStart, CaseState
+    from domain.kinds.revocation import RevocationRequest
     from domain.notices import NoticeKind
     from domain.types import Status
     from workflows.base import SHORT
@@ -35,7 +36,7 @@ class RevocationWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: CaseStart) -> CaseState:
         clock = await self._begin()
-        refs = [str(r).upper() for r in start.submission["authorizations"]]
+        refs = [r.upper() for r in start.submission_as(RevocationRequest).authorizations]
         done: list[RevokedAuthorization] = await workflow.execute_activity(
             names.APPLY_REVOCATION,
             RevocationApply(
@@ -55,24 +56,23 @@ class RevocationWorkflow(CaseWorkflow):
                     await handle.signal(
                         RecordRequestWorkflow.authorization_revoked, start.request_id
                     )
-        self.state.outcome = {
-            "revoked": [d.tracking_number for d in done if d.request_id],
-            "unknown": [d.tracking_number for d in done if not d.request_id],
-            "released_before": [d.tracking_number for d in done if d.released_before],
-        }
+        revoked = [d.tracking_number for d in done if d.request_id]
+        released = [d.tracking_number for d in done if d.released_before]
+        self.state.outcome = CaseOutcome(
+            revoked=revoked,
+            unknown=[d.tracking_number for d in done if not d.request_id],
+            released_before=released,
+        )
         if workflow.patched(REVOCATION_RELIANCE_PATCH):
-            released = set(self.state.outcome["released_before"])
-            self.state.outcome["stopped"] = [
-                ref for ref in self.state.outcome["revoked"] if ref not in released
-            ]
+            stopped = [ref for ref in revoked if ref not in set(released)]
+            self.state.outcome.stopped = stopped
             await self._notify(
                 NoticeKind.REVOCATION_CONFIRMED,
-                revoked_references=self.state.outcome["stopped"],
-                released_references=self.state.outcome["released_before"],
+                revoked_references=stopped,
+                released_references=released,
             )
         else:
-            await self._notify(
-                NoticeKind.REVOCATION_CONFIRMED, revoked_references=self.state.outcome["revoked"]
-            )
-        await self._close(Status.COMPLETED, "revocation.applied", "system", **self.state.outcome)
+            await self._notify(NoticeKind.REVOCATION_CONFIRMED, revoked_references=revoked)
+        detail = self.state.outcome.model_dump(mode="json")
+        await self._close(Status.COMPLETED, "revocation.applied", "system", **detail)
         return await self._finish(clock)

@@ -10,6 +10,7 @@ from domain.types import Status
 from services.disclosures import StaffDisclosure, record_staff_disclosure
 from tests import factories
 from tests.harness import Harness
+from workflows.accounting import AccountingWorkflow
 
 SPEC = "spec.acct"
 
@@ -62,11 +63,11 @@ async def test_accounting_lists_exactly_the_required_disclosures(harness: Harnes
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
     assert (state.clock.due_date - local_date(state.clock.site, state.clock.received_at)).days == 60
     assert state.fee.total_cents == 0  # the first in 12 months is free
-    result = await handle.execute_update("complete", actions.Complete(actor=SPEC))
-    assert "4 entries" in result["message"]
+    result = await handle.execute_update(AccountingWorkflow.complete, actions.Complete(actor=SPEC))
+    assert "4 entries" in result.message
     final = await handle.result()
-    assert final["outcome"]["entries"] == 4
-    assert final["outcome"]["period_start"] == (now.date().replace(year=now.year - 6)).isoformat()
+    assert final.outcome.entries == 4
+    assert final.outcome.period_start == now.date().replace(year=now.year - 6)
     assert "accounting_report" in [o.kind for o in harness.outbound(state.request_id)]
 
 
@@ -77,7 +78,7 @@ async def test_second_accounting_in_12_months_needs_the_fee_accepted(harness: Ha
     data["patient"] = {**data["patient"], "first_name": first}
     one = await harness.start_case(data)
     await harness.wait_case(one, Status.UNDER_REVIEW)
-    await one.execute_update("complete", actions.Complete(actor=SPEC))
+    await one.execute_update(AccountingWorkflow.complete, actions.Complete(actor=SPEC))
 
     again = dict(data, received_at=(now + timedelta(minutes=1)).isoformat())
     await harness.env.sleep(timedelta(minutes=2))  # type: ignore[union-attr]
@@ -85,22 +86,25 @@ async def test_second_accounting_in_12_months_needs_the_fee_accepted(harness: Ha
     state = await harness.wait_case(two, Status.AWAITING_REQUESTER)
     assert state.fee.total_cents > 0
     assert "accounting_fee_notice" in [o.kind for o in harness.outbound(state.request_id)]
-    issues = await harness.refused(two, "complete", actions.Complete(actor=SPEC))
+    issues = await harness.refused(two, AccountingWorkflow.complete, actions.Complete(actor=SPEC))
     assert issues[0]["code"] == "wrong_stage"  # nothing is compiled before the patient decides
     await two.execute_update(
-        "respond_to_fee", actions.FeeResponse(actor="patient-portal", accept=False)
+        AccountingWorkflow.respond_to_fee, actions.FeeResponse(actor="patient-portal", accept=False)
     )
-    assert (await two.result())["status"] == "cancelled"
+    assert (await two.result()).status == "cancelled"
 
     three = await harness.start_case(
         dict(data, received_at=(now + timedelta(minutes=2)).isoformat())
     )
     await harness.wait_case(three, Status.AWAITING_REQUESTER)
     await three.execute_update(
-        "respond_to_fee", actions.FeeResponse(actor="spec", accept=True, payment_reference="CARD-1")
+        AccountingWorkflow.respond_to_fee,
+        actions.FeeResponse(actor="spec", accept=True, payment_reference="CARD-1"),
     )
     await harness.wait_case(three, Status.UNDER_REVIEW)
-    await three.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
+    await three.execute_update(
+        AccountingWorkflow.cancel, actions.Cancel(actor=SPEC, reason="test over")
+    )
 
 
 async def test_accounting_clock_breaches_after_60_days_and_extends_once(harness: Harness) -> None:
@@ -111,7 +115,7 @@ async def test_accounting_clock_breaches_after_60_days_and_extends_once(harness:
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
     await harness.env.sleep(timedelta(days=50))  # type: ignore[union-attr]
     await handle.execute_update(
-        "extend",
+        AccountingWorkflow.extend,
         actions.Extend(
             actor=SPEC,
             reason="Gathering records from archive",
@@ -122,7 +126,9 @@ async def test_accounting_clock_breaches_after_60_days_and_extends_once(harness:
     assert harness.event_times(state.request_id, "sla.breach") == []
     await harness.env.sleep(timedelta(days=30))  # type: ignore[union-attr]
     assert len(harness.event_times(state.request_id, "sla.breach")) == 1
-    await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
+    await handle.execute_update(
+        AccountingWorkflow.cancel, actions.Cancel(actor=SPEC, reason="test over")
+    )
 
 
 async def test_period_in_the_future_is_a_field_error(harness: Harness) -> None:

@@ -15,6 +15,8 @@ from store.db import session_scope
 from store.models import AmendmentRecord
 from tests import factories
 from tests.harness import Harness
+from workflows.amendment import AmendmentWorkflow
+from workflows.record_request import RecordRequestWorkflow as W
 
 SPEC = "amend.kim"
 
@@ -40,7 +42,7 @@ async def test_routed_to_amendment_team_with_a_60_day_clock(harness: Harness) ->
     await harness.env.sleep(timedelta(days=40))  # type: ignore[union-attr]
     new_due = state.clock.due_date + timedelta(days=30)
     await handle.execute_update(
-        "extend",
+        AmendmentWorkflow.extend,
         actions.Extend(actor=SPEC, reason="Clinician review pending", new_due_date=new_due),
     )
     issues = await harness.refused(
@@ -53,7 +55,9 @@ async def test_routed_to_amendment_team_with_a_60_day_clock(harness: Harness) ->
     # (told on the first business morning after the due date: a long weekend at most)
     await harness.env.sleep(timedelta(days=35))  # type: ignore[union-attr]
     assert len(harness.event_times(state.request_id, "sla.breach")) == 1
-    await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
+    await handle.execute_update(
+        AmendmentWorkflow.cancel, actions.Cancel(actor=SPEC, reason="test over")
+    )
 
 
 async def test_breach_at_day_60_without_extension(harness: Harness) -> None:
@@ -74,7 +78,9 @@ async def test_breach_at_day_60_without_extension(harness: Harness) -> None:
     await harness.env.sleep(timedelta(hours=2))  # type: ignore[union-attr]
     [breach] = harness.event_times(state.request_id, "sla.breach")
     assert timedelta(0) <= breach - told < timedelta(minutes=5)
-    await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
+    await handle.execute_update(
+        AmendmentWorkflow.cancel, actions.Cancel(actor=SPEC, reason="test over")
+    )
 
 
 async def test_accepted_amendment_notifies_everyone_and_is_linked(harness: Harness) -> None:
@@ -85,13 +91,13 @@ async def test_accepted_amendment_notifies_everyone_and_is_linked(harness: Harne
         name="Example Imaging Center", address_lines=["5 Scan St", "Rochester, MN 55901"]
     )
     await handle.execute_update(
-        "accept",
+        AmendmentWorkflow.accept,
         actions.AcceptAmendment(
             actor=SPEC, amendment_text="Penicillin allergy removed.", known_holders=[holder]
         ),
     )
     final = await handle.result()
-    assert final["status"] == "completed"
+    assert final.status == "completed"
     kinds = [o.kind for o in harness.outbound(state.request_id)]
     assert (
         kinds.count("amendment_notification") == 2
@@ -112,7 +118,7 @@ async def test_denial_then_disagreement_and_rebuttal_stay_linked(harness: Harnes
     )
     assert issues[0]["code"] == "wrong_stage"
     await handle.execute_update(
-        "deny",
+        AmendmentWorkflow.deny,
         actions.DenyAmendment(
             actor=SPEC,
             basis=AmendmentDenialBasis.ACCURATE_AND_COMPLETE,
@@ -124,13 +130,15 @@ async def test_denial_then_disagreement_and_rebuttal_stay_linked(harness: Harnes
     await harness.env.sleep(timedelta(days=70))  # type: ignore[union-attr]
     assert harness.event_times(state.request_id, "sla.breach") == []
     await handle.execute_update(
-        "file_disagreement", actions.FileStatement(actor="patient-portal", text="I disagree.")
+        AmendmentWorkflow.file_disagreement,
+        actions.FileStatement(actor="patient-portal", text="I disagree."),
     )
     await handle.execute_update(
-        "file_rebuttal", actions.FileStatement(actor=SPEC, text="The record is correct.")
+        AmendmentWorkflow.file_rebuttal,
+        actions.FileStatement(actor=SPEC, text="The record is correct."),
     )
     final = await handle.result()
-    assert final["status"] == "completed"
+    assert final.status == "completed"
     row = amendment_row(harness, state.request_id)
     assert (row.outcome, row.denial_basis, row.disagreement, row.rebuttal) == (
         "denied",
@@ -146,13 +154,13 @@ async def test_denial_without_disagreement_closes_after_the_window(harness: Harn
     handle = await harness.start_case(factories.amendment(received_at=now.isoformat()))
     await harness.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "deny",
+        AmendmentWorkflow.deny,
         actions.DenyAmendment(
             actor=SPEC, basis=AmendmentDenialBasis.NOT_CREATED_HERE, explanation="Outside lab."
         ),
     )
     await harness.env.sleep(timedelta(days=91))  # type: ignore[union-attr]
-    assert (await handle.result())["status"] == "completed"
+    assert (await handle.result()).status == "completed"
 
 
 async def test_third_party_cannot_request_an_amendment(harness: Harness) -> None:
@@ -175,7 +183,9 @@ async def test_unknown_denial_basis_is_a_field_error(harness: Harness) -> None:
         assert "basis" in str(error)
     else:
         raise AssertionError("an invalid basis was accepted")
-    await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
+    await handle.execute_update(
+        AmendmentWorkflow.cancel, actions.Cancel(actor=SPEC, reason="test over")
+    )
 
 
 async def test_amendment_travels_with_later_disclosures(harness: Harness) -> None:
@@ -186,13 +196,14 @@ async def test_amendment_travels_with_later_disclosures(harness: Harness) -> Non
     handle = await harness.start_case(data)
     await harness.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "deny",
+        AmendmentWorkflow.deny,
         actions.DenyAmendment(
             actor=SPEC, basis=AmendmentDenialBasis.ACCURATE_AND_COMPLETE, explanation="Checked."
         ),
     )
     await handle.execute_update(
-        "file_disagreement", actions.FileStatement(actor="patient", text="It is wrong.")
+        AmendmentWorkflow.file_disagreement,
+        actions.FileStatement(actor="patient", text="It is wrong."),
     )
 
     release = factories.third_party(received_at=now.isoformat())
@@ -201,10 +212,10 @@ async def test_amendment_travels_with_later_disclosures(harness: Harness) -> Non
     records = await harness.start(release)
     state = await harness.wait_status(records, Status.AWAITING_VERIFICATION)
     await records.execute_update(
-        "verify", actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
+        W.verify, actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
     )
     await harness.pay_quote(records)
-    await records.execute_update("complete", actions.Complete(actor=SPEC))
+    await records.execute_update(W.complete, actions.Complete(actor=SPEC))
     await records.result()
     # the mailed packet carries the amendment statements linked to the record
     packet = PdfReader(harness.outbox / "print" / f"{state.request_id}-deliver.pdf")
@@ -215,7 +226,7 @@ async def test_amendment_travels_with_later_disclosures(harness: Harness) -> Non
     ]
     assert "Outcome: denied" in page and "Statement of disagreement: It is wrong." in page
     await handle.execute_update(
-        "file_rebuttal", actions.FileStatement(actor=SPEC, text="Rebutted.")
+        AmendmentWorkflow.file_rebuttal, actions.FileStatement(actor=SPEC, text="Rebutted.")
     )
 
 
@@ -227,7 +238,8 @@ async def test_letters_go_out_in_the_requesters_language(harness: Harness) -> No
     )
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "accept", actions.AcceptAmendment(actor=SPEC, amendment_text="Alergia a penicilina: no")
+        AmendmentWorkflow.accept,
+        actions.AcceptAmendment(actor=SPEC, amendment_text="Alergia a penicilina: no"),
     )
     await harness.wait_case(handle, Status.COMPLETED)
     [letter] = [o for o in harness.outbound(state.request_id) if o.kind == "amendment_accepted"]

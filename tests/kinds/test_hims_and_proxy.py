@@ -15,6 +15,10 @@ from store.db import session_scope
 from store.models import OutsideRecordsRedirect, PatientRegistry, ProxyGrant, RecordRequest
 from tests import factories
 from tests.harness import Harness
+from workflows.billing import BillingWorkflow
+from workflows.data_integrity import DataIntegrityWorkflow
+from workflows.proxy import ProxyAccessWorkflow
+from workflows.record_request import RecordRequestWorkflow as W
 
 DI = "di.sam"
 
@@ -70,8 +74,8 @@ async def test_confirmed_death_requires_a_personal_representative_later(harness:
     handle = await harness.start_case(notice)
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
     assert state.start.team == "data_integrity"
-    await handle.execute_update("confirm", actions.ConfirmUpdate(actor=DI))
-    assert (await handle.result())["status"] == "completed"
+    await handle.execute_update(DataIntegrityWorkflow.confirm, actions.ConfirmUpdate(actor=DI))
+    assert (await handle.result()).status == "completed"
     key = patient_key(first, "Testpatient", date(1984, 3, 9))
     with session_scope(harness.database_url) as session:
         assert session.get(PatientRegistry, key).deceased_on == now.date() - timedelta(days=3)  # type: ignore[union-attr]
@@ -93,7 +97,7 @@ async def test_confirmed_death_requires_a_personal_representative_later(harness:
     ok = await harness.start(executor)
     assert (await harness.wait_status(ok, Status.AWAITING_VERIFICATION)).deficiencies == []
     for h in (copy, ok):
-        await h.execute_update("cancel", actions.Cancel(actor=DI, reason="test over"))
+        await h.execute_update(W.cancel, actions.Cancel(actor=DI, reason="test over"))
 
 
 # ---- adoption ------------------------------------------------------------------------------
@@ -108,9 +112,9 @@ async def test_each_rejected_adoption_document(
         factories.adoption_notice(document.value, received_at=now.isoformat())
     )
     final = await handle.result()
-    assert final["status"] == "rejected"
-    assert final["outcome"]["rejected_because"] == REJECTED[document]
-    assert "adoption_rejected" in [o.kind for o in harness.outbound(final["start"]["request_id"])]
+    assert final.status == "rejected"
+    assert final.outcome.rejected_because == REJECTED[document]
+    assert "adoption_rejected" in [o.kind for o in harness.outbound(final.start.request_id)]
 
 
 @pytest.mark.parametrize("document", sorted(ACCEPTED), ids=lambda d: d.value)
@@ -122,8 +126,10 @@ async def test_accepted_adoption_documents_are_recorded_when_complete(
     data["patient"]["first_name"] = unique_name((now, document))
     handle = await harness.start_case(data)
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
-    await handle.execute_update("confirm", actions.ConfirmUpdate(actor=DI, complete_copy=True))
-    assert (await handle.result())["status"] == "completed"
+    await handle.execute_update(
+        DataIntegrityWorkflow.confirm, actions.ConfirmUpdate(actor=DI, complete_copy=True)
+    )
+    assert (await handle.result()).status == "completed"
     with session_scope(harness.database_url) as session:
         assert (
             session.get(PatientRegistry, state.start.patient_key).adoption_recorded_at is not None
@@ -137,9 +143,11 @@ async def test_incomplete_copy_is_rejected(harness: Harness) -> None:
         factories.adoption_notice("order_on_petition", received_at=now.isoformat())
     )
     await harness.wait_case(handle, Status.UNDER_REVIEW)
-    await handle.execute_update("confirm", actions.ConfirmUpdate(actor=DI, complete_copy=False))
+    await handle.execute_update(
+        DataIntegrityWorkflow.confirm, actions.ConfirmUpdate(actor=DI, complete_copy=False)
+    )
     final = await handle.result()
-    assert final["status"] == "rejected" and "complete copy" in final["outcome"]["rejected_because"]
+    assert final.status == "rejected" and "complete copy" in final.outcome.rejected_because
 
 
 async def test_unknown_document_type_is_a_field_error(harness: Harness) -> None:
@@ -161,18 +169,21 @@ async def test_minor_proxy_granted_until_the_18th_birthday(harness: Harness) -> 
     }
     handle = await harness.start_case(data)
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
-    issues = await harness.refused(handle, "decide", actions.ProxyDecision(actor=DI, approve=True))
+    issues = await harness.refused(
+        handle, ProxyAccessWorkflow.decide, actions.ProxyDecision(actor=DI, approve=True)
+    )
     assert issues[0]["code"] == "documents_not_verified"
     await handle.execute_update(
-        "decide", actions.ProxyDecision(actor=DI, approve=True, documents_verified=True)
+        ProxyAccessWorkflow.decide,
+        actions.ProxyDecision(actor=DI, approve=True, documents_verified=True),
     )
     state = await harness.wait_case(handle, Status.ACTIVE)
-    assert state.outcome["expires_on"] == born.replace(year=born.year + 18).isoformat()
+    assert state.outcome.expires_on == born.replace(year=born.year + 18)
     await harness.skip(timedelta(days=300))
     assert (await harness.case_state(handle)).status == Status.ACTIVE
     await harness.skip(timedelta(days=80))
     final = await handle.result()
-    assert final["status"] == "expired" and final["outcome"]["ended_because"] == "expired"
+    assert final.status == "expired" and final.outcome.ended_because == "expired"
     with session_scope(harness.database_url) as session:
         grant = session.get(ProxyGrant, state.request_id)
         assert grant is not None and grant.status == "ended" and grant.end_reason == "expired"
@@ -186,12 +197,15 @@ async def test_proxy_revoked_early_and_adult_cannot_get_a_parent_proxy(harness: 
     handle = await harness.start_case(factories.proxy_for_minor(received_at=now.isoformat()))
     await harness.wait_case(handle, Status.UNDER_REVIEW)
     await handle.execute_update(
-        "decide", actions.ProxyDecision(actor=DI, approve=True, documents_verified=True)
+        ProxyAccessWorkflow.decide,
+        actions.ProxyDecision(actor=DI, approve=True, documents_verified=True),
     )
     await harness.wait_case(handle, Status.ACTIVE)
-    await handle.execute_update("revoke", actions.Cancel(actor=DI, reason="Custody order changed"))
+    await handle.execute_update(
+        ProxyAccessWorkflow.revoke, actions.Cancel(actor=DI, reason="Custody order changed")
+    )
     final = await handle.result()
-    assert final["status"] == "expired" and final["outcome"]["ended_because"] == "revoked"
+    assert final.status == "expired" and final.outcome.ended_because == "revoked"
 
     adult = factories.proxy_for_minor()
     adult["patient"] = {**adult["patient"], "date_of_birth": "1990-01-01"}
@@ -203,12 +217,15 @@ async def test_proxy_denial_needs_a_reason(harness: Harness) -> None:
     now = await harness.env.get_current_time()  # type: ignore[union-attr]
     handle = await harness.start_case(factories.proxy_for_minor(received_at=now.isoformat()))
     await harness.wait_case(handle, Status.UNDER_REVIEW)
-    issues = await harness.refused(handle, "decide", actions.ProxyDecision(actor=DI, approve=False))
+    issues = await harness.refused(
+        handle, ProxyAccessWorkflow.decide, actions.ProxyDecision(actor=DI, approve=False)
+    )
     assert issues[0]["code"] == "reason_required"
     await handle.execute_update(
-        "decide", actions.ProxyDecision(actor=DI, approve=False, reason="Not the legal guardian")
+        ProxyAccessWorkflow.decide,
+        actions.ProxyDecision(actor=DI, approve=False, reason="Not the legal guardian"),
     )
-    assert (await handle.result())["status"] == "denied"
+    assert (await handle.result()).status == "denied"
 
 
 # ---- billing and outside records -----------------------------------------------------------
@@ -221,9 +238,10 @@ async def test_billing_request_routed_and_answered(harness: Harness) -> None:
     assert state.start.team == "billing"
     assert len(list((harness.outbox / "billing").glob(f"{state.request_id}-*.json"))) == 1
     await handle.execute_update(
-        "answer", actions.Answer(actor="billing.lee", text="Itemized statement enclosed.")
+        BillingWorkflow.answer,
+        actions.Answer(actor="billing.lee", text="Itemized statement enclosed."),
     )
-    assert (await handle.result())["status"] == "completed"
+    assert (await handle.result()).status == "completed"
     assert "billing_answer" in [o.kind for o in harness.outbound(state.request_id)]
 
 

@@ -9,6 +9,7 @@ from domain import actions
 from domain.types import Status
 from tests import factories
 from tests.harness import Harness
+from workflows.record_request import RecordRequestWorkflow as W
 
 SPEC = "spec.legal"
 PROVIDER = factories.PROVIDER
@@ -21,11 +22,11 @@ async def release(h: Harness, data: dict[str, Any]) -> tuple[str, Any]:
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION, Status.DEFICIENT)
     assert state.status == Status.AWAITING_VERIFICATION, state.deficiencies
     await handle.execute_update(
-        "verify", actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
+        W.verify, actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
     )
     paid = await h.pay_if_quoted(handle)  # a law firm or court pays the schedule; treatment not
     assert bool(paid) == (data["kind"] not in ("continuity_of_care", "ssa_disability")), paid
-    await handle.execute_update("complete", actions.Complete(actor=SPEC))
+    await handle.execute_update(W.complete, actions.Complete(actor=SPEC))
     await handle.result()
     [disclosure] = h.disclosures(state.request_id)
     return disclosure.category, state
@@ -34,7 +35,7 @@ async def release(h: Harness, data: dict[str, Any]) -> tuple[str, Any]:
 async def deficient_codes(h: Harness, data: dict[str, Any]) -> list[str]:
     handle = await h.start(data)
     state = await h.wait_status(handle, Status.DEFICIENT, Status.AWAITING_VERIFICATION)
-    await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))
+    await handle.execute_update(W.cancel, actions.Cancel(actor=SPEC, reason="test over"))
     return [d.code for d in state.deficiencies]
 
 

@@ -6,18 +6,21 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from sqlalchemy import select, text
+from temporalio.client import WorkflowHandle
 
 from domain import actions
+from domain.kinds.case import CaseOutcome, CaseState
 from domain.types import Status
 from services import staff
 from store.db import engine_for, session_scope
 from store.models import AuthorizationRecord
 from tests import factories
 from tests.harness import Harness
+from workflows.record_request import RecordRequestWorkflow as W
 
 SPEC = "spec.rev"
 
@@ -27,13 +30,13 @@ async def ready_third_party(h: Harness) -> tuple[object, str, str]:
     handle = await h.start(factories.third_party(received_at=now.isoformat()))
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
     await handle.execute_update(
-        "verify", actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
+        W.verify, actions.VerifyIdentity(actor=SPEC, method=actions.IdentityMethod.KNOWN_PROVIDER)
     )
     await h.pay_quote(handle)  # the law firm paid the quote
     return handle, state.request_id, state.tracking_number
 
 
-async def revoke(h: Harness, *tracking: str) -> object:
+async def revoke(h: Harness, *tracking: str) -> WorkflowHandle[Any, CaseState]:
     now = await h.env.get_current_time()  # type: ignore[union-attr]
     return await h.start_case(factories.revocation(list(tracking), received_at=now.isoformat()))
 
@@ -41,8 +44,8 @@ async def revoke(h: Harness, *tracking: str) -> object:
 async def test_pending_request_stops_and_requester_is_told(harness: Harness) -> None:
     handle, rid, tracking = await ready_third_party(harness)
     rev = await revoke(harness, tracking)
-    outcome = await rev.result()  # type: ignore[attr-defined]
-    assert outcome["status"] == "completed" and outcome["outcome"]["revoked"] == [tracking]
+    outcome = await rev.result()
+    assert outcome.status == "completed" and outcome.outcome.revoked == [tracking]
     result = await handle.result()  # type: ignore[attr-defined]
     assert result.status == "cancelled" and result.disclosures == 0
     assert harness.disclosures(rid) == []
@@ -54,11 +57,11 @@ async def test_pending_request_stops_and_requester_is_told(harness: Harness) -> 
 
 async def test_release_already_made_stands(harness: Harness) -> None:
     handle, rid, tracking = await ready_third_party(harness)
-    await handle.execute_update("complete", actions.Complete(actor=SPEC))  # type: ignore[attr-defined]
+    await handle.execute_update(W.complete, actions.Complete(actor=SPEC))  # type: ignore[attr-defined]
     await handle.result()  # type: ignore[attr-defined]
     rev = await revoke(harness, tracking)
-    outcome = await rev.result()  # type: ignore[attr-defined]
-    assert outcome["outcome"]["released_before"] == [tracking]  # done in reliance: it stands
+    outcome = await rev.result()
+    assert outcome.outcome.released_before == [tracking]  # done in reliance: it stands
     assert len(harness.disclosures(rid)) == 1
 
 
@@ -74,10 +77,10 @@ async def test_someone_elses_request_is_not_revoked(harness: Harness) -> None:
     other["patient"] = {**other["patient"], "last_name": "Someoneelse"}
     other["received_at"] = (await harness.env.get_current_time()).isoformat()  # type: ignore[union-attr]
     rev = await harness.start_case(other)
-    outcome = await rev.result()  # type: ignore[attr-defined]
-    assert outcome["outcome"]["unknown"] == [tracking] and outcome["outcome"]["revoked"] == []
+    outcome = await rev.result()
+    assert outcome.outcome.unknown == [tracking] and outcome.outcome.revoked == []
     assert (await harness.state(handle)).status == Status.READY_TO_RELEASE  # type: ignore[arg-type]
-    await handle.execute_update("cancel", actions.Cancel(actor=SPEC, reason="test over"))  # type: ignore[attr-defined]
+    await handle.execute_update(W.cancel, actions.Cancel(actor=SPEC, reason="test over"))  # type: ignore[attr-defined]
 
 
 # ---- release and revocation at the same moment -----------------------------------------------
@@ -143,18 +146,18 @@ async def _release(h: Harness, rid: str) -> None:
     assert result.status == Status.FULFILLING.value, result
 
 
-async def _revocation_outcome(rev: object) -> dict[str, list[str]]:
-    outcome = await rev.result()  # type: ignore[attr-defined]
-    assert outcome["status"] == "completed", outcome
-    return outcome["outcome"]
+async def _revocation_outcome(rev: WorkflowHandle[Any, CaseState]) -> CaseOutcome:
+    outcome = await rev.result()
+    assert outcome.status == "completed", outcome
+    return outcome.outcome
 
 
 async def assert_released_and_stands(
-    h: Harness, handle: object, rid: str, tracking: str, seen: dict[str, list[str]]
+    h: Harness, handle: object, rid: str, tracking: str, seen: CaseOutcome
 ) -> None:
     """The release began before the revocation: it stands (done in reliance), and the
     revocation is recorded all the same."""
-    assert seen["revoked"] == [tracking] and seen["released_before"] == [tracking], seen
+    assert seen.revoked == [tracking] and seen.released_before == [tracking], seen
     result = await handle.result()  # type: ignore[attr-defined]
     assert result.status == "completed" and result.disclosures == 1
     [disclosure] = h.disclosures(rid)
@@ -171,10 +174,10 @@ async def assert_released_and_stands(
 
 
 async def assert_never_released(
-    h: Harness, handle: object, rid: str, tracking: str, seen: dict[str, list[str]]
+    h: Harness, handle: object, rid: str, tracking: str, seen: CaseOutcome
 ) -> None:
     """The revocation was recorded first: nothing left, nothing disclosed, requester told."""
-    assert seen["revoked"] == [tracking] and seen["released_before"] == [], seen
+    assert seen.revoked == [tracking] and seen.released_before == [], seen
     result = await handle.result()  # type: ignore[attr-defined]
     assert result.status == "cancelled" and result.disclosures == 0
     assert h.disclosures(rid) == []
@@ -252,7 +255,7 @@ async def test_free_race_keeps_the_invariant(harness: Harness) -> None:
             except staff.ActionRefused as refused:  # the revocation got there first
                 refusals.append(refused)
 
-        async def revocation(delay: float, tracking: str = tracking) -> dict[str, list[str]]:
+        async def revocation(delay: float, tracking: str = tracking) -> CaseOutcome:
             await asyncio.sleep(delay)
             return await _revocation_outcome(await revoke(harness, tracking))
 
@@ -263,7 +266,7 @@ async def test_free_race_keeps_the_invariant(harness: Harness) -> None:
         for refusal in refusals:
             codes = {issue.code for issue in refusal.issues}
             assert codes and codes <= {"request_closed", "authorization_revoked"}, refusal.issues
-        if seen["released_before"]:
+        if seen.released_before:
             assert not refusals
             await assert_released_and_stands(harness, handle, rid, tracking, seen)
             orders["release_first"] += 1

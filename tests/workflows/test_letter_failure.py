@@ -18,6 +18,7 @@ from tests import factories
 from tests.harness import Harness, channel_settings, fake_carrier
 from tests.records import write_test_patients
 from worker import build_worker, make_activities
+from workflows.record_request import RecordRequestWorkflow as W
 
 
 @activity.defn(name=names.SEND_NOTICE)
@@ -53,5 +54,5 @@ async def test_failed_acknowledgement_is_flagged_not_fatal(
             assert ("assignee", "notice_failed") in {
                 (n.audience, n.kind) for n in h.notifications(state.request_id)
             }
-            await handle.execute_update("cancel", actions.Cancel(actor="s", reason="test over"))
+            await handle.execute_update(W.cancel, actions.Cancel(actor="s", reason="test over"))
             await handle.result()

@@ -29,6 +29,7 @@ from store.db import session_scope
 from store.models import AccountingSuspension
 from tests import factories
 from tests.harness import Harness
+from workflows.accounting import AccountingWorkflow
 from workflows.record_request import RecordRequestWorkflow as W
 
 STAFF = "spec.holes"
@@ -498,9 +499,9 @@ async def test_a_written_suspension_leaves_the_agencys_disclosures_out_until_its
     ):
         s.execute(changed)  # recorded once, never changed
     handle, _ = await _accounting(h, first, at)
-    result = await handle.execute_update("complete", actions.Complete(actor=STAFF))
-    assert "1 entries" in result["message"]  # the court's; the board's is suspended
-    assert (await handle.result())["outcome"]["entries"] == 1
+    result = await handle.execute_update(AccountingWorkflow.complete, actions.Complete(actor=STAFF))
+    assert "1 entries" in result.message  # the court's; the board's is suspended
+    assert (await handle.result()).outcome.entries == 1
 
 
 def test_an_oral_suspension_lasts_30_days_at_most_and_names_the_official() -> None:
@@ -552,6 +553,6 @@ async def test_suspended_disclosures_are_in_the_accounting_once_the_suspension_e
     record_suspension(h.database_url, oral, STAFF, today=today)
     handle, _ = await _accounting(h, first, at)
     await h.skip(timedelta(days=32))  # workflow time: the 30 days are over
-    result = await handle.execute_update("complete", actions.Complete(actor=STAFF))
-    assert "1 entries" in result["message"]  # the police disclosure is back in
-    assert (await handle.result())["outcome"]["entries"] == 1
+    result = await handle.execute_update(AccountingWorkflow.complete, actions.Complete(actor=STAFF))
+    assert "1 entries" in result.message  # the police disclosure is back in
+    assert (await handle.result()).outcome.entries == 1

@@ -203,9 +203,9 @@ async def test_revocation_letter_lists_stopped_and_already_released_apart(
     rev = await h.start_case(
         factories.revocation([released_tracking, pending_tracking], received_at=at)
     )
-    outcome = (await rev.result())["outcome"]
-    assert outcome["released_before"] == [released_tracking]
-    assert outcome["stopped"] == [pending_tracking]
+    outcome = (await rev.result()).outcome
+    assert outcome.released_before == [released_tracking]
+    assert outcome.stopped == [pending_tracking]
     assert (await pending.result()).status == "cancelled"
 
     [letter] = [o for o in h.outbound(outcome_id(rev)) if o.kind == "revocation_confirmed"]
