@@ -21,6 +21,14 @@ worker count:
    worker processes (`--floor-worker`), each running as many no-op activities before and
    after as many Updates as its twin request did (counted from the twin's Temporal history),
    driven by the same simulated specialist.
+3. **fixed floor** (`--floor-shape A,U`, e.g. 10.3,2.3): the same no-op workflows with a fixed
+   shape, A activities and U Updates per request on average (10.3: 10 on 70 % of requests and
+   11 on 30 %, spread evenly by request index; the activities split half before the Updates,
+   half after). The twin floor shrinks when ours does less per request; this one does not, so
+   doing less per request shows as a gain against it.
+4. **codec cost** (`--codec-cost`): for the first worker count, ours again with the payload
+   codec off (workers and client on the same pydantic converter, unsealed payloads): worker CPU
+   per request with and without it.
 
 Workers run as production's do (`--sandbox off`: ROI_WORKFLOW_SANDBOX=false, see
 workflows/runner.py); `--sandbox on` measures them in Temporal's sandbox, as in development.
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import random
 import signal
@@ -49,6 +58,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +68,7 @@ sys.path.insert(0, str(ROOT))
 from temporalio import activity, workflow  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client  # noqa: E402
+from temporalio.converter import DataConverter  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 # ---- the floor: a no-op workflow with N activities around M updates --------------------------
@@ -152,6 +163,45 @@ async def cache_capped_worker(task_queue: str, max_cached: int) -> None:
             await stop.wait()
 
 
+def plain_converter() -> DataConverter:
+    """Our converter without the payload codec (for `--codec-cost` only: payloads unsealed)."""
+    from config.codec import data_converter
+
+    return dataclasses.replace(data_converter(None), payload_codec=None)
+
+
+def plain_worker() -> None:
+    """worker.py as it is, its client and workers on the codec-less converter."""
+    import runpy
+
+    import services.temporal
+
+    services.temporal.converter = lambda settings=None: plain_converter()
+    runpy.run_path(str(ROOT / "worker.py"), run_name="__main__")
+
+
+def fixed_shapes(count: int, activities: Fraction, updates: Fraction) -> list[tuple[int, int, int]]:
+    """(before, Updates, after) for requests 0..count-1 averaging `activities` and `updates`:
+    request i gets floor(x) plus one when floor((i+1)*frac) > floor(i*frac), so any run of
+    requests holds the fractional part in the right proportion."""
+
+    def nth(x: Fraction, i: int) -> int:
+        frac = x - int(x)
+        return int(x) + int((i + 1) * frac) - int(i * frac)
+
+    shapes = []
+    for i in range(count):
+        a = nth(activities, i)
+        shapes.append((a - a // 2, nth(updates, i), a // 2))
+    return shapes
+
+
+def parse_shape(spec: str) -> tuple[Fraction, Fraction]:
+    """ "10.3,2.3" -> (activities, Updates) per request."""
+    activities, updates = (Fraction(x.strip()) for x in spec.split(","))
+    return activities, updates
+
+
 # ---- the stack ---------------------------------------------------------------------------------
 
 
@@ -219,7 +269,7 @@ class Stack:
             time.sleep(0.1)
 
     def start_workers(
-        self, count: int, task_queue: str, *, floor: bool, max_cached: int = 0
+        self, count: int, task_queue: str, *, floor: bool, max_cached: int = 0, plain: bool = False
     ) -> None:
         env = {
             **os.environ,
@@ -241,6 +291,8 @@ class Stack:
                 args = [sys.executable, __file__, "--floor-worker", self.address, task_queue]
             elif max_cached:
                 args = [sys.executable, __file__, "--capped-worker", task_queue, str(max_cached)]
+            elif plain:
+                args = [sys.executable, __file__, "--plain-worker"]
             log = open(self.tmp / f"{task_queue}-{n}.log", "wb")  # noqa: SIM115
             self.workers.append(
                 subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -517,17 +569,54 @@ class RunResult:
         return self.completed / self.seconds if self.seconds else 0.0
 
 
+@dataclass
+class Measured:
+    """One worker count's runs."""
+
+    ours: RunResult
+    floor: RunResult
+    shape: dict[str, int]
+    fixed: RunResult | None = None  # --floor-shape
+    plain: RunResult | None = None  # --codec-cost: ours without the payload codec
+
+
 async def measure(
-    stack: Stack, database_url: str, workers: int, count: int, concurrency: int, seed: int
-) -> tuple[RunResult, RunResult, dict[str, int]]:
-    """One worker count: ours, then the floor with the same shapes."""
+    stack: Stack,
+    database_url: str,
+    workers: int,
+    count: int,
+    concurrency: int,
+    seed: int,
+    fixed_shape: tuple[Fraction, Fraction] | None = None,
+    codec_cost: bool = False,
+) -> Measured:
+    """One worker count: ours, then the floor with the same shapes (then the fixed-shape floor,
+    then ours without the codec, when asked)."""
     from services.temporal import connect
 
     client = await connect(stack.address)
     kinds = draw_mix(count, seed)
+    ours, timings = await measure_ours(stack, client, database_url, workers, kinds, concurrency)
+    shapes = [await shape_of(client, t.request_id) for t in timings]
+    activities = sum(b + a for b, _, a in shapes)
+    updates = sum(u for _, u, _ in shapes)
+    floor = await measure_floor(stack, client, workers, shapes, concurrency)
+    measured = Measured(ours, floor, {"activities": activities, "updates": updates})
+    if fixed_shape:
+        fixed = fixed_shapes(count, *fixed_shape)
+        measured.fixed = await measure_floor(stack, client, workers, fixed, concurrency)
+    if codec_cost:
+        plain = await Client.connect(stack.address, data_converter=plain_converter())
+        measured.plain, _ = await measure_ours(
+            stack, plain, database_url, workers, kinds, concurrency, plain=True
+        )
+    return measured
 
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    stack.start_workers(workers, queue, floor=False)
+
+async def sampled(
+    stack: Stack, run: Callable[[], Awaitable[list[Timing]]]
+) -> tuple[RunResult, list[Timing]]:
+    """Run a load on the started workers: rate, latencies, peak RSS and CPU; then stop them."""
     peak = [0.0]
 
     async def sample() -> None:
@@ -535,39 +624,50 @@ async def measure(
             peak[0] = max(peak[0], *stack.worker_rss())
             await asyncio.sleep(0.5)
 
-    # warm-up: one request, so the first run does not pay the workers' start-up
-    await run_ours(client, database_url, queue, ["own_email"], 1)
     sampler = asyncio.create_task(sample())
     cpu_before = stack.cpu()
     started = time.perf_counter()
-    timings = await run_ours(client, database_url, queue, kinds, concurrency)
-    ours_seconds = time.perf_counter() - started
+    timings = await run()
+    seconds = time.perf_counter() - started
     cpu_after = stack.cpu()
     sampler.cancel()
     stack.stop_workers()
     auto = [t.automated for t in timings]
-    ours = RunResult(count, ours_seconds, pct(auto, 0.5), pct(auto, 0.99), peak[0])
-    ours.worker_cpu, ours.server_cpu = (b - a for a, b in zip(cpu_before, cpu_after, strict=True))
-    shapes = [await shape_of(client, t.request_id) for t in timings]
-    activities = sum(b + a for b, _, a in shapes)
-    updates = sum(u for _, u, _ in shapes)
+    result = RunResult(len(timings), seconds, pct(auto, 0.5), pct(auto, 0.99), peak[0])
+    result.worker_cpu, result.server_cpu = (
+        b - a for a, b in zip(cpu_before, cpu_after, strict=True)
+    )
+    return result, timings
 
+
+async def measure_ours(
+    stack: Stack,
+    client: Client,
+    database_url: str,
+    workers: int,
+    kinds: list[str],
+    concurrency: int,
+    plain: bool = False,
+) -> tuple[RunResult, list[Timing]]:
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    stack.start_workers(workers, queue, floor=False, plain=plain)
+    # warm-up: one request, so the first run does not pay the workers' start-up
+    await run_ours(client, database_url, queue, ["own_email"], 1)
+    return await sampled(stack, lambda: run_ours(client, database_url, queue, kinds, concurrency))
+
+
+async def measure_floor(
+    stack: Stack,
+    client: Client,
+    workers: int,
+    shapes: list[tuple[int, int, int]],
+    concurrency: int,
+) -> RunResult:
     floor_queue = f"floor-{uuid.uuid4().hex[:8]}"
     stack.start_workers(workers, floor_queue, floor=True)
-    peak[0] = 0.0
     await run_floor(client, floor_queue, [(1, 1, 1)], 1)
-    sampler = asyncio.create_task(sample())
-    cpu_before = stack.cpu()
-    started = time.perf_counter()
-    floor_timings = await run_floor(client, floor_queue, shapes, concurrency)
-    floor_seconds = time.perf_counter() - started
-    cpu_after = stack.cpu()
-    sampler.cancel()
-    stack.stop_workers()
-    auto = [t.automated for t in floor_timings]
-    floor = RunResult(count, floor_seconds, pct(auto, 0.5), pct(auto, 0.99), peak[0])
-    floor.worker_cpu, floor.server_cpu = (b - a for a, b in zip(cpu_before, cpu_after, strict=True))
-    return ours, floor, {"activities": activities, "updates": updates}
+    result, _ = await sampled(stack, lambda: run_floor(client, floor_queue, shapes, concurrency))
+    return result
 
 
 async def timers_check(
@@ -653,19 +753,28 @@ async def main(args: argparse.Namespace) -> None:
 
     configure_logging("WARNING", "console")
     counts = [int(n) for n in args.workers.split(",") if n]  # "" = the timer check only
+    fixed_shape = parse_shape(args.floor_shape) if args.floor_shape else None
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="roi-bench-") as folder:
         tmp = Path(folder)
         database_url, drop = database(os.environ.get("ROI_DATABASE_URL"), tmp)
         stack = Stack(tmp, database_url, sandboxed=args.sandbox == "on")
         stack.start()
-        rows: list[tuple[int, RunResult, RunResult, dict[str, int]]] = []
+        rows: list[tuple[int, Measured]] = []
         try:
-            for workers in counts:
+            for n, workers in enumerate(counts):
                 print(f"… {workers} worker process(es): {args.requests} requests", flush=True)
-                ours, floor, shape = await measure(
-                    stack, database_url, workers, args.requests, args.concurrency, args.seed
+                measured = await measure(
+                    stack,
+                    database_url,
+                    workers,
+                    args.requests,
+                    args.concurrency,
+                    args.seed,
+                    fixed_shape=fixed_shape,
+                    codec_cost=args.codec_cost and n == 0,
                 )
-                rows.append((workers, ours, floor, shape))
+                rows.append((workers, measured))
             timer_rss: dict[int, float] = {}
             for cache in [0, *(int(c) for c in args.cache.split(",") if c)] if args.timers else []:
                 label = f"cache {cache}" if cache else "worker.py as it is"
@@ -676,43 +785,75 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             stack.close()
             drop()
+    load_after = os.getloadavg()
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"\nThroughput benchmark ({started_at}; {os.cpu_count()} CPUs; ", end="")
     print(f"workflow sandbox {args.sandbox}; mix: ", end="")
     print(", ".join(f"{name} {int(w * 100)}%" for name, w in MIX) + ")")
+    loads = " / ".join(", ".join(f"{x:.2f}" for x in avg) for avg in (load_before, load_after))
+    print(f"load average (1, 5, 15 min) before / after: {loads}")
+    fixed_head = f" {'fixed req/s':>11} {'ratio':>6}" if fixed_shape else ""
     print(
-        f"{'workers':>7} {'ours req/s':>10} {'floor req/s':>11} {'ratio':>6} "
+        f"{'workers':>7} {'ours req/s':>10} {'floor req/s':>11} {'ratio':>6}{fixed_head} "
         f"{'ours p50/p99 s':>15} {'floor p50/p99 s':>16} {'ours RSS MB':>11} "
         f"{'floor RSS MB':>12} {'act/req':>7} {'upd/req':>7}"
     )
-    for workers, ours, floor, shape in rows:
+    for workers, m in rows:
+        ours, floor, shape = m.ours, m.floor, m.shape
         ratio = ours.rate / floor.rate if floor.rate else 0.0
+        fixed_cols = ""
+        if m.fixed is not None:
+            vs_fixed = ours.rate / m.fixed.rate if m.fixed.rate else 0.0
+            fixed_cols = f" {m.fixed.rate:>11.2f} {vs_fixed:>6.0%}"
         print(
-            f"{workers:>7} {ours.rate:>10.2f} {floor.rate:>11.2f} {ratio:>6.0%} "
+            f"{workers:>7} {ours.rate:>10.2f} {floor.rate:>11.2f} {ratio:>6.0%}{fixed_cols} "
             f"{ours.p50:>7.2f}/{ours.p99:<7.2f} {floor.p50:>8.2f}/{floor.p99:<7.2f} "
             f"{ours.rss:>11.0f} {floor.rss:>12.0f} "
             f"{shape['activities'] / args.requests:>7.1f} {shape['updates'] / args.requests:>7.1f}"
         )
     if rows:
         print("CPU per request, ms (worker processes together / Temporal server):")
-    for workers, ours, floor, _ in rows:
+    for workers, m in rows:
+        fixed_cpu = ""
+        if m.fixed is not None:
+            fixed_cpu = (
+                f" fixed {1000 * m.fixed.worker_cpu / m.fixed.completed:>5.0f} / "
+                f"{1000 * m.fixed.server_cpu / m.fixed.completed:<5.0f}"
+            )
         print(
-            f"{workers:>7} ours {1000 * ours.worker_cpu / ours.completed:>5.0f} / "
-            f"{1000 * ours.server_cpu / ours.completed:<5.0f} floor "
-            f"{1000 * floor.worker_cpu / floor.completed:>5.0f} / "
-            f"{1000 * floor.server_cpu / floor.completed:<5.0f}"
+            f"{workers:>7} ours {1000 * m.ours.worker_cpu / m.ours.completed:>5.0f} / "
+            f"{1000 * m.ours.server_cpu / m.ours.completed:<5.0f} floor "
+            f"{1000 * m.floor.worker_cpu / m.floor.completed:>5.0f} / "
+            f"{1000 * m.floor.server_cpu / m.floor.completed:<5.0f}{fixed_cpu}"
         )
     if len(rows) > 1:
-        base = rows[0][1].rate
-        growth = ", ".join(f"{w} workers x{r.rate / base:.2f}" for w, r, _, _ in rows[1:])
+        base = rows[0][1].ours.rate
+        growth = ", ".join(f"{w} workers x{m.ours.rate / base:.2f}" for w, m in rows[1:])
         print(f"scale-out vs {rows[0][0]} worker(s): {growth}")
     if rows:
-        ratios = [r.rate / f.rate for _, r, f, _ in rows if f.rate]
+        ratios = [m.ours.rate / m.floor.rate for _, m in rows if m.floor.rate]
         worst = min(ratios)
         print(
             f"goal ours >= 80% of floor at every worker count: "
             f"{'met' if worst >= 0.8 else 'NOT met'} "
             f"(lowest {worst:.0%}, highest {max(ratios):.0%})"
+        )
+    fixed_ratios = [m.ours.rate / m.fixed.rate for _, m in rows if m.fixed and m.fixed.rate]
+    if fixed_ratios:
+        print(
+            f"ours vs the fixed-shape floor ({args.floor_shape} activities,Updates per request): "
+            f"lowest {min(fixed_ratios):.0%}, highest {max(fixed_ratios):.0%}"
+        )
+    for workers, m in rows:
+        if m.plain is None:
+            continue
+        with_codec = 1000 * m.ours.worker_cpu / m.ours.completed
+        without = 1000 * m.plain.worker_cpu / m.plain.completed
+        print(
+            f"codec cost ({workers} worker(s)): worker CPU per request {with_codec:.0f} ms with "
+            f"the payload codec, {without:.0f} ms without: x{with_codec / without:.2f} "
+            f"({with_codec - without:+.0f} ms); throughput {m.ours.rate:.2f} vs "
+            f"{m.plain.rate:.2f} req/s"
         )
     for cache, rss in timer_rss.items():
         verdict = "met" if rss < 300 else "NOT met"
@@ -722,7 +863,7 @@ async def main(args: argparse.Namespace) -> None:
             f"(goal < 300 MB: {verdict})"
         )
     if rows:
-        print(f"median of p50s: {statistics.median([r.p50 for _, r, _, _ in rows]):.2f} s")
+        print(f"median of p50s: {statistics.median([m.ours.p50 for _, m in rows]):.2f} s")
 
 
 if __name__ == "__main__":
@@ -731,6 +872,9 @@ if __name__ == "__main__":
         sys.exit(0)
     if len(sys.argv) == 4 and sys.argv[1] == "--capped-worker":
         asyncio.run(cache_capped_worker(sys.argv[2], int(sys.argv[3])))
+        sys.exit(0)
+    if len(sys.argv) == 2 and sys.argv[1] == "--plain-worker":
+        plain_worker()
         sys.exit(0)
     # SIGTERM (timeout, CI) stops the stack and drops the database like Ctrl-C does
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -748,5 +892,16 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--cache", default="250", help="also run the timer check with these workflow cache sizes"
+    )
+    parser.add_argument(
+        "--floor-shape",
+        default="",
+        metavar="A,U",
+        help="also a fixed-shape floor: A activities and U Updates per request (e.g. 10.3,2.3)",
+    )
+    parser.add_argument(
+        "--codec-cost",
+        action="store_true",
+        help="also ours without the payload codec (first worker count): worker CPU per request",
     )
     asyncio.run(main(parser.parse_args()))
