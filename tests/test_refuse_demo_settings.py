@@ -206,8 +206,15 @@ def test_local_and_test_allow_every_default(
 
 def test_defaults_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     """ROI_ENV unset means production: every check fires for the program that reads it."""
-    # these matter only with another setting: ROI_RECORD_SOURCE=fhir, ROI_SMTP_USERNAME
-    conditional = {"ROI_FHIR_BASE_URL", "ROI_FHIR_TOKEN", "ROI_SMTP_PASSWORD"}
+    # these matter only with another setting: ROI_RECORD_SOURCE=fhir, ROI_SMTP_USERNAME,
+    # ROI_INBOUND_IMAP_HOST; a fax key only when one is set (unset, the webhook is off)
+    conditional = {
+        "ROI_FHIR_BASE_URL",
+        "ROI_FHIR_TOKEN",
+        "ROI_SMTP_PASSWORD",
+        "ROI_INBOUND_FAX_SECRET",
+        "ROI_INBOUND_IMAP_TLS",
+    }
     settings = settings_from({}, monkeypatch)
     assert settings.env is Environment.PRODUCTION
     for component in Component:
