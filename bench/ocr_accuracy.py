@@ -82,11 +82,19 @@ def main() -> None:
     parser.add_argument("--languages", default="eng+spa+ara")
     parser.add_argument("--text-cache", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--reverse", action="store_true", help="OCR the scans last to first")
+    parser.add_argument(
+        "--cached-only", action="store_true", help="score only scans whose text is cached"
+    )
     args = parser.parse_args()
     if args.count:
         generate(args.count, args.scans)
     truths = load(args.scans)
     cache = args.text_cache
+    if args.reverse:
+        truths.reverse()
+    if args.cached_only and cache is not None:
+        truths = [t for t in truths if (cache / f"{t.name}.txt").exists()]
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
     fields: dict[str, Tally] = {}

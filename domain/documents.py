@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -229,8 +230,26 @@ _ORGANIZATION_WORDS = re.compile(
 )
 
 
+def _loose(pattern: str) -> str:
+    """A label as OCR may space it: each blank between words (outside a character class) may
+    be missing, doubled or read as a speck ("fullname", "fax oremail", "date.or event")."""
+    out, depth = [], 0
+    for char in pattern:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth = max(0, depth - 1)
+        out.append(r"[ \t.,'_-]{0,3}" if char == " " and depth == 0 else char)
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(_loose(pattern))
+
+
 def _find(pattern: str, folded: str, start: int = 0) -> re.Match[str] | None:
-    return re.compile(pattern).search(folded, start)
+    return _compiled(pattern).search(folded, start)
 
 
 def _first(patterns: Iterable[str], folded: str) -> re.Match[str] | None:
@@ -337,10 +356,13 @@ def detect_kind(text: str) -> tuple[RequestKind | None, Reading | None]:
 def delivery_from(contact: str) -> DeliveryMethod | None:
     """How the records go, from where they go: an email address is a secure link, a postal
     address is the mail."""
-    if _EMAIL.search(contact) or _DOMAINISH.search(contact.lower()):
+    lowered = contact.lower()
+    if "@" in contact or _EMAIL.search(contact) or _DOMAINISH.search(lowered):
         return DeliveryMethod.EMAIL_LINK
-    if _ZIP.search(contact) or re.search(r"\d+\s+\w+", contact):
+    if _ZIP.search(contact) or re.search(r"^\s*\W?\d+\s+\w+", contact):
         return DeliveryMethod.US_MAIL
+    if re.search(r"[a-z]\s?[.,]\s?(?:com|org|net|edu|gov|us|example)\b", lowered):
+        return DeliveryMethod.EMAIL_LINK  # an address whose @ and dot OCR lost
     return None
 
 
