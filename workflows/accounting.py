@@ -36,7 +36,7 @@ class AccountingWorkflow(CaseWorkflow):
 
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
-        self._init_case(start)
+        super().__init__(start)
         self.request = start.submission_as(AccountingRequest)
         self.fee_answer: bool | None = None
 

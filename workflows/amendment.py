@@ -27,7 +27,7 @@ class AmendmentWorkflow(CaseWorkflow):
 
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
-        self._init_case(start)
+        super().__init__(start)
         self.request = start.submission_as(amendment.AmendmentRequest)
 
     @workflow.run

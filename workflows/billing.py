@@ -22,10 +22,6 @@ with workflow.unsafe.imports_passed_through():
 class BillingWorkflow(CaseWorkflow):
     """A billing information request, routed to billing and tracked to an answer."""
 
-    @workflow.init
-    def __init__(self, start: CaseStart) -> None:
-        self._init_case(start)
-
     @workflow.run
     async def run(self, start: CaseStart) -> CaseState:
         clock = await self._begin()

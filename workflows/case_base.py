@@ -35,7 +35,9 @@ class CaseWorkflow(RequestWorkflowBase[CaseState]):
         # Every case kind's entry point (each subclass defines it under @workflow.run).
         async def run(self, start: CaseStart) -> CaseState: ...
 
-    def _init_case(self, start: CaseStart) -> None:
+    @workflow.init
+    def __init__(self, start: CaseStart) -> None:
+        """The case's state and clock (a kind that keeps more extends this)."""
         self.state = CaseState(
             start=start, clock=start_clock(start.kind, start.site, start.received_at)
         )

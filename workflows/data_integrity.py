@@ -23,10 +23,6 @@ with workflow.unsafe.imports_passed_through():
 class DataIntegrityWorkflow(CaseWorkflow):
     """Deceased-patient and adoption notifications, worked by HIMS Data Integrity."""
 
-    @workflow.init
-    def __init__(self, start: CaseStart) -> None:
-        self._init_case(start)
-
     @workflow.run
     async def run(self, start: CaseStart) -> CaseState:
         clock = await self._begin()

@@ -27,7 +27,7 @@ class ProxyAccessWorkflow(CaseWorkflow):
 
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
-        self._init_case(start)
+        super().__init__(start)
         self.request = start.submission_as(ProxyRequest)
         self.end_reason: str | None = None
 

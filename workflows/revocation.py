@@ -29,10 +29,6 @@ REVOCATION_RELIANCE_PATCH = "revocation-reliance-v1"
 class RevocationWorkflow(CaseWorkflow):
     """A written revocation: recorded at once; pending releases under it stop."""
 
-    @workflow.init
-    def __init__(self, start: CaseStart) -> None:
-        self._init_case(start)
-
     @workflow.run
     async def run(self, start: CaseStart) -> CaseState:
         clock = await self._begin()
