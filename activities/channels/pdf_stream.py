@@ -44,12 +44,13 @@ class PdfStreamWriter:
         """Write these pages (all from one source PDF) and what they use; the source may be
         closed afterwards. Objects the pages share are written once."""
         numbers: dict[tuple[int, int], int] = {}
-        self._start()
-        for page in pages:
-            obj = page.obj
-            for key in INHERITED:  # resolved here, before the page loses its parent
+        objects = [page.obj for page in pages]
+        for obj in objects:  # resolved first: a page may be written early, as a link's target
+            for key in INHERITED:
                 if key not in obj and (value := _inherited(obj, key)) is not None:
                     obj[key] = value
+        self._start()
+        for obj in objects:
             self.kids.append(self._copy(obj, numbers))
 
     def close(self) -> None:
