@@ -84,12 +84,15 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--reverse", action="store_true", help="OCR the scans last to first")
     parser.add_argument(
+        "--skip", type=int, default=0, help="leave out the first N scans (those looked at)"
+    )
+    parser.add_argument(
         "--cached-only", action="store_true", help="score only scans whose text is cached"
     )
     args = parser.parse_args()
     if args.count:
         generate(args.count, args.scans)
-    truths = load(args.scans)
+    truths = load(args.scans)[args.skip :]
     cache = args.text_cache
     if args.reverse:
         truths.reverse()
