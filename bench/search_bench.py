@@ -146,12 +146,12 @@ def seed(owner_url: str, rows: int) -> dict[str, float]:
         for name, _ in indexes:
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         started = time.perf_counter()
-        conn.execute(SEED_SQL.replace("%(rows)s", str(int(rows))))  # type: ignore[arg-type]
+        conn.execute(SEED_SQL.replace("%(rows)s", str(int(rows))))
         took["insert"] = time.perf_counter() - started
         started = time.perf_counter()
         conn.execute("SET maintenance_work_mem = '256MB'")
         for _, definition in indexes:
-            conn.execute(definition)  # type: ignore[arg-type]
+            conn.execute(definition)
         took["search indexes"] = time.perf_counter() - started
         conn.execute("ALTER TABLE requests ENABLE TRIGGER USER")
         started = time.perf_counter()
