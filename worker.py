@@ -36,23 +36,10 @@ from services import inbound, intake
 from services.schedule import ensure_batch_schedules
 from services.temporal import connect
 from store.postgres import resolve_database_url
-from workflows.batch import SiteBatchWorkflow
-from workflows.cases import CASE_WORKFLOWS
-from workflows.inbound_document import InboundDocumentWorkflow, InboundPollWorkflow
-from workflows.outside_records import OutsideRecordsReplyWorkflow
-from workflows.record_request import RecordRequestWorkflow
+from workflows.registry import WORKFLOWS
 from workflows.runner import workflow_runner
 
 log = structlog.get_logger(__name__)
-
-WORKFLOWS = [
-    RecordRequestWorkflow,
-    SiteBatchWorkflow,
-    OutsideRecordsReplyWorkflow,
-    InboundDocumentWorkflow,
-    InboundPollWorkflow,
-    *sorted(set(CASE_WORKFLOWS.values()), key=lambda w: w.__name__),
-]
 
 
 def build_worker(

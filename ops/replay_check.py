@@ -48,7 +48,7 @@ async def histories(
 
 async def replay(found: AsyncIterator[WorkflowHistory]) -> tuple[int, list[str]]:
     """Replay each history with this code's workflows; (how many replayed, ids that failed)."""
-    from worker import WORKFLOWS
+    from workflows.registry import WORKFLOWS
 
     warm_calendars()
     replayer = Replayer(

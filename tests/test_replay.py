@@ -4,8 +4,8 @@ A failure here means a change would break requests already running in production
 change with workflow.patched(...) instead. To record fresh histories after an intentional,
 patched change: ROI_RECORD_HISTORIES=1 scripts/test tests/test_replay.py
 
-Every workflow type the worker runs (worker.WORKFLOWS) has at least one history here, recorded
-through the real intake service, worker and activities, its payloads sealed by the codec (as in
+Every workflow type the worker runs (workflows.registry.WORKFLOWS) has at least one history here,
+recorded through the real intake service, worker and activities, its payloads sealed by the codec (as in
 production). One history written before the codec existed is kept as it was: requests started
 before encryption was turned on must still replay.
 """
@@ -47,7 +47,7 @@ from tests.harness import (
     running_worker,
 )
 from tests.records import write_test_patients
-from worker import WORKFLOWS, build_worker, make_activities
+from worker import build_worker, make_activities
 from workflows.accounting import AccountingWorkflow
 from workflows.amendment import AmendmentWorkflow
 from workflows.batch import SiteBatchWorkflow
@@ -55,6 +55,7 @@ from workflows.billing import BillingWorkflow
 from workflows.data_integrity import DataIntegrityWorkflow
 from workflows.proxy import ProxyAccessWorkflow
 from workflows.record_request import RecordRequestWorkflow as W
+from workflows.registry import WORKFLOWS
 from workflows.runner import workflow_runner
 
 HISTORIES = Path(__file__).parent / "histories"
