@@ -5,9 +5,9 @@ change with workflow.patched(...) instead. To record fresh histories after an in
 patched change: ROI_RECORD_HISTORIES=1 scripts/test tests/test_replay.py
 
 Every workflow type the worker runs (workflows.registry.WORKFLOWS) has at least one history here,
-recorded through the real intake service, worker and activities, its payloads sealed by the codec (as in
-production). One history written before the codec existed is kept as it was: requests started
-before encryption was turned on must still replay.
+recorded through the real intake service, worker and activities, its payloads sealed by the
+codec (as in production). One history written before the codec existed is kept as it was:
+requests started before encryption was turned on must still replay.
 """
 
 from __future__ import annotations
