@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
-from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -41,7 +39,6 @@ from domain.release_safety import in_scope, same_patient
 from letters import LetterError, render_notice
 from store import cases, receipts, repository
 from store.db import session_scope
-from store.models import AuthorizationRecord
 
 log = structlog.get_logger(__name__)
 
@@ -226,13 +223,8 @@ class RequestActivities:
         """What was recorded elsewhere since intake: a death, a revocation (read only)."""
         with session_scope(self.database_url) as session:
             died = cases.deceased_on(session, query.patient_key)
-            revoked = session.execute(
-                select(col(AuthorizationRecord.status)).where(
-                    col(AuthorizationRecord.authorization_ref)
-                    == f"{query.request_id}-authorization"
-                )
-            ).scalar_one_or_none()
-        return ReleaseFacts(deceased_on=died, authorization_revoked=revoked == "revoked")
+            revoked = cases.authorization_revoked(session, f"{query.request_id}-authorization")
+        return ReleaseFacts(deceased_on=died, authorization_revoked=revoked)
 
     def all(self) -> list[Callable[..., Any]]:
         """Every activity, for registering with a worker."""

@@ -6,22 +6,21 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import CursorResult, func, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 from ulid import ULID
 
 from app import security_log
 from app.passwords import password_problem
-from app.roles import Role
+from app.roles import Role, teams_of
 from app.security import hash_password, needs_rehash, new_token, token_hash
 from app.security import verify_password as _verify
 from app.security_log import Action
 from domain.types import Site
+from store import staff, staff_sessions
 from store.db import session_scope
-from store.tables import table_of
-from store.web_models import ApiToken, StaffEnrolment, StaffUser
+from store.web_models import StaffUser
 
 ALL_SITES = "all"
 
@@ -47,6 +46,11 @@ class Account:
     def site_list(self) -> list[str]:
         """The account's sites, every site spelled out when unrestricted."""
         return sorted(self.sites) if self.sites is not None else [s.value for s in Site]
+
+    @property
+    def teams(self) -> frozenset[str]:
+        """The teams whose requests the account's role works (store/queue.py's `Worker`)."""
+        return teams_of(self.role)
 
 
 def account_of(user: StaffUser) -> Account:
@@ -115,22 +119,16 @@ def _issue(
     session: Session, user_id: str, purpose: str, by: str | None, hours: int, now: datetime
 ) -> tuple[str, datetime]:
     """A new enrolment token for the account (any older unused one stops working)."""
-    session.execute(
-        table_of(StaffEnrolment)
-        .delete()
-        .where(col(StaffEnrolment.user_id) == user_id, col(StaffEnrolment.used_at).is_(None))
-    )
     token = new_token()
     expires = now + timedelta(hours=hours)
-    session.add(
-        StaffEnrolment(
-            token_hash=token_hash(token),
-            user_id=user_id,
-            purpose=purpose,
-            created_by=by,
-            created_at=now,
-            expires_at=expires,
-        )
+    staff.add_enrolment(
+        session,
+        token_hash=token_hash(token),
+        user_id=user_id,
+        purpose=purpose,
+        by=by,
+        now=now,
+        expires_at=expires,
     )
     detail = {"account": user_id, "purpose": purpose, "hours": hours}
     security_log.add(session, Action.ENROLMENT_ISSUE, "ok", actor=by, detail=detail)
@@ -155,26 +153,18 @@ def create_user(
     site_list, all_sites = _normalize_sites(sites)
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
-        taken = session.execute(
-            select(col(StaffUser.id)).where(col(StaffUser.username) == name)
-        ).first()
-        if taken:
+        if staff.user_id_for(session, name) is not None:
             raise AccountError("That username is taken.")
         user_id = str(ULID()).lower()
-        session.add(
-            StaffUser(
-                id=user_id,
-                username=name,
-                password_hash=None,
-                role=role_value,
-                sites=site_list,
-                all_sites=all_sites,
-                active=True,
-                created_at=now,
-                password_changed_at=now,
-            )
+        staff.add_user(
+            session,
+            user_id=user_id,
+            username=name,
+            role=role_value,
+            sites=site_list,
+            all_sites=all_sites,
+            now=now,
         )
-        session.flush()
         security_log.add(
             session,
             Action.ACCOUNT_CREATE,
@@ -195,25 +185,15 @@ def reset_credentials(
 ) -> Enrolment:
     """An admin's reset: the account's password (and second factor) stop working at once, its
     sessions end, and a new one-time link lets its owner set new ones."""
-    from store.web_models import StaffSession
-
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
-        name = session.execute(
-            select(col(StaffUser.username)).where(col(StaffUser.id) == user_id).with_for_update()
-        ).scalar_one_or_none()
-        if name is None:
+        user = staff.locked_user(session, user_id)
+        if user is None:
             raise AccountError("No such account.")
-        session.execute(
-            update(StaffUser)
-            .where(col(StaffUser.id) == user_id)
-            .values(password_hash=None, password_changed_at=now)
-        )
+        name = user.username
+        staff.set_password(session, user_id, None, now)
         _forget_second_factor(session, user_id)
-        deleted = session.execute(
-            table_of(StaffSession).delete().where(col(StaffSession.user_id) == user_id)
-        )
-        ended = cast(CursorResult[Any], deleted).rowcount
+        ended = len(staff_sessions.remove_all_of(session, user_id))
         account = {"account": user_id}
         security_log.add(session, Action.ACCOUNT_RESET, "ok", actor=by, detail=account)
         if ended:
@@ -230,29 +210,12 @@ def _forget_second_factor(session: Session, user_id: str) -> None:
     mfa.forget(session, user_id)
 
 
-def _valid_enrolment(
-    session: Session, token: str, now: datetime, *, lock: bool = False
-) -> tuple[StaffEnrolment, StaffUser] | None:
-    query = (
-        select(StaffEnrolment, StaffUser)
-        .join(StaffUser, col(StaffUser.id) == col(StaffEnrolment.user_id))
-        .where(
-            col(StaffEnrolment.token_hash) == token_hash(token),
-            col(StaffEnrolment.used_at).is_(None),
-            col(StaffEnrolment.expires_at) > now,
-            col(StaffUser.active).is_(True),
-        )
-    )
-    row = session.execute(query.with_for_update() if lock else query).first()
-    return None if row is None else (row[0], row[1])
-
-
 def enrolment_username(database_url: str, token: str) -> str | None:
     """The username a valid enrolment link is for (None: unknown, used or expired)."""
     if not token or len(token) > 128:
         return None
     with session_scope(database_url) as session:
-        found = _valid_enrolment(session, token, datetime.now(UTC))
+        found = staff.valid_enrolment(session, token_hash(token), datetime.now(UTC))
         return found[1].username if found else None
 
 
@@ -264,7 +227,11 @@ def complete_enrolment(
     works) when the password is not acceptable."""
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
-        found = _valid_enrolment(session, token, now, lock=True) if len(token) <= 128 else None
+        found = (
+            staff.valid_enrolment(session, token_hash(token), now, lock=True)
+            if len(token) <= 128
+            else None
+        )
         if found is None:
             security_log.add(
                 session,
@@ -280,16 +247,8 @@ def complete_enrolment(
         problem = password_problem(password, username=user.username)
         if problem:
             raise AccountError(problem)
-        session.execute(
-            update(StaffUser)
-            .where(col(StaffUser.id) == user.id)
-            .values(password_hash=hash_password(password), password_changed_at=now)
-        )
-        session.execute(
-            update(StaffEnrolment)
-            .where(col(StaffEnrolment.token_hash) == enrolment.token_hash)
-            .values(used_at=now)
-        )
+        staff.set_password(session, user.id, hash_password(password), now)
+        staff.use_enrolment(session, enrolment.token_hash, now)
         security_log.add(
             session,
             Action.ACCOUNT_PASSWORD,
@@ -312,13 +271,9 @@ def change_password(
 ) -> None:
     """A signed-in person changes their own password (the current one first); their other
     sessions end. AccountError with a plain message when refused."""
-    from store.web_models import StaffSession
-
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
-        user = session.execute(
-            select(StaffUser).where(col(StaffUser.id) == user_id).with_for_update()
-        ).scalar_one_or_none()
+        user = staff.locked_user(session, user_id)
         if user is None or not _verify(user.password_hash, current):
             security_log.add(
                 session,
@@ -334,12 +289,8 @@ def change_password(
             raise AccountError(problem)
         if _verify(user.password_hash, new):
             raise AccountError("Choose a password other than your current one.")
-        user.password_hash = hash_password(new)
-        user.password_changed_at = now
-        others = table_of(StaffSession).delete().where(col(StaffSession.user_id) == user_id)
-        if keep_session:
-            others = others.where(col(StaffSession.token_hash) != keep_session)
-        ended = cast(CursorResult[Any], session.execute(others)).rowcount
+        staff.set_password(session, user_id, hash_password(new), now)
+        ended = len(staff_sessions.remove_all_of(session, user_id, keep_hash=keep_session))
         account = {"account": user_id}
         security_log.add(
             session,
@@ -370,8 +321,6 @@ def update_user(
     """Change an account; any change ends its sessions. Each change (role, sites,
     deactivation) and the sessions ended are security events, with `by`. Passwords are not
     changed here: only their owner sets one (complete_enrolment, change_password)."""
-    from store.web_models import StaffSession
-
     values: dict[str, object] = {}
     if role is not None:
         values["role"] = _check_role(role)
@@ -382,26 +331,14 @@ def update_user(
     if not values:
         return
     with session_scope(database_url) as session:
-        before = session.execute(
-            select(
-                col(StaffUser.role),
-                col(StaffUser.sites),
-                col(StaffUser.all_sites),
-                col(StaffUser.active),
-            )
-            .where(col(StaffUser.id) == user_id)
-            .with_for_update()
-        ).first()
+        before = staff.locked_settings(session, user_id)
         if before is None:
             raise AccountError("No such account.")
-        session.execute(update(StaffUser).where(col(StaffUser.id) == user_id).values(**values))
+        staff.change_user(session, user_id, values)
         ended = 0
         if active is False or role is not None or sites is not None:
-            deleted = session.execute(
-                table_of(StaffSession).delete().where(col(StaffSession.user_id) == user_id)
-            )
-            ended = cast(CursorResult[Any], deleted).rowcount
-        _record_changes(session, user_id, tuple(before), values, by, ended)
+            ended = len(staff_sessions.remove_all_of(session, user_id))
+        _record_changes(session, user_id, before, values, by, ended)
 
 
 def _record_changes(
@@ -436,32 +373,24 @@ def _record_changes(
         security_log.add(session, Action.SESSION_END, "ok", actor=by, detail=detail)
 
 
-def list_users(database_url: str) -> list[StaffUser]:
-    with session_scope(database_url) as session:
-        rows = list(session.execute(select(StaffUser).order_by(StaffUser.username)).scalars())
-        session.expunge_all()
-        return rows
+def list_users(session: Session) -> list[StaffUser]:
+    """Every account, by username."""
+    return staff.all_users(session)
 
 
-def count_admins(database_url: str) -> int:
-    with session_scope(database_url) as session:
-        return session.execute(
-            select(func.count())
-            .select_from(StaffUser)
-            .where(col(StaffUser.role) == Role.ADMIN.value, col(StaffUser.active).is_(True))
-        ).scalar_one()
+def count_admins(session: Session) -> int:
+    """How many active administrators there are."""
+    return staff.count_active(session, Role.ADMIN.value)
 
 
 def check_password(session: Session, username: str, password: str) -> StaffUser | None:
     """The active account with this username and password, else None (same cost either way)."""
-    user = session.execute(
-        select(StaffUser).where(col(StaffUser.username) == username.strip().lower())
-    ).scalar_one_or_none()
+    user = staff.user_by_username(session, username.strip().lower())
     ok = _verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.active or user.password_hash is None:
         return None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        staff.rehash_password(session, user.id, hash_password(password))
     return user
 
 
@@ -502,9 +431,7 @@ def enrol_locally(
     _local_only()
     name = _check_username(username)
     with session_scope(database_url) as session:
-        existing = session.execute(
-            select(col(StaffUser.id)).where(col(StaffUser.username) == name)
-        ).scalar_one_or_none()
+        existing = staff.user_id_for(session, name)
     if existing is None:
         enrolment = create_user(database_url, name, role, sites, by=by)
     else:
@@ -550,15 +477,14 @@ def create_api_token(database_url: str, name: str, *, by: str | None = None) -> 
     label = _check_username(name)
     token = "roi_" + new_token()
     with session_scope(database_url) as session:
-        if session.execute(select(col(ApiToken.id)).where(col(ApiToken.name) == label)).first():
+        if staff.api_token_named(session, label):
             raise AccountError("A token with that name exists; revoke it first.")
-        session.add(
-            ApiToken(
-                id=str(ULID()).lower(),
-                name=label,
-                token_hash=token_hash(token),
-                created_at=datetime.now(UTC),
-            )
+        staff.add_api_token(
+            session,
+            token_id=str(ULID()).lower(),
+            name=label,
+            token_hash=token_hash(token),
+            now=datetime.now(UTC),
         )
         security_log.add(session, Action.TOKEN_CREATE, "ok", actor=by, detail={"client": label})
     return token
@@ -567,12 +493,7 @@ def create_api_token(database_url: str, name: str, *, by: str | None = None) -> 
 def revoke_api_token(database_url: str, name: str, *, by: str | None = None) -> None:
     """Revoke an intake client's token (a security event, with `by`)."""
     with session_scope(database_url) as session:
-        found = session.execute(
-            update(ApiToken)
-            .where(col(ApiToken.name) == name.strip().lower(), col(ApiToken.revoked_at).is_(None))
-            .values(revoked_at=datetime.now(UTC))
-        )
-        if cast(CursorResult[Any], found).rowcount == 0:
+        if staff.revoke_api_token(session, name.strip().lower(), datetime.now(UTC)) == 0:
             raise AccountError("No active token with that name.")
         detail = {"client": name.strip().lower()}
         security_log.add(session, Action.TOKEN_REVOKE, "ok", actor=by, detail=detail)
@@ -587,25 +508,15 @@ class TokenInfo:
     revoked_at: datetime | None
 
 
-def list_api_tokens(database_url: str) -> list[TokenInfo]:
+def list_api_tokens(session: Session) -> list[TokenInfo]:
     """Every intake token, active ones first, by name."""
-    with session_scope(database_url) as session:
-        rows = session.execute(
-            select(col(ApiToken.name), col(ApiToken.created_at), col(ApiToken.revoked_at)).order_by(
-                col(ApiToken.revoked_at).is_not(None), col(ApiToken.name), col(ApiToken.created_at)
-            )
-        ).all()
-    return [TokenInfo(name, created, revoked) for name, created, revoked in rows]
+    return [
+        TokenInfo(name, created, revoked) for name, created, revoked in staff.api_tokens(session)
+    ]
 
 
 def api_client_for(session: Session, token: str) -> str | None:
     """The name of the intake client holding this token, if it is valid."""
     if not token.startswith("roi_"):
         return None
-    row = session.execute(
-        select(col(ApiToken.name)).where(
-            col(ApiToken.token_hash) == token_hash(token),
-            col(ApiToken.revoked_at).is_(None),
-        )
-    ).scalar_one_or_none()
-    return row
+    return staff.api_client(session, token_hash(token))

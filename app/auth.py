@@ -14,8 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
-from sqlalchemy import delete, select, update
-from sqlmodel import col
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import security_log
@@ -25,8 +24,8 @@ from app.context import AppContext, CsrfRejected, Forbidden, NotSignedIn
 from app.roles import Can, can
 from app.security import new_token, same, token_hash
 from app.security_log import Action
+from store import staff_sessions
 from store.db import session_scope
-from store.web_models import StaffSession, StaffUser
 
 #: Cookie names before their prefix: with Secure cookies (the default) every cookie is named
 #: `__Host-<name>`, which browsers accept only when Secure, Path=/ and without Domain, and only
@@ -118,7 +117,7 @@ PENDING_MINUTES = 10
 
 
 def open_session(
-    database_url: str,
+    session: Session,
     user_id: str,
     web: WebSettings,
     *,
@@ -135,25 +134,22 @@ def open_session(
     token = new_token()
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=PENDING_MINUTES if pending else web.session_max_hours * 60)
-    with session_scope(database_url) as session:
-        session.add(
-            StaffSession(
-                token_hash=token_hash(token),
-                user_id=user_id,
-                csrf_token=new_token(24),
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + lifetime,
-                mfa_pending=pending,
-                client=client,
-                client_summary=summarize_agent(agent),
-            )
-        )
+    staff_sessions.add_session(
+        session,
+        token_hash=token_hash(token),
+        user_id=user_id,
+        csrf_token=new_token(24),
+        now=now,
+        expires_at=now + lifetime,
+        pending=pending,
+        client=client,
+        client_summary=summarize_agent(agent),
+    )
     return token
 
 
 def finish_sign_in(
-    database_url: str,
+    session: Session,
     signed: Signed,
     web: WebSettings,
     *,
@@ -162,43 +158,38 @@ def finish_sign_in(
 ) -> str:
     """The second factor was right: the pending session ends and a full one starts (a new
     token: the session id changes with its privileges). Returns the new cookie's token."""
-    with session_scope(database_url) as session:
-        session.execute(
-            delete(StaffSession).where(col(StaffSession.token_hash) == signed.token_hash)
-        )
-    return open_session(database_url, signed.account.id, web, client=client, agent=agent)
+    staff_sessions.remove(session, signed.token_hash)
+    return open_session(session, signed.account.id, web, client=client, agent=agent)
 
 
 def close_session(
-    database_url: str, token: str | None, *, reason: str = "signed_out", client: str | None = None
+    session: Session, token: str | None, *, reason: str = "signed_out", client: str | None = None
 ) -> None:
     """End the session with this cookie token, if there is one: a sign-out (`signed_out`) or
     another end (`replaced` by a new sign-in), recorded as a security event."""
     if not token:
         return
-    with session_scope(database_url) as session:
-        ended = session.execute(
-            delete(StaffSession)
-            .where(col(StaffSession.token_hash) == token_hash(token))
-            .returning(col(StaffSession.user_id))
-        ).scalar_one_or_none()
-        if ended is None:
-            return
-        if reason == "signed_out":
-            security_log.add(session, Action.LOGOUT, "ok", actor=ended, client=client)
-        else:
-            security_log.add(
-                session,
-                Action.SESSION_END,
-                "ok",
-                actor=ended,
-                client=client,
-                detail={"reason": reason},
-            )
+    ended = staff_sessions.remove(session, token_hash(token))
+    if ended is None:
+        return
+    if reason == "signed_out":
+        security_log.add(session, Action.LOGOUT, "ok", actor=ended, client=client)
+    else:
+        security_log.add(
+            session,
+            Action.SESSION_END,
+            "ok",
+            actor=ended,
+            client=client,
+            detail={"reason": reason},
+        )
 
 
 def _lookup(request: Request) -> Signed | None:
-    """The request's session, checked for expiry (raises NotSignedIn(expired) when it lapsed)."""
+    """The request's session, checked for expiry (raises NotSignedIn(expired) when it lapsed).
+
+    In a transaction of its own, before the route's: a lapsed session is ended and recorded
+    even though the request then answers 401 (the route's session would roll that back)."""
     if hasattr(request.state, "signed"):
         return request.state.signed
     token = session_token(request)
@@ -210,19 +201,13 @@ def _lookup(request: Request) -> Signed | None:
         hashed = token_hash(token)
         lapsed = False
         with session_scope(ctx.db()) as session:
-            row = session.execute(
-                select(StaffSession, StaffUser)
-                .join(StaffUser, col(StaffUser.id) == col(StaffSession.user_id))
-                .where(col(StaffSession.token_hash) == hashed)
-            ).first()
+            row = staff_sessions.with_account(session, hashed)
             if row is None:
                 lapsed = True
             else:
                 record, user = row
                 if not user.active or record.expires_at <= now or record.last_seen_at + idle <= now:
-                    session.execute(  # committed before the 401 below
-                        delete(StaffSession).where(col(StaffSession.token_hash) == hashed)
-                    )
+                    staff_sessions.remove(session, hashed)  # committed before the 401 below
                     lapsed = True
                     if not user.active:
                         reason = "account_inactive"
@@ -240,11 +225,7 @@ def _lookup(request: Request) -> Signed | None:
                     )
                 else:
                     if now - record.last_seen_at > _TOUCH_EVERY:
-                        session.execute(
-                            update(StaffSession)
-                            .where(col(StaffSession.token_hash) == hashed)
-                            .values(last_seen_at=now)
-                        )
+                        staff_sessions.touch(session, hashed, now)
                     signed = Signed(
                         account=account_of(user),
                         csrf=record.csrf_token,
@@ -331,6 +312,8 @@ async def csrf_protect(request: Request) -> None:
         "authorization", ""
     ).lower().startswith("bearer "):
         return  # a bearer token is not sent by browsers on their own: nothing to forge
+    if request.url.path.startswith("/api/") and request.headers.get("x-roi-signature"):
+        return  # a signed webhook (the route checks the signature); no browser sends it
     if request.url.path.startswith("/codec/") and _codec_origin_ok(request):
         return  # read-only for a signed-in role (the route checks); CORS limits who reads it
     if not _origin_ok(request):
@@ -357,26 +340,19 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfRejected()
 
 
-def set_flash(database_url: str, signed: Signed, message: str, kind: str = "ok") -> None:
-    """A one-time message for the next page this session sees (no PHI in it)."""
-    with session_scope(database_url) as session:
-        session.execute(
-            update(StaffSession)
-            .where(col(StaffSession.token_hash) == signed.token_hash)
-            .values(flash={"message": message, "kind": kind})
-        )
+def set_flash(session: Session, signed: Signed, message: str, kind: str = "ok") -> None:
+    """A one-time message for the next page this session sees (no PHI in it), in the route's
+    transaction."""
+    staff_sessions.set_flash(session, signed.token_hash, {"message": message, "kind": kind})
 
 
 def pop_flash(database_url: str, signed: Signed) -> dict[str, str] | None:
-    """The pending message, cleared so it shows once."""
+    """The pending message, cleared so it shows once. In a transaction of its own: pages are
+    rendered from routes and from error handlers alike."""
     if not signed.flash:
         return None
     with session_scope(database_url) as session:
-        session.execute(
-            update(StaffSession)
-            .where(col(StaffSession.token_hash) == signed.token_hash)
-            .values(flash=None)
-        )
+        staff_sessions.set_flash(session, signed.token_hash, None)
     flash, signed.flash = signed.flash, None
     return flash
 

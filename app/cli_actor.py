@@ -12,14 +12,10 @@ Refusal messages never repeat what was typed (it could be anything, even a patie
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from app.accounts import Account, account_of
 from app.roles import LABELS, Can, Role, can, teams_of
+from store import requests, staff
 from store.db import session_scope
-from store.models import RecordRequest
-from store.web_models import StaffUser
 
 #: What each capability lets the CLI do, for refusal messages.
 _DOING: dict[Can, str] = {
@@ -57,9 +53,7 @@ def acting_account(database_url: str, actor: str | None) -> Account:
     if not name:
         raise ActorRefused("Give --actor (or set ROI_ACTOR): your staff account's username.")
     with session_scope(database_url) as session:
-        user = session.execute(
-            select(StaffUser).where(col(StaffUser.username) == name)
-        ).scalar_one_or_none()
+        user = staff.user_by_username(session, name)
         if user is None:
             raise ActorRefused(
                 "--actor must be the username of a staff account, and no account has that "
@@ -99,7 +93,7 @@ def authorize_on_request(
 ) -> None:
     """Refuse unless the account may act on this request (its team and site, as on the web)."""
     with session_scope(database_url) as session:
-        row = session.get(RecordRequest, request_id)
+        row = requests.request_row(session, request_id)
         team, site = (row.team, row.site) if row is not None else (None, None)
     # no such request: only the capability can be checked (the caller reports it missing)
     authorize(account, capability, team=team, site=site)

@@ -14,8 +14,6 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlmodel import Session, col
 from temporalio.client import Client
 
 from domain.authorization import Authorization, SignerRole, validate_authorization
@@ -35,22 +33,9 @@ from domain.sites import site_profile
 from domain.standing import ClockReading, Standing, read_clock
 from domain.state import RequestState
 from domain.types import RECORD_COPY_KINDS, RequestKind, Site
-from store.models import IntakeSubmission, OutboundItem, RecordRequest, RequestEvent
+from store.models import OutboundItem, RecordRequest
 
 log = structlog.get_logger(__name__)
-
-#: Audit actions that are reads, shown in the audit trail but not in the request's timeline.
-READ_ACTIONS = frozenset(
-    {
-        "request.viewed",
-        "audit.viewed",
-        "document.viewed",
-        "packet.previewed",
-        "packet.pdf_viewed",
-        "disclosures.listed",
-        "disclosures.exported",
-    }
-)
 
 
 @dataclass
@@ -313,14 +298,6 @@ async def live_state(client: Client | None, row: RecordRequest) -> LiveState:
         )
 
 
-def stored_submission(session: Session, request_id: str) -> dict[str, Any] | None:
-    """The submission as received (fallback when the workflow cannot be queried)."""
-    payload = session.execute(
-        select(col(IntakeSubmission.payload)).where(col(IntakeSubmission.request_id) == request_id)
-    ).scalar_one_or_none()
-    return payload if isinstance(payload, dict) else None
-
-
 def record_submission(
     live: LiveState, stored: dict[str, Any] | None
 ) -> RecordRequestSubmission | None:
@@ -332,29 +309,6 @@ def record_submission(
         except ValidationError:
             return None
     return None
-
-
-def timeline(session: Session, request_id: str, *, include_reads: bool) -> list[RequestEvent]:
-    """Every event of the request, oldest first (reads only in the audit trail)."""
-    query = select(RequestEvent).where(col(RequestEvent.request_id) == request_id)
-    if not include_reads:
-        query = query.where(col(RequestEvent.action).not_in(READ_ACTIONS))
-    rows = list(
-        session.execute(query.order_by(col(RequestEvent.at), col(RequestEvent.id))).scalars()
-    )
-    session.expunge_all()
-    return rows
-
-
-def documents(session: Session, request_id: str) -> list[OutboundItem]:
-    """Letters, emails and print/ship jobs sent for the request."""
-    return list(
-        session.execute(
-            select(OutboundItem)
-            .where(col(OutboundItem.request_id) == request_id)
-            .order_by(col(OutboundItem.id))
-        ).scalars()
-    )
 
 
 def document_path(item: OutboundItem, outbox_root: Path) -> Path | None:

@@ -26,11 +26,11 @@ import segno
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from config.codec import parse_keys
-from store.web_models import StaffMfa, StaffRecoveryCode
+from store import mfa as rows
+from store.web_models import StaffMfa
 
 ISSUER = "ROI staff"
 RECOVERY_CODES = 10
@@ -119,12 +119,12 @@ def looks_like_recovery_code(code: str) -> bool:
     return len(normal) == 16 and all(c in _ALPHABET for c in normal)
 
 
-# ---- rows ---------------------------------------------------------------------------------
+# ---- the account's factor (rows: store/mfa.py) ----------------------------------------------
 
 
 def state(session: Session, user_id: str, *, lock: bool = False) -> StaffMfa | None:
-    query = select(StaffMfa).where(col(StaffMfa.user_id) == user_id)
-    return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    """The account's second factor, if it has one (confirmed or still being set up)."""
+    return rows.factor(session, user_id, lock=lock)
 
 
 def start_setup(session: Session, user_id: str, payload_keys: str | None) -> str:
@@ -136,13 +136,7 @@ def start_setup(session: Session, user_id: str, payload_keys: str | None) -> str
             raise ValueError("already enrolled")
         return unseal(existing.sealed_secret, user_id, payload_keys)
     secret = new_secret()
-    session.add(
-        StaffMfa(
-            user_id=user_id,
-            sealed_secret=seal(secret, user_id, payload_keys),
-            created_at=datetime.now(UTC),
-        )
-    )
+    rows.add_factor(session, user_id, seal(secret, user_id, payload_keys), datetime.now(UTC))
     return secret
 
 
@@ -158,18 +152,14 @@ def confirm_setup(
     if step is None:
         return None
     now = datetime.now(UTC)
-    row.confirmed_at = now
-    row.last_step = step
+    rows.accept_step(session, user_id, step, confirmed_at=now)
     return replace_recovery_codes(session, user_id, now)
 
 
 def replace_recovery_codes(session: Session, user_id: str, now: datetime) -> list[str]:
-    session.execute(delete(StaffRecoveryCode).where(col(StaffRecoveryCode.user_id) == user_id))
+    """Ten new recovery codes (show them once; only their hashes are kept)."""
     codes = new_recovery_codes()
-    for code in codes:
-        session.add(
-            StaffRecoveryCode(code_hash=recovery_hash(code), user_id=user_id, created_at=now)
-        )
+    rows.replace_recovery_codes(session, user_id, [recovery_hash(c) for c in codes], now)
     return codes
 
 
@@ -180,37 +170,22 @@ def verify(session: Session, user_id: str, code: str, payload_keys: str | None) 
     if row is None or row.confirmed_at is None:
         return None
     if looks_like_recovery_code(code):
-        used = session.execute(
-            update(StaffRecoveryCode)
-            .where(
-                col(StaffRecoveryCode.user_id) == user_id,
-                col(StaffRecoveryCode.code_hash) == recovery_hash(code),
-                col(StaffRecoveryCode.used_at).is_(None),
-            )
-            .values(used_at=datetime.now(UTC))
-            .returning(col(StaffRecoveryCode.code_hash))
-        ).first()
+        used = rows.use_recovery_code(session, user_id, recovery_hash(code), datetime.now(UTC))
         return "recovery_code" if used else None
     step = matching_step(unseal(row.sealed_secret, user_id, payload_keys), code, row.last_step)
     if step is None:
         return None
-    row.last_step = step
+    rows.accept_step(session, user_id, step)
     return "totp"
 
 
 def recovery_codes_left(session: Session, user_id: str) -> int:
-    rows = session.execute(
-        select(col(StaffRecoveryCode.code_hash)).where(
-            col(StaffRecoveryCode.user_id) == user_id, col(StaffRecoveryCode.used_at).is_(None)
-        )
-    ).all()
-    return len(rows)
+    return rows.recovery_codes_left(session, user_id)
 
 
 def forget(session: Session, user_id: str) -> None:
     """Drop the account's second factor and recovery codes (an admin's reset)."""
-    session.execute(delete(StaffMfa).where(col(StaffMfa.user_id) == user_id))
-    session.execute(delete(StaffRecoveryCode).where(col(StaffRecoveryCode.user_id) == user_id))
+    rows.forget(session, user_id)
 
 
 def enrol_known_secret(
@@ -219,11 +194,5 @@ def enrol_known_secret(
     """ROI_ENV local/test only (app/accounts.enrol_locally): a confirmed second factor with a
     secret the demo prints or the tests compute codes from."""
     forget(session, user_id)
-    session.add(
-        StaffMfa(
-            user_id=user_id,
-            sealed_secret=seal(secret, user_id, payload_keys),
-            created_at=datetime.now(UTC),
-            confirmed_at=datetime.now(UTC),
-        )
-    )
+    now = datetime.now(UTC)
+    rows.add_factor(session, user_id, seal(secret, user_id, payload_keys), now, confirmed_at=now)

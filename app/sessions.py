@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
-from sqlmodel import col
+from sqlmodel import Session
 
 from app import security_log
 from app.context import Forbidden
 from app.security_log import Action
-from store.db import session_scope
-from store.web_models import StaffSession
+from store import staff_sessions
 
 #: Reasons of the session_end events written here.
 BY_OWNER = "ended_by_owner"
@@ -76,85 +74,59 @@ class SessionInfo:
     current: bool  # the session this page was asked for with
 
 
-def _live(now: datetime, idle_minutes: int) -> ColumnElement[bool]:
-    """A session that has not lapsed (lapsed rows are deleted on their next request)."""
-    return and_(
-        col(StaffSession.expires_at) > now,
-        col(StaffSession.last_seen_at) > now - timedelta(minutes=idle_minutes),
-    )
-
-
 def list_sessions(
-    database_url: str, user_id: str, current_hash: str | None, idle_minutes: int
+    session: Session, user_id: str, current_hash: str | None, idle_minutes: int
 ) -> list[SessionInfo]:
     """The account's sessions that still work, most recently used first."""
-    now = datetime.now(UTC)
-    with session_scope(database_url) as session:
-        rows = session.execute(
-            select(StaffSession)
-            .where(col(StaffSession.user_id) == user_id, _live(now, idle_minutes))
-            .order_by(col(StaffSession.last_seen_at).desc(), col(StaffSession.id).desc())
-        ).scalars()
-        return [
-            SessionInfo(
-                id=row.id or 0,
-                created_at=row.created_at,
-                last_seen_at=row.last_seen_at,
-                expires_at=row.expires_at,
-                client_summary=row.client_summary or "Unknown browser",
-                client=row.client,
-                pending=row.mfa_pending,
-                current=row.token_hash == current_hash,
-            )
-            for row in rows
-        ]
+    rows = staff_sessions.live_sessions(session, user_id, datetime.now(UTC), idle_minutes)
+    return [
+        SessionInfo(
+            id=row.id or 0,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            expires_at=row.expires_at,
+            client_summary=row.client_summary or "Unknown browser",
+            client=row.client,
+            pending=row.mfa_pending,
+            current=row.token_hash == current_hash,
+        )
+        for row in rows
+    ]
 
 
-def session_counts(database_url: str, idle_minutes: int) -> dict[str, int]:
+def session_counts(session: Session, idle_minutes: int) -> dict[str, int]:
     """How many sessions each account has that still work (the admin accounts page)."""
-    now = datetime.now(UTC)
-    with session_scope(database_url) as session:
-        rows = session.execute(
-            select(col(StaffSession.user_id), func.count())
-            .where(_live(now, idle_minutes))
-            .group_by(col(StaffSession.user_id))
-        ).all()
-    return {user_id: n for user_id, n in rows}
+    return staff_sessions.live_counts(session, datetime.now(UTC), idle_minutes)
 
 
 def end_own_session(
-    database_url: str, user_id: str, session_id: int, current_hash: str, client: str | None
+    session: Session, user_id: str, session_id: int, current_hash: str, client: str | None
 ) -> str:
     """End one of the person's own sessions other than this one: `ended`, `gone` (it had
     already ended) or `current` (this one: signing out is the way to end it). Forbidden if it
     is someone else's (only an admin ends those)."""
-    with session_scope(database_url) as session:
-        row = session.execute(
-            select(col(StaffSession.user_id), col(StaffSession.token_hash))
-            .where(col(StaffSession.id) == session_id)
-            .with_for_update()
-        ).first()
-        if row is None:
-            return "gone"
-        owner, hashed = row
-        if owner != user_id:
-            raise Forbidden("You can end only your own sessions.", reason="session_of_another")
-        if hashed == current_hash:
-            return "current"
-        session.execute(delete(StaffSession).where(col(StaffSession.id) == session_id))
-        security_log.add(
-            session,
-            Action.SESSION_END,
-            "ok",
-            actor=user_id,
-            client=client,
-            detail={"reason": BY_OWNER, "account": owner, "session": session_id},
-        )
+    row = staff_sessions.locked_owner(session, session_id)
+    if row is None:
+        return "gone"
+    owner, hashed = row
+    if owner != user_id:
+        raise Forbidden("You can end only your own sessions.", reason="session_of_another")
+    if hashed == current_hash:
+        return "current"
+    staff_sessions.remove_by_number(session, session_id)
+    security_log.add(
+        session,
+        Action.SESSION_END,
+        "ok",
+        actor=user_id,
+        client=client,
+        detail={"reason": BY_OWNER, "account": owner, "session": session_id},
+    )
     return "ended"
 
 
 def end_sessions(
-    database_url: str,
+    session: Session,
     user_id: str,
     *,
     by: str,
@@ -164,18 +136,14 @@ def end_sessions(
 ) -> int:
     """End every session of the account except `keep_hash` (the caller's own, if it is the
     same account); one security event per session ended. Returns how many ended."""
-    with session_scope(database_url) as session:
-        query = delete(StaffSession).where(col(StaffSession.user_id) == user_id)
-        if keep_hash:
-            query = query.where(col(StaffSession.token_hash) != keep_hash)
-        ended = list(session.execute(query.returning(col(StaffSession.id))).scalars())
-        for session_id in sorted(ended):
-            security_log.add(
-                session,
-                Action.SESSION_END,
-                "ok",
-                actor=by,
-                client=client,
-                detail={"reason": reason, "account": user_id, "session": session_id},
-            )
+    ended = staff_sessions.remove_all_of(session, user_id, keep_hash=keep_hash)
+    for session_id in sorted(ended):
+        security_log.add(
+            session,
+            Action.SESSION_END,
+            "ok",
+            actor=by,
+            client=client,
+            detail={"reason": reason, "account": user_id, "session": session_id},
+        )
     return len(ended)

@@ -25,13 +25,28 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from fastapi import Request
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session
 
 from app.security import opaque
-from store.tables import table_of
-from store.web_models import ThrottleBucket
+from store import throttle as buckets
+from store.throttle import State
+
+__all__ = [
+    "Cleared",
+    "Policy",
+    "State",
+    "admit",
+    "blocked",
+    "clear_login_delay",
+    "client_address",
+    "decide",
+    "failed",
+    "login_user_bucket",
+    "served_over_tls",
+    "succeeded",
+    "take",
+    "trusted_networks",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -52,16 +67,6 @@ class Policy:
             return None
         exponent = min(count - self.free, 30)
         return timedelta(seconds=min(self.base_seconds * 2**exponent, self.cap_seconds))
-
-
-@dataclass(frozen=True)
-class State:
-    """A bucket's row."""
-
-    count: int
-    window_started_at: datetime
-    last_at: datetime
-    blocked_until: datetime | None
 
 
 def decide(
@@ -85,60 +90,19 @@ def decide(
     return State(count, started, now, until), 0.0
 
 
-def _locked(session: Session, buckets: list[str], now: datetime) -> dict[str, State]:
-    """The buckets' rows, created when missing, locked (in name order: no deadlock) until the
-    transaction ends."""
-    table = table_of(ThrottleBucket)
-    ordered = sorted(set(buckets))
-    session.execute(
-        pg_insert(table)
-        .values(
-            [{"bucket": b, "count": 0, "window_started_at": now, "last_at": now} for b in ordered]
-        )
-        .on_conflict_do_nothing(index_elements=["bucket"])
-    )
-    rows = session.execute(
-        select(
-            table.c.bucket,
-            table.c.count,
-            table.c.window_started_at,
-            table.c.last_at,
-            table.c.blocked_until,
-        )
-        .where(table.c.bucket.in_(ordered))
-        .order_by(table.c.bucket)
-        .with_for_update()
-    ).all()
-    return {b: State(n, started, last, until) for b, n, started, last, until in rows}
-
-
-def _store(session: Session, bucket: str, state: State) -> None:
-    table = table_of(ThrottleBucket)
-    session.execute(
-        update(table)
-        .where(table.c.bucket == bucket)
-        .values(
-            count=state.count,
-            window_started_at=state.window_started_at,
-            last_at=state.last_at,
-            blocked_until=state.blocked_until,
-        )
-    )
-
-
 def admit(session: Session, policies: dict[str, Policy], now: datetime) -> int | None:
     """Take one attempt in every bucket, atomically: None when admitted (each bucket counted),
     else the seconds to wait (no bucket counted). Commit before checking the secret."""
-    states = _locked(session, list(policies), now)
+    states = buckets.locked(session, list(policies), now)
     decided = {b: decide(states[b], policy, now) for b, policy in policies.items()}
     waits = [wait for state, wait in decided.values() if state is None]
     if waits:
         return max(1, math.ceil(max(waits)))
     for bucket, (state, _) in decided.items():
         assert state is not None
-        _store(session, bucket, state)
+        buckets.store(session, bucket, state)
     if now.second == 0:  # cheap, occasional housekeeping
-        prune(session, now)
+        buckets.prune(session, now)
     return None
 
 
@@ -147,23 +111,15 @@ def succeeded(
 ) -> None:
     """After a success: forget the `forget` buckets (the account's), and give the attempt
     back to the `give_back` ones (a shared address keeps its allowance for failures)."""
-    table = table_of(ThrottleBucket)
     if forget:
-        session.execute(delete(table).where(table.c.bucket.in_(forget)))
+        buckets.forget(session, forget)
     if give_back:
-        session.execute(
-            update(table)
-            .where(table.c.bucket.in_(give_back))
-            .values(count=func.greatest(table.c.count - 1, 0))
-        )
+        buckets.give_back(session, give_back)
 
 
 def blocked(session: Session, bucket: str, now: datetime) -> int | None:
     """Seconds this bucket must still wait, or None (a read; no attempt is taken)."""
-    table = table_of(ThrottleBucket)
-    until = session.execute(
-        select(table.c.blocked_until).where(table.c.bucket == bucket)
-    ).scalar_one_or_none()
+    until = buckets.blocked_until(session, bucket)
     if until is None or until <= now:
         return None
     return max(1, math.ceil((until - now).total_seconds()))
@@ -171,23 +127,25 @@ def blocked(session: Session, bucket: str, now: datetime) -> int | None:
 
 def failed(session: Session, bucket: str, policy: Policy, now: datetime) -> None:
     """Count one failure in the bucket (under its row lock), starting its wait when due."""
-    state, _ = decide(_locked(session, [bucket], now)[bucket], policy, now, counted_anyway=True)
+    state, _ = decide(
+        buckets.locked(session, [bucket], now)[bucket], policy, now, counted_anyway=True
+    )
     assert state is not None
-    _store(session, bucket, state)
+    buckets.store(session, bucket, state)
     if now.second == 0:  # cheap, occasional housekeeping
-        prune(session, now)
+        buckets.prune(session, now)
 
 
 def take(session: Session, bucket: str, limit: int, window: timedelta, now: datetime) -> int | None:
     """One request of at most `limit` per `window` (a fixed window, counted under the row
     lock): None when it may go ahead, else the seconds until the window ends."""
-    state = _locked(session, [bucket], now)[bucket]
+    state = buckets.locked(session, [bucket], now)[bucket]
     started, count = state.window_started_at, state.count
     if now - started >= window or now < started:
         started, count = now, 0
     if count >= limit:
         return max(1, math.ceil((started + window - now).total_seconds()))
-    _store(session, bucket, State(count + 1, started, now, None))
+    buckets.store(session, bucket, State(count + 1, started, now, None))
     return None
 
 
@@ -208,27 +166,11 @@ class Cleared:
 def clear_login_delay(session: Session, username: str, now: datetime | None = None) -> Cleared:
     """Forget the account's sign-in failures (an admin, after checking who is asking): its
     next attempt is checked at once. The per-address buckets are left as they are."""
-    table = table_of(ThrottleBucket)
-    row = session.execute(
-        delete(table)
-        .where(table.c.bucket == login_user_bucket(username))
-        .returning(table.c.count, table.c.blocked_until)
-    ).first()
+    row = buckets.remove(session, login_user_bucket(username))
     if row is None:
         return Cleared(0, False)
     count, until = row
     return Cleared(count, until is not None and until > (now or datetime.now(UTC)))
-
-
-def prune(session: Session, now: datetime, older_than: timedelta = timedelta(days=1)) -> None:
-    """Forget buckets nobody used for a while (and not waiting)."""
-    table = table_of(ThrottleBucket)
-    session.execute(
-        delete(table).where(
-            table.c.last_at < now - older_than,
-            func.coalesce(table.c.blocked_until, table.c.last_at) < now - older_than,
-        )
-    )
 
 
 # ---- who is asking ------------------------------------------------------------------------

@@ -36,13 +36,13 @@ from psycopg import sql
 from sqlalchemy import text
 
 from app.accounts import Account
-from app.board import board_counts, board_lists
-from app.queue import QueueFilter, claim_next, list_queue, queue_counts
 from domain.calendar import end_of_local_day, local_date
 from domain.ids import workflow_id_for
 from domain.types import ACTIONABLE_STATUSES, Site
+from store.board import board_counts, board_lists
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
+from store.queue import QueueFilter, claim_next, list_queue, queue_counts
 
 SITES = ("arizona", "florida", "minnesota", "wisconsin")
 TEAMS = (("roi", 0.85), ("billing", 0.05), ("amendment", 0.05), ("data_integrity", 0.05))

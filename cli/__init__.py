@@ -5,7 +5,7 @@
 - ops: migrate, reconcile
 - cases: actions on the other request kinds (amendment, proxy, billing, HIMS, accounting)
 - disclosures: disclosures made outside the engine, accounting suspensions
-- batch / release / users: sub-apps in cli/batch.py and app/cli.py, loaded
+- batch / release / users: sub-apps in cli/batch.py and cli/users.py, loaded
   only when invoked (see cli/app.py)
 
 Command modules import heavy dependencies inside the commands: `roi --help` imports only typer,

@@ -25,7 +25,7 @@ def _release() -> typer.Typer:
 
 
 def _users() -> typer.Typer:
-    from app.cli import users_app
+    from cli.users import users_app
 
     return users_app
 

@@ -18,8 +18,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from sqlalchemy import select
-from sqlmodel import col
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from app.cli_actor import ActorRefused, acting_account, authorize_on_request
@@ -31,12 +29,12 @@ from domain.ids import workflow_id_for
 from domain.release_safety import QualityCheck, SensitiveReview
 from domain.types import Site
 from services import batch as batch_service
+from services import links
 from services.schedule import start_batch_now
 from services.staff import UpdateMethod
 from services.temporal import connect
-from store import links
+from store import batch as batch_rows
 from store.db import session_scope
-from store.models import BatchRun
 from store.postgres import resolve_database_url
 from workflows.record_request import RecordRequestWorkflow
 
@@ -69,7 +67,9 @@ def preview(site: SiteOpt = None) -> None:
     """What the next run of each site would send (references only)."""
     settings = get_settings()
     sites = site or list(Site)
-    for found in batch_service.preview(_db(), sites, datetime.now(UTC), settings.batch_time):
+    with session_scope(_db()) as session:
+        previews = batch_service.preview(session, sites, datetime.now(UTC), settings.batch_time)
+    for found in previews:
         table = Table(title=f"{found.site.value}: next run {found.next_run:%a %b %d %H:%M %Z}")
         table.add_column("tracking number")
         table.add_column("method")
@@ -136,10 +136,7 @@ def _show(
 ) -> None:
     """Move each run's bars to what its build activities last recorded."""
     with session_scope(database_url) as session:
-        runs = session.execute(
-            select(BatchRun).where(col(BatchRun.batch_id).in_(batch_ids))
-        ).scalars()
-        for run_row in runs:
+        for run_row in batch_rows.runs(session, batch_ids):
             counts = run_row.counts or {}
             for method in BATCH_METHODS:
                 total = counts.get(f"{method.value}_total")
@@ -178,7 +175,8 @@ def revoke_links(
 ) -> None:
     """Withdraw every download link of a request (later clicks get a 'no longer valid' page)."""
     who = _as_staff(request_id, actor)
-    count = links.revoke(_db(), request_id=request_id, actor=who, at=datetime.now(UTC))
+    with session_scope(_db()) as session:
+        count = links.revoke(session, request_id=request_id, actor=who, at=datetime.now(UTC))
     console.print(f"{count} link(s) revoked.")
 
 

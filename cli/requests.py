@@ -216,27 +216,19 @@ def list_requests(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
     """Open requests, most urgent legal due date first."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from domain.types import TERMINAL_STATUSES
+    from store import requests
     from store.db import session_scope
-    from store.models import RecordRequest
 
-    query = select(RecordRequest).order_by(
-        col(RecordRequest.due_at), col(RecordRequest.target_due_at)
-    )
-    if site:
-        query = query.where(col(RecordRequest.site) == site.value)
-    if stage:
-        query = query.where(col(RecordRequest.status) == stage.value)
-    if kind:
-        query = query.where(col(RecordRequest.kind) == kind.value)
-    if not include_closed and not stage:
-        query = query.where(col(RecordRequest.status).not_in([s.value for s in TERMINAL_STATUSES]))
     quiet_logging()
     with session_scope(db_url()) as session:
-        rows = session.execute(query.limit(limit)).scalars().all()
+        rows = requests.listing(
+            session,
+            site=site.value if site else None,
+            status=stage.value if stage else None,
+            kind=kind.value if kind else None,
+            include_closed=include_closed,
+            limit=limit,
+        )
     table = Table(title=f"{len(rows)} request(s)")
     for column in ("tracking", "kind", "site", "stage", "legal due", "flags", "assignee"):
         table.add_column(column, no_wrap=column in ("tracking", "stage", "legal due"))

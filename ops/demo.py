@@ -19,17 +19,15 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlmodel import col
 
 from config.logging import configure_logging
 from config.settings import PROJECT_ROOT, Settings, get_settings
 from ops.devserver import port_open, start_dev_server
 from ops.seed import seed
 from services.temporal import connect
+from store import requests
 from store.db import session_scope
 from store.migrate import upgrade
-from store.models import RecordRequest
 from store.postgres import embedded_postgres_url, ensure_app_role
 
 console = Console()
@@ -55,7 +53,7 @@ def _stop(process: subprocess.Popen[bytes] | None, name: str) -> None:
 async def _wait_until_projected(database_url: str, expected: int) -> dict[str, int]:
     for _ in range(150):
         with session_scope(database_url) as session:
-            statuses = session.execute(select(col(RecordRequest.status))).scalars().all()
+            statuses = requests.statuses(session)
         if len(statuses) >= expected and "received" not in statuses:
             break
         await asyncio.sleep(0.2)

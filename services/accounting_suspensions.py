@@ -14,6 +14,7 @@ from ulid import ULID
 from domain.accounting_suspension import SuspensionRequest, suspension_issues
 from domain.errors import FieldIssue
 from domain.patients import patient_key
+from store import cases
 from store.db import session_scope
 from store.models import AccountingSuspension
 
@@ -44,7 +45,8 @@ def record_suspension(
         raise SuspensionRefused(problems)
     key = f"susp-{str(ULID()).lower()}"
     with session_scope(database_url) as session:
-        session.add(
+        cases.add_accounting_suspension(
+            session,
             AccountingSuspension(
                 suspension_key=key,
                 patient_key=patient_key(
@@ -60,7 +62,7 @@ def record_suspension(
                 official_identity=item.official_identity,
                 recorded_by=actor,
                 recorded_at=now,
-            )
+            ),
         )
     log.info(  # codes only: never the patient, the agency or what it said
         "accounting.suspension_recorded",

@@ -8,14 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session
 
-from activities.channels.batch import queued_items
 from domain.batch import next_run, parse_batch_time
 from domain.types import Site
-from store.db import session_scope
-from store.models import RecordRequest
+from store import requests
+from store.batch import queued_items
 
 
 @dataclass(frozen=True)
@@ -36,29 +34,23 @@ class SitePreview:
 
 
 def preview(
-    database_url: str, sites: Iterable[Site], now: datetime, batch_time: str
+    session: Session, sites: Iterable[Site], now: datetime, batch_time: str
 ) -> list[SitePreview]:
-    """What the next run of each site would take, oldest first."""
+    """What the next run of each site would take, oldest first (in the caller's
+    transaction: the batch page's, or the CLI's)."""
     at = parse_batch_time(batch_time)
     found = []
-    with session_scope(database_url) as session:
-        for site in sites:
-            items = queued_items(session, site.value)
-            tracking = dict(
-                session.execute(
-                    select(col(RecordRequest.id), col(RecordRequest.tracking_number)).where(
-                        col(RecordRequest.id).in_([i.request_id for i in items])
-                    )
-                ).all()
+    for site in sites:
+        items = queued_items(session, site.value)
+        tracking = requests.tracking_numbers(session, [i.request_id for i in items])
+        lines = [
+            QueuedLine(
+                request_id=i.request_id,
+                tracking_number=tracking.get(i.request_id, i.request_id),
+                method=i.method,
+                queued_at=i.queued_at,
             )
-            lines = [
-                QueuedLine(
-                    request_id=i.request_id,
-                    tracking_number=tracking.get(i.request_id, i.request_id),
-                    method=i.method,
-                    queued_at=i.queued_at,
-                )
-                for i in items
-            ]
-            found.append(SitePreview(site, next_run(site, now, at), lines))
+            for i in items
+        ]
+        found.append(SitePreview(site, next_run(site, now, at), lines))
     return found

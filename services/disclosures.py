@@ -17,9 +17,8 @@ from domain.effects import DisclosureRecord
 from domain.errors import FieldIssue, issue
 from domain.patients import patient_key
 from domain.types import DeliveryMethod, DisclosureCategory
-from store import repository
+from store import repository, requests
 from store.db import session_scope
-from store.models import RecordRequest
 
 
 class DisclosureDetails(BaseModel):
@@ -75,7 +74,7 @@ def record_staff_disclosure(
     key = f"staff-{str(ULID()).lower()}"
     with session_scope(database_url) as session:
         if request_id is not None:
-            row = session.get(RecordRequest, request_id)
+            row = requests.request_row(session, request_id)
             if row is None:
                 raise NoSuchRequest(request_id)
             owner, patient = request_id, row.patient_key

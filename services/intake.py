@@ -16,9 +16,6 @@ from typing import Any, cast
 
 import structlog
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import array, insert
-from sqlmodel import col
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -39,7 +36,6 @@ from domain.kinds.outside_records import (
     OutsideRecordsNotice,
     OutsideRecordsReply,
     reply_channel,
-    reply_key,
     reply_workflow_id,
 )
 from domain.patients import patient_key
@@ -47,8 +43,9 @@ from domain.request import RecordRequestSubmission, issues_from_validation_error
 from domain.text import parse_json, storable_copy, unstorable_fields
 from domain.types import RequestKind
 from store import cases, repository
+from store import intake as intake_rows
 from store.db import session_scope
-from store.models import IntakeSubmission, OutboundItem, OutsideRecordsRedirect, RecordRequest
+from store.models import IntakeSubmission
 from workflows import search
 from workflows.cases import CASE_WORKFLOWS
 from workflows.outside_records import OutsideRecordsReplyWorkflow
@@ -210,21 +207,20 @@ async def submit(
     with session_scope(database_url) as session:
         submission_id = str(ULID())
         channel = data.get("channel") if isinstance(data, dict) else None
-        session.add(
-            IntakeSubmission(  # type: ignore[call-arg]  # stored_at is the database default (now())
-                id=submission_id,
-                received_at=_received_at(data, now),
-                channel=str(channel)[:16] if channel else "unknown",
-                source=source,
-                idempotency_key=idempotency_key,
-                payload=data
-                if data is not None
-                else {
-                    "unparsed": storable_copy(
-                        raw if isinstance(raw, str) else cast(bytes, raw).decode("utf-8", "replace")
-                    )
-                },
-            )
+        intake_rows.store_submission(
+            session,
+            submission_id=submission_id,
+            received_at=_received_at(data, now),
+            channel=str(channel)[:16] if channel else "unknown",
+            source=source,
+            idempotency_key=idempotency_key,
+            payload=data
+            if data is not None
+            else {
+                "unparsed": storable_copy(
+                    raw if isinstance(raw, str) else cast(bytes, raw).decode("utf-8", "replace")
+                )
+            },
         )
     log.info("intake.stored", submission_id=submission_id, source=source)
 
@@ -270,7 +266,7 @@ async def resubmit(
     and the original is marked corrected, pointing at the new request."""
     now = now or datetime.now(UTC)
     with session_scope(database_url) as session:
-        original = session.get(IntakeSubmission, submission_id)
+        original = intake_rows.submission(session, submission_id)
         if original is None or original.outcome != "rejected":
             raise CorrectionRefused("This submission is not waiting for review.")
         received_at = original.received_at
@@ -284,25 +280,17 @@ async def resubmit(
         return IntakeResult(submission_id=submission_id, accepted=False, errors=errors)
     new_id = str(ULID())
     with session_scope(database_url) as session:
-        claimed = session.execute(  # two people correcting it at once start one request
-            update(IntakeSubmission)
-            .where(
-                col(IntakeSubmission.id) == submission_id,
-                col(IntakeSubmission.outcome) == "rejected",
-            )
-            .values(outcome="correcting")
-        )
-        if not claimed.rowcount:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+        # two people correcting it at once start one request
+        if not intake_rows.claim_for_correction(session, submission_id):
             raise CorrectionRefused("This submission was corrected by someone else just now.")
-        session.add(
-            IntakeSubmission(  # type: ignore[call-arg]  # stored_at is the database default (now())
-                id=new_id,
-                received_at=received_at,
-                channel=str(data.get("channel") or "unknown")[:16],
-                source=source,
-                idempotency_key=None,
-                payload=data,
-            )
+        intake_rows.store_submission(
+            session,
+            submission_id=new_id,
+            received_at=received_at,
+            channel=str(data.get("channel") or "unknown")[:16],
+            source=source,
+            idempotency_key=None,
+            payload=data,
         )
     log.info("intake.correction_stored", submission_id=new_id, corrects=submission_id)
     result = await _validate_and_start(
@@ -453,15 +441,12 @@ async def _redirect_outside_records(
     until it is sent, once)."""
     with session_scope(database_url) as session:
         repository.mark_submission(session, submission_id, outcome="redirected")
-        session.execute(
-            insert(OutsideRecordsRedirect)
-            .values(
-                submission_id=submission_id,
-                site=notice.site.value,
-                channel=notice.channel.value,
-                received_at=notice.received_at,
-            )
-            .on_conflict_do_nothing(index_elements=["submission_id"])
+        intake_rows.count_redirect(
+            session,
+            submission_id=submission_id,
+            site=notice.site.value,
+            channel=notice.channel.value,
+            received_at=notice.received_at,
         )
     log.info("intake.redirected_outside_records", submission_id=submission_id)
     await start_outside_reply(client, task_queue, submission_id, notice)
@@ -532,34 +517,7 @@ async def reconcile(
     """
     cutoff = datetime.now(UTC) - stale_after
     with session_scope(database_url) as session:
-        orphans = (
-            session.execute(
-                select(IntakeSubmission).where(
-                    or_(
-                        and_(
-                            col(IntakeSubmission.outcome) == "accepted",
-                            col(IntakeSubmission.request_id).not_in(select(col(RecordRequest.id))),
-                        ),
-                        and_(
-                            col(IntakeSubmission.outcome) == "received",
-                            col(IntakeSubmission.stored_at) < cutoff,
-                        ),
-                        and_(  # outside records whose reply was never recorded as sent
-                            col(IntakeSubmission.outcome) == "redirected",
-                            cast(Any, IntakeSubmission.payload).has_any(  # JSONB ?|
-                                array(["sender_email", "sender_address"])
-                            ),
-                            ~exists().where(
-                                col(OutboundItem.item_key)
-                                == func.concat(reply_key(""), col(IntakeSubmission.id))
-                            ),
-                        ),
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
+        orphans = intake_rows.unfinished(session, cutoff)
     started = []
     for row in orphans:
         result = await _replay(row, database_url, client, task_queue)

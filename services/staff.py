@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import or_, select
-from sqlmodel import col
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -21,8 +19,8 @@ from domain.errors import FieldIssue
 from domain.ids import workflow_id_for
 from domain.kinds.case import AnyState, CaseState
 from domain.state import RequestState
+from store import requests
 from store.db import session_scope
-from store.models import RecordRequest
 from workflows.record_request import RecordRequestWorkflow
 
 #: An Update, named by the workflow's update method (a string name still works, for callers
@@ -66,16 +64,8 @@ class RequestNotFound(LookupError):
 
 def resolve_request_id(database_url: str, reference: str) -> str:
     """A request id from either its id or its tracking number (case-insensitive)."""
-    ref = reference.strip()
     with session_scope(database_url) as session:
-        found: str | None = session.execute(
-            select(col(RecordRequest.id)).where(
-                or_(
-                    col(RecordRequest.id) == ref.lower(),
-                    col(RecordRequest.tracking_number) == ref.upper(),
-                )
-            )
-        ).scalar_one_or_none()
+        found = requests.id_for_reference(session, reference.strip())
     if found is None:
         raise RequestNotFound("No request with that reference.")
     return found

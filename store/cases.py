@@ -131,6 +131,16 @@ def begin_release(session: Session, authorization_ref: str, request_id: str, at:
         row.release_started_at = at
 
 
+def authorization_revoked(session: Session, authorization_ref: str) -> bool:
+    """Whether this authorization was revoked (a read, no lock: release_facts)."""
+    status = session.execute(
+        select(col(AuthorizationRecord.status)).where(
+            col(AuthorizationRecord.authorization_ref) == authorization_ref
+        )
+    ).scalar_one_or_none()
+    return status == "revoked"
+
+
 def apply_revocation(
     session: Session,
     revocation_request_id: str,
@@ -276,3 +286,8 @@ def accounting_suspensions(session: Session, patient_key: str) -> list[Accountin
             .order_by(col(AccountingSuspension.id))
         ).scalars()
     )
+
+
+def add_accounting_suspension(session: Session, suspension: AccountingSuspension) -> None:
+    """Record an agency's suspension of a patient's accounting (append-only)."""
+    session.add(suspension)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
 
@@ -34,3 +34,15 @@ def session_scope(url: str) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+def reachable(url: str | None) -> bool:
+    """Whether the database answers a trivial query (readiness probes)."""
+    if url is None:
+        return False
+    try:
+        with engine_for(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

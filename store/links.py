@@ -1,16 +1,16 @@
-"""Signed, expiring, revocable download links, each for one request (so one patient).
+"""The rows of signed, expiring, revocable download links, each for one request (one patient).
 
-The token in the URL is the link's opaque id signed with `ROI_LINK_SECRET` (itsdangerous), so a
-guessed or altered URL is refused before the database is asked. Expiry and revocation live in
-the `download_links` row; every use, served or refused, is an access event. After a link's
-first download only that device (its random cookie, kept as a hash) may download again for a
-few hours without the patient's date of birth (`open_link`).
+The token in the URL is the link's opaque id signed with `ROI_LINK_SECRET` (itsdangerous,
+`LinkSigner`), so a guessed or altered URL is refused before the database is asked. Expiry and
+revocation live in the `download_links` row; every use, served or refused, is a row of
+`download_access_events`. Whether a use hands the records over is domain/download_links.py's
+decision, taken and recorded by the link service (services/links.py); the deliver activity
+creates links and marks them sent here.
 """
 
 from __future__ import annotations
 
-import hmac
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -19,9 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col
 from ulid import ULID
 
+from domain.download_links import SERVED, TRUSTING, LinkFacts
 from store.db import session_scope
 from store.models import DownloadAccess, DownloadLink, RecordRequest
-from store.repository import append_event
 
 SALT = "roi-download-link"
 
@@ -88,129 +88,52 @@ def mark_sent(database_url: str, link_id: str, at: datetime) -> None:
         )
 
 
-def revoke(database_url: str, *, request_id: str, actor: str, at: datetime) -> int:
-    """Revoke every live link of a request, with its audit row; returns how many."""
-    with session_scope(database_url) as session:
-        result = session.execute(
-            update(DownloadLink)
-            .where(
-                col(DownloadLink.request_id) == request_id, col(DownloadLink.revoked_at).is_(None)
-            )
-            .values(revoked_at=at, revoked_by=actor)
-        )
-        count = cast(CursorResult[Any], result).rowcount or 0
-        if count:
-            append_event(
-                session,
-                key=f"{request_id}-links.revoked-{ULID()}",
-                request_id=request_id,
-                actor=actor,
-                action="links.revoked",
-                at=at,
-                detail={"links": count},
-            )
-        return count
+def revoke_live(session: Session, *, request_id: str, actor: str, at: datetime) -> int:
+    """Revoke every live link of a request; returns how many (the caller audits it)."""
+    result = session.execute(
+        update(DownloadLink)
+        .where(col(DownloadLink.request_id) == request_id, col(DownloadLink.revoked_at).is_(None))
+        .values(revoked_at=at, revoked_by=actor)
+    )
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
-#: Accesses that handed the records over: the link's first download, the same device again
-#: within the trusted hours, and a download after the date of birth was confirmed.
-SERVED = ("served", "repeat", "confirmed")
-#: The ones that made a device trusted for the following hours.
-TRUSTING = ("served", "confirmed")
-
-
-def links_of(database_url: str, request_id: str) -> list[tuple[DownloadLink, int, int]]:
+def links_with_counts(session: Session, request_id: str) -> list[tuple[DownloadLink, int, int]]:
     """The request's links, each with how many downloads were served and refused (a date of
     birth asked for or wrong, expired, revoked)."""
     served = func.count().filter(col(DownloadAccess.outcome).in_(SERVED))
     refused = func.count().filter(col(DownloadAccess.outcome).not_in(SERVED))
-    with session_scope(database_url) as session:
-        rows = session.execute(
-            select(DownloadLink, served, refused)
-            .outerjoin(DownloadAccess, col(DownloadAccess.link_id) == col(DownloadLink.id))
-            .where(col(DownloadLink.request_id) == request_id)
-            .group_by(DownloadLink.id)
-            .order_by(col(DownloadLink.created_at))
-        ).all()
-        session.expunge_all()
-        return [(link, int(s), int(r)) for link, s, r in rows]
+    rows = session.execute(
+        select(DownloadLink, served, refused)
+        .outerjoin(DownloadAccess, col(DownloadAccess.link_id) == col(DownloadLink.id))
+        .where(col(DownloadLink.request_id) == request_id)
+        .group_by(DownloadLink.id)
+        .order_by(col(DownloadLink.created_at))
+    ).all()
+    return [(link, int(s), int(r)) for link, s, r in rows]
 
 
-def open_link(
-    database_url: str,
-    link_id: str | None,
-    *,
-    now: datetime,
-    client: str | None,
-    device: str | None = None,
-    date_of_birth: date | None = None,
-    answered: bool = False,
-    trusted_for: timedelta = timedelta(hours=24),
-) -> tuple[str, DownloadLink | None]:
-    """Decide a download and record the access event (with the device's hash).
-
-    invalid, revoked or expired; else `served` for the link's first download (the device is
-    trusted for `trusted_for`), `repeat` for that device again within its hours; any other
-    device, or the same after its hours, must confirm the patient's date of birth: without an
-    answer `dob_asked`, a wrong one `dob_wrong`, the right one `confirmed` (that device is
-    trusted from now). The link's row is locked, so two first downloads never both pass."""
-    with session_scope(database_url) as session:
-        link = (
-            session.execute(
-                select(DownloadLink).where(col(DownloadLink.id) == link_id).with_for_update()
-            ).scalar_one_or_none()
-            if link_id
-            else None
-        )
-        if link is None:
-            outcome = "invalid"
-        elif link.revoked_at is not None:
-            outcome = "revoked"
-        elif link.expires_at <= now:
-            outcome = "expired"
-        else:
-            outcome = _judge(
-                session,
-                link,
-                now,
-                device,
-                date_of_birth if answered else None,
-                answered,
-                trusted_for,
-            )
-        session.add(
-            DownloadAccess(
-                link_id=link.id if link else None,
-                request_id=link.request_id if link else None,
-                at=now,
-                outcome=outcome,
-                client=client,
-                device=device,
-            )
-        )
-        if link is not None:
-            session.expunge(link)
-        return outcome, link
+def locked_link(session: Session, link_id: str) -> DownloadLink | None:
+    """The link's row, locked until the transaction ends (two first downloads never both
+    pass)."""
+    return session.execute(
+        select(DownloadLink).where(col(DownloadLink.id) == link_id).with_for_update()
+    ).scalar_one_or_none()
 
 
-def _judge(
-    session: Session,
-    link: DownloadLink,
-    now: datetime,
-    device: str | None,
-    date_of_birth: date | None,
-    answered: bool,
-    trusted_for: timedelta,
-) -> str:
-    """served, repeat, dob_asked, dob_wrong or confirmed (the link is live)."""
-    first = session.execute(
+def link_facts(
+    session: Session, link: DownloadLink, device: str | None, *, with_dob: bool
+) -> LinkFacts:
+    """What the link's access events say before this use: whether it served its records
+    already, since when `device` (a cookie's hash) is trusted, and (`with_dob`: a date of
+    birth was answered) the patient's, to compare."""
+    served_before = session.execute(
         select(func.count())
         .select_from(DownloadAccess)
         .where(col(DownloadAccess.link_id) == link.id, col(DownloadAccess.outcome).in_(SERVED))
     ).scalar_one()
-    if not first:
-        return "served"
-    if device is not None:
+    trusted_since = None
+    if served_before and device is not None:
         trusted_since = session.execute(
             select(func.max(col(DownloadAccess.at))).where(
                 col(DownloadAccess.link_id) == link.id,
@@ -218,29 +141,46 @@ def _judge(
                 col(DownloadAccess.outcome).in_(TRUSTING),
             )
         ).scalar_one_or_none()
-        if trusted_since is not None and now - trusted_since < trusted_for:
-            return "repeat"
-    if not answered:
-        return "dob_asked"
-    expected = session.execute(
-        select(col(RecordRequest.patient_dob)).where(col(RecordRequest.id) == link.request_id)
-    ).scalar_one_or_none()
-    stored = expected.isoformat() if expected else "0000-00-00"
-    given = date_of_birth.isoformat() if date_of_birth else "x"
-    return "confirmed" if hmac.compare_digest(stored, given) and expected else "dob_wrong"
+    patient_dob = (
+        session.execute(
+            select(col(RecordRequest.patient_dob)).where(col(RecordRequest.id) == link.request_id)
+        ).scalar_one_or_none()
+        if served_before and with_dob
+        else None
+    )
+    return LinkFacts(bool(served_before), trusted_since, patient_dob)
 
 
-def access_events(database_url: str, request_id: str) -> list[DownloadAccess]:
-    """Every use of the request's links, oldest first."""
-    with session_scope(database_url) as session:
-        rows = (
-            session.execute(
-                select(DownloadAccess)
-                .where(col(DownloadAccess.request_id) == request_id)
-                .order_by(col(DownloadAccess.id))
-            )
-            .scalars()
-            .all()
+def record_access(
+    session: Session,
+    link: DownloadLink | None,
+    *,
+    at: datetime,
+    outcome: str,
+    client: str | None,
+    device: str | None,
+) -> None:
+    """One use of a link (or of a token that names none), served or refused (append-only)."""
+    session.add(
+        DownloadAccess(
+            link_id=link.id if link else None,
+            request_id=link.request_id if link else None,
+            at=at,
+            outcome=outcome,
+            client=client,
+            device=device,
         )
-        session.expunge_all()
-        return list(rows)
+    )
+
+
+def accesses(session: Session, request_id: str) -> list[DownloadAccess]:
+    """Every use of the request's links, oldest first."""
+    return list(
+        session.execute(
+            select(DownloadAccess)
+            .where(col(DownloadAccess.request_id) == request_id)
+            .order_by(col(DownloadAccess.id))
+        )
+        .scalars()
+        .all()
+    )

@@ -11,82 +11,57 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
 
 import structlog
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from activities.channels.dispatch import Channels
 from activities.channels.mail import MailBatchFile
 from activities.channels.packet import ReleaseHeld
 from domain.batch import BatchBuild, BatchOutcome, BatchPlan, BatchStart
 from domain.effects import Delivery
-from domain.types import DeliveryMethod, Status
+from domain.types import DeliveryMethod
+from store import batch as rows
+from store.batch import queued_items
 from store.db import session_scope
-from store.models import BatchItem, BatchRun, OutboundItem, RecordRequest
+from store.models import BatchItem
 
 log = structlog.get_logger(__name__)
 
-WAITING = (Status.QUEUED_FOR_BATCH.value, Status.FULFILLING.value)
-
-
-def queued_items(session: Session, site: str, method: str | None = None) -> list[BatchItem]:
-    """Deliveries waiting for the site's batch, oldest first (the preview reads this too)."""
-    query = select(BatchItem).where(col(BatchItem.site) == site, col(BatchItem.status) == "queued")
-    if method:
-        query = query.where(col(BatchItem.method) == method)
-    return list(session.execute(query.order_by(col(BatchItem.queued_at))).scalars().all())
+__all__ = [
+    "BatchBuilder",
+    "finish_run",
+    "mark_signalled",
+    "queued_items",
+    "record_progress",
+    "start_run",
+]
 
 
 def start_run(database_url: str, start: BatchStart) -> BatchPlan:
     """Record the run (once per batch id) and say what it will do."""
     now = datetime.now(UTC)
     with session_scope(database_url) as session:
-        session.execute(
-            insert(BatchRun)
-            .values(
-                batch_id=start.batch_id,
-                site=start.site,
-                started_at=now,
-                status="skipped" if start.skipped else "running",
-                trigger=start.trigger,
-                counts={},
-            )
-            .on_conflict_do_nothing(index_elements=["batch_id"])
+        rows.record_run(
+            session,
+            batch_id=start.batch_id,
+            site=start.site,
+            trigger=start.trigger,
+            skipped=start.skipped,
+            now=now,
         )
         if start.skipped:
-            session.execute(
-                update(BatchRun)
-                .where(col(BatchRun.batch_id) == start.batch_id)
-                .values(finished_at=now)
-            )
             return BatchPlan(batch_id=start.batch_id, site=start.site)
         queued: dict[str, int] = {}
         for item in queued_items(session, start.site):
             queued[item.method] = queued.get(item.method, 0) + 1
-        session.execute(  # the totals the CLI's progress bars start from
-            update(BatchRun)
-            .where(col(BatchRun.batch_id) == start.batch_id)
-            .values(counts={f"{m}_total": n for m, n in queued.items()})
-        )
-        unsignalled = (
-            session.execute(
-                select(BatchItem).where(
-                    col(BatchItem.site) == start.site,
-                    col(BatchItem.status).in_(["sent", "held"]),
-                    col(BatchItem.signalled_at).is_(None),
-                )
-            )
-            .scalars()
-            .all()
-        )
+        # the totals the CLI's progress bars start from
+        rows.set_run_counts(session, start.batch_id, {f"{m}_total": n for m, n in queued.items()})
         return BatchPlan(
             batch_id=start.batch_id,
             site=start.site,
             queued=queued,
-            unsignalled=[_outcome(i) for i in unsignalled],
+            unsignalled=[_outcome(i) for i in rows.unsignalled(session, start.site)],
         )
 
 
@@ -95,11 +70,11 @@ def _outcome(item: BatchItem) -> BatchOutcome:
         request_id=item.request_id,
         workflow_id=item.workflow_id,
         method=item.method,
-        sent=item.status == "sent",
+        sent=item.status == rows.SENT,
         reference=item.reference,
         carrier_tracking_number=item.carrier_tracking_number,
         pages=item.pages,
-        codes=(item.hold_reason or "").split(",") if item.status == "held" else [],
+        codes=(item.hold_reason or "").split(",") if item.status == rows.HELD else [],
     )
 
 
@@ -129,24 +104,18 @@ class BatchBuilder:
     def _claim(self, session: Session, key: str) -> tuple[BatchItem, Delivery] | None:
         """Lock one queued item whose request still waits; None when another run has it or it
         was withdrawn."""
-        item = session.execute(
-            select(BatchItem)
-            .where(col(BatchItem.delivery_key) == key, col(BatchItem.status) == "queued")
-            .with_for_update(skip_locked=True)
-        ).scalar_one_or_none()
-        if item is None:
+        claimed = rows.claim_item(session, key)
+        if claimed is None:
             return None
-        status = session.execute(
-            select(col(RecordRequest.status)).where(col(RecordRequest.id) == item.request_id)
-        ).scalar_one_or_none()
-        if status not in WAITING:
-            item.status = "withdrawn"
+        item, status = claimed
+        if status not in rows.WAITING:
+            rows.withdraw(item)
             return None
         return item, Delivery.model_validate(item.delivery)
 
     def _hold(self, item: BatchItem, error: ReleaseHeld, batch_id: str) -> BatchOutcome:
         codes = [str(d.get("code")) for d in error.details if isinstance(d, dict)]
-        item.status, item.batch_id, item.hold_reason = "held", batch_id, ",".join(codes)
+        rows.hold(item, batch_id, codes)
         log.info("batch.item_held", request_id=item.request_id, codes=codes)
         return _outcome(item)
 
@@ -162,15 +131,24 @@ class BatchBuilder:
                 packet = self.channels.gather(delivery, today)
             except ReleaseHeld as error:
                 return self._hold(item, error, job.batch_id)
+            tracking = None
             if job.method == DeliveryMethod.FEDEX:
                 self.channels.require_paid(delivery)
                 tracking, label = self.channels.ship(delivery, packet, today)
-                item.carrier_tracking_number, item.reference = tracking, tracking
-                channel, path = "ship", str(label)
+                reference, channel, path = tracking, "ship", str(label)
             else:
                 path_, _ = self.channels.write_cd(delivery, packet)
-                item.reference, channel, path = path_.name, "cd", str(path_)
-            self._sent(session, item, job.batch_id, channel, path)
+                reference, channel, path = path_.name, "cd", str(path_)
+            rows.mark_sent(
+                session,
+                item,
+                job.batch_id,
+                channel=channel,
+                path=path,
+                now=datetime.now(UTC),
+                reference=reference,
+                carrier_tracking_number=tracking,
+            )
             outcome = _outcome(item)
         self.progress(n, total)
         return outcome
@@ -187,7 +165,7 @@ class BatchBuilder:
             outbox.spool("print", name, ".pdf") as out,
         ):
             batch = MailBatchFile(out)
-            taken: list[BatchItem] = []
+            taken: list[tuple[BatchItem, str, int]] = []  # item, its pages' reference, pages
             for n, key in enumerate(keys, 1):
                 claimed = self._claim(session, key)
                 if claimed is None:
@@ -200,38 +178,26 @@ class BatchBuilder:
                     outcomes.append(self._hold(item, error, job.batch_id))
                     continue
                 line = batch.add(delivery, packet, today)
-                item.reference = f"{job.batch_id}:p{line.first_page}-{line.last_page}"
-                item.pages = line.last_page - line.first_page + 1
-                taken.append(item)
+                reference = f"{job.batch_id}:p{line.first_page}-{line.last_page}"
+                taken.append((item, reference, line.last_page - line.first_page + 1))
                 self.progress(n, len(keys))
             if taken:
                 batch.close()
                 pdf = outbox.path_for("print", name, ".pdf")
                 outbox.write("print", f"{name}-manifest", ".csv", batch.manifest_csv())
-                for item in taken:
-                    self._sent(session, item, job.batch_id, "print", str(pdf))
+                for item, reference, pages in taken:
+                    rows.mark_sent(
+                        session,
+                        item,
+                        job.batch_id,
+                        channel="print",
+                        path=str(pdf),
+                        now=datetime.now(UTC),
+                        reference=reference,
+                        pages=pages,
+                    )
                     outcomes.append(_outcome(item))
         return outcomes
-
-    def _sent(
-        self, session: Session, item: BatchItem, batch_id: str, channel: str, path: str
-    ) -> None:
-        now = datetime.now(UTC)
-        item.status, item.batch_id, item.sent_at = "sent", batch_id, now
-        session.execute(
-            insert(OutboundItem)
-            .values(
-                item_key=item.delivery_key,
-                request_id=item.request_id,
-                channel=channel,
-                kind=f"records_{item.method}",
-                path=path,
-                created_at=now,
-                detail={"batch_id": batch_id, "reference": item.reference},
-            )
-            .on_conflict_do_nothing(index_elements=["item_key"])
-        )
-        session.flush()
 
 
 def mark_signalled(database_url: str, request_ids: list[str]) -> int:
@@ -239,16 +205,7 @@ def mark_signalled(database_url: str, request_ids: list[str]) -> int:
     if not request_ids:
         return 0
     with session_scope(database_url) as session:
-        result = session.execute(
-            update(BatchItem)
-            .where(
-                col(BatchItem.request_id).in_(request_ids),
-                col(BatchItem.status).in_(["sent", "held"]),
-                col(BatchItem.signalled_at).is_(None),
-            )
-            .values(signalled_at=datetime.now(UTC))
-        )
-        return cast(CursorResult[Any], result).rowcount or 0
+        return rows.mark_signalled(session, request_ids, datetime.now(UTC))
 
 
 def finish_run(
@@ -260,21 +217,17 @@ def finish_run(
 ) -> None:
     """The run's totals, for the board and the CLI."""
     with session_scope(database_url) as session:
-        session.execute(
-            update(BatchRun)
-            .where(col(BatchRun.batch_id) == batch_id)
-            .values(
-                status=status, finished_at=datetime.now(UTC), counts=counts, artifacts=artifacts
-            )
+        rows.finish_run(
+            session,
+            batch_id,
+            status=status,
+            now=datetime.now(UTC),
+            counts=counts,
+            artifacts=artifacts,
         )
 
 
 def record_progress(database_url: str, batch_id: str, method: str, done: int, total: int) -> None:
     """What the CLI's progress bars read."""
     with session_scope(database_url) as session:
-        run = session.get(BatchRun, batch_id, with_for_update=True)
-        if run is None:
-            return
-        counts = dict(run.counts or {})
-        counts[f"{method}_done"], counts[f"{method}_total"] = done, total
-        run.counts = counts
+        rows.record_progress(session, batch_id, method, done, total)

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import cd, mail
@@ -41,9 +39,8 @@ from domain.release_safety import (
 from domain.request import ElectronicFormat
 from domain.sites import site_profile
 from domain.types import DeliveryMethod, Site
-from store import cases, links
+from store import batch, cases, links
 from store.db import session_scope
-from store.models import BatchItem
 
 log = structlog.get_logger(__name__)
 
@@ -400,30 +397,15 @@ class Channels:
         sub = delivery.submission
         assert sub is not None
         with session_scope(self.database_url) as session:
-            session.execute(
-                insert(BatchItem)
-                .values(
-                    delivery_key=delivery.key,
-                    request_id=delivery.request_id,
-                    workflow_id=delivery.workflow_id or workflow_id_for(delivery.request_id),
-                    site=sub.site.value,
-                    method=delivery.method.value,
-                    delivery=delivery.model_dump(mode="json"),
-                    queued_at=datetime.now(UTC),
-                    status="queued",
-                )
-                .on_conflict_do_update(  # held or withdrawn before: queued again; sent: never
-                    index_elements=["delivery_key"],
-                    set_={
-                        "delivery": delivery.model_dump(mode="json"),
-                        "queued_at": datetime.now(UTC),
-                        "status": "queued",
-                        "batch_id": None,
-                        "hold_reason": None,
-                        "signalled_at": None,
-                    },
-                    where=col(BatchItem.status).in_(["held", "withdrawn"]),
-                )
+            batch.enqueue(
+                session,
+                delivery_key=delivery.key,
+                request_id=delivery.request_id,
+                workflow_id=delivery.workflow_id or workflow_id_for(delivery.request_id),
+                site=sub.site.value,
+                method=delivery.method.value,
+                delivery=delivery.model_dump(mode="json"),
+                now=datetime.now(UTC),
             )
         log.info("records.queued_for_batch", request_id=delivery.request_id, site=sub.site.value)
         receipt = DeliveryReceipt(

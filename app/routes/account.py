@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app import security_log, sessions, throttle
 from app.accounts import (
@@ -23,12 +24,12 @@ from app.accounts import (
     complete_enrolment,
     enrolment_username,
 )
-from app.auth import Signed, ctx_of, set_flash, staff
+from app.auth import Signed, ctx_of, set_flash
 from app.context import AppContext, TooManyAttempts
+from app.deps import CurrentStaff, SessionDep
 from app.passwords import MIN_LENGTH
 from app.render import render
 from app.security_log import Action
-from store.db import session_scope
 
 router = APIRouter(tags=["account"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -39,8 +40,9 @@ LINK_GONE = (
 )
 
 
-def _admit(ctx: AppContext, request: Request) -> None:
-    """Each use of an enrolment link takes its place in the client address's bucket first."""
+def _admit(session: Session, ctx: AppContext, request: Request) -> None:
+    """Each use of an enrolment link takes its place in the client address's bucket first
+    (committed: it counts, and a refusal is kept, whatever comes next)."""
     web = ctx.web
     client = security_log.client_of(request)
     policy = throttle.Policy(
@@ -49,23 +51,22 @@ def _admit(ctx: AppContext, request: Request) -> None:
         base_seconds=web.throttle_base_delay_seconds,
         cap_seconds=float(web.throttle_max_delay_seconds),
     )
-    with session_scope(ctx.db()) as session:
-        wait = throttle.admit(session, {f"enrol:ip:{client}": policy}, datetime.now(UTC))
-        if wait is not None:
-            security_log.add(
-                session,
-                Action.ACCOUNT_PASSWORD,
-                "throttled",
-                client=client,
-                detail={"how": "enrolment", "retry_after": wait},
-            )
+    wait = throttle.admit(session, {f"enrol:ip:{client}": policy}, datetime.now(UTC))
+    if wait is not None:
+        security_log.add(
+            session,
+            Action.ACCOUNT_PASSWORD,
+            "throttled",
+            client=client,
+            detail={"how": "enrolment", "retry_after": wait},
+        )
+    session.commit()
     if wait is not None:
         raise TooManyAttempts(wait)
 
 
-def _give_back(ctx: AppContext, request: Request) -> None:
-    with session_scope(ctx.db()) as session:
-        throttle.succeeded(session, give_back=(f"enrol:ip:{security_log.client_of(request)}",))
+def _give_back(session: Session, request: Request) -> None:
+    throttle.succeeded(session, give_back=(f"enrol:ip:{security_log.client_of(request)}",))
 
 
 def _enrol_page(
@@ -80,13 +81,13 @@ def _enrol_page(
 
 
 @router.get("/enrol/{token}", response_class=HTMLResponse)
-def enrol_page(request: Request, token: str) -> Response:
+def enrol_page(request: Request, token: str, session: SessionDep) -> Response:
     ctx = ctx_of(request)
-    _admit(ctx, request)
+    _admit(session, ctx, request)
     username = enrolment_username(ctx.db(), token)
     if username is None:
-        security_log.record(
-            ctx.db(),
+        security_log.add(
+            session,
             Action.ACCOUNT_PASSWORD,
             "refused",
             client=security_log.client_of(request),
@@ -98,7 +99,7 @@ def enrol_page(request: Request, token: str) -> Response:
             {"title": "Link not valid", "message": LINK_GONE},
             status_code=404,
         )
-    _give_back(ctx, request)
+    _give_back(session, request)
     return _enrol_page(request, token, username)
 
 
@@ -106,14 +107,17 @@ def enrol_page(request: Request, token: str) -> Response:
 def enrol(
     request: Request,
     token: str,
+    session: SessionDep,
     password: Annotated[str, Form(max_length=256)],
     confirm: Annotated[str, Form(max_length=256)],
 ) -> Response:
+    """Set the password (app.accounts.complete_enrolment, a transaction of its own, as when
+    the demo enrols its accounts)."""
     ctx = ctx_of(request)
-    _admit(ctx, request)
+    _admit(session, ctx, request)
     username = enrolment_username(ctx.db(), token)
     if username is not None and password != confirm:
-        _give_back(ctx, request)
+        _give_back(session, request)
         return _enrol_page(request, token, username, "The two passwords are not the same.", 422)
     try:
         user_id = complete_enrolment(
@@ -127,9 +131,9 @@ def enrol(
             status_code=404,
         )
     except AccountError as error:
-        _give_back(ctx, request)
+        _give_back(session, request)
         return _enrol_page(request, token, username, str(error), 422)
-    _give_back(ctx, request)
+    _give_back(session, request)
     log.info("account.enrolled", user_id=user_id)
     return RedirectResponse("/login?enrolled=1", status_code=303)
 
@@ -146,14 +150,15 @@ def _account_page(
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
+def account_page(request: Request, signed: CurrentStaff) -> Response:
     return _account_page(request, signed)
 
 
 @router.post("/account/password", response_class=HTMLResponse)
 def new_password(
     request: Request,
-    signed: Annotated[Signed, Depends(staff)],
+    session: SessionDep,
+    signed: CurrentStaff,
     current: Annotated[str, Form(max_length=256)],
     password: Annotated[str, Form(max_length=256)],
     confirm: Annotated[str, Form(max_length=256)],
@@ -173,7 +178,7 @@ def new_password(
     except AccountError as error:
         return _account_page(request, signed, str(error), 422)
     log.info("account.password_changed", user_id=signed.account.id)
-    set_flash(ctx.db(), signed, "Password changed; your other sessions were signed out.")
+    set_flash(session, signed, "Password changed; your other sessions were signed out.")
     return RedirectResponse("/account", status_code=303)
 
 
@@ -181,23 +186,22 @@ SessionId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.get("/account/sessions", response_class=HTMLResponse)
-def sessions_page(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
+def sessions_page(request: Request, session: SessionDep, signed: CurrentStaff) -> Response:
     """The person's own sessions that still work; this one marked, the others can be ended."""
     ctx = ctx_of(request)
     mine = sessions.list_sessions(
-        ctx.db(), signed.account.id, signed.token_hash, ctx.web.session_idle_minutes
+        session, signed.account.id, signed.token_hash, ctx.web.session_idle_minutes
     )
     return render(request, "sessions.html", {"sessions": mine})
 
 
 @router.post("/account/sessions/{session_id}/end")
 def end_session(
-    request: Request, session_id: SessionId, signed: Annotated[Signed, Depends(staff)]
+    request: Request, session_id: SessionId, session: SessionDep, signed: CurrentStaff
 ) -> Response:
     """End one of one's own other sessions (403 for anyone else's: app/sessions.py)."""
-    ctx = ctx_of(request)
     outcome = sessions.end_own_session(
-        ctx.db(),
+        session,
         signed.account.id,
         session_id,
         signed.token_hash,
@@ -209,16 +213,15 @@ def end_session(
         "current": "That is the session you are using now: use Sign out to end it.",
     }[outcome]
     log.info("account.session_end", user_id=signed.account.id, outcome=outcome)
-    set_flash(ctx.db(), signed, message, "ok" if outcome == "ended" else "error")
+    set_flash(session, signed, message, "ok" if outcome == "ended" else "error")
     return RedirectResponse("/account/sessions", status_code=303)
 
 
 @router.post("/account/sessions/end-others")
-def end_other_sessions(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
+def end_other_sessions(request: Request, session: SessionDep, signed: CurrentStaff) -> Response:
     """End every session of one's own account but this one."""
-    ctx = ctx_of(request)
     ended = sessions.end_sessions(
-        ctx.db(),
+        session,
         signed.account.id,
         by=signed.account.id,
         keep_hash=signed.token_hash,
@@ -231,5 +234,5 @@ def end_other_sessions(request: Request, signed: Annotated[Signed, Depends(staff
         if ended
         else "You had no other sessions."
     )
-    set_flash(ctx.db(), signed, message)
+    set_flash(session, signed, message)
     return RedirectResponse("/account/sessions", status_code=303)

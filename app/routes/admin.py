@@ -1,4 +1,6 @@
-"""Account administration (admins only; no access to requests or PHI)."""
+"""Account administration (admins only; no access to requests or PHI). Creating, resetting
+and changing an account are app.accounts' commands, each a transaction of its own as from
+`roi users`; the page's own reads and writes use the request's session."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app import security_log, sessions
 from app.accounts import (
@@ -20,11 +23,11 @@ from app.accounts import (
 )
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import NotFound
+from app.deps import SessionDep
 from app.render import render
 from app.roles import Can, Role
 from domain.types import Site
-from store.db import session_scope
-from store.web_models import StaffUser
+from store import staff
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -32,6 +35,7 @@ log = structlog.get_logger(__name__)
 
 def _page(
     request: Request,
+    session: Session,
     error: str | None = None,
     status_code: int = 200,
     enrolment: Enrolment | None = None,
@@ -47,8 +51,8 @@ def _page(
         request,
         "admin_users.html",
         {
-            "users": list_users(ctx.db()),
-            "session_counts": sessions.session_counts(ctx.db(), ctx.web.session_idle_minutes),
+            "users": list_users(session),
+            "session_counts": sessions.session_counts(session, ctx.web.session_idle_minutes),
             "roles": [r.value for r in Role],
             "sites": [s.value for s in Site],
             "error": error,
@@ -60,13 +64,18 @@ def _page(
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, _: Annotated[Signed, Depends(need(Can.MANAGE_USERS))]) -> Response:
-    return _page(request)
+def users_page(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
+) -> Response:
+    return _page(request, session)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
 def add_user(
     request: Request,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
     username: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=32)],
@@ -85,36 +94,38 @@ def add_user(
             hours=ctx.web.enrolment_hours,
         )
     except AccountError as error:
-        return _page(request, str(error), status_code=422)
+        return _page(request, session, str(error), status_code=422)
     log.info("admin.user_created", user_id=enrolment.user_id, by=signed.account.id, role=role)
-    return _page(request, enrolment=enrolment)
+    return _page(request, session, enrolment=enrolment)
 
 
 @router.post("/admin/users/{user_id}/reset", response_class=HTMLResponse)
 def reset_user(
     request: Request,
     user_id: Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")],
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
 ) -> Response:
     """The account's password and second factor stop working, its sessions end, and its owner
     gets a new one-time link (shown here once) to set new ones."""
     ctx = ctx_of(request)
     if user_id == signed.account.id:
-        return _page(request, "Change your own password on Your account.", 422)
+        return _page(request, session, "Change your own password on Your account.", 422)
     try:
         enrolment = reset_credentials(
             ctx.db(), user_id, by=signed.account.id, hours=ctx.web.enrolment_hours
         )
     except AccountError as error:
-        return _page(request, str(error), status_code=422)
+        return _page(request, session, str(error), status_code=422)
     log.info("admin.user_reset", user_id=user_id, by=signed.account.id)
-    return _page(request, enrolment=enrolment)
+    return _page(request, session, enrolment=enrolment)
 
 
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse)
 def change_user(
     request: Request,
     user_id: Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")],
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
     role: Annotated[str, Form(max_length=32)],
     active: Annotated[str | None, Form()] = None,
@@ -123,7 +134,7 @@ def change_user(
     ctx = ctx_of(request)
     is_active = active == "on"
     if user_id == signed.account.id and (not is_active or role != Role.ADMIN.value):
-        return _page(request, "You cannot demote or deactivate your own account.", 422)
+        return _page(request, session, "You cannot demote or deactivate your own account.", 422)
     try:
         update_user(
             ctx.db(),
@@ -134,11 +145,11 @@ def change_user(
             by=signed.account.id,
         )
     except AccountError as error:
-        return _page(request, str(error), status_code=422)
-    if count_admins(ctx.db()) == 0:  # pragma: no cover - guarded above
+        return _page(request, session, str(error), status_code=422)
+    if count_admins(session) == 0:  # pragma: no cover - guarded above
         update_user(ctx.db(), user_id, role=Role.ADMIN.value, active=True, by=signed.account.id)
     log.info("admin.user_changed", user_id=user_id, by=signed.account.id)
-    set_flash(ctx.db(), signed, "Account updated; its sessions were signed out.")
+    set_flash(session, signed, "Account updated; its sessions were signed out.")
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -146,19 +157,18 @@ def change_user(
 def end_user_sessions(
     request: Request,
     user_id: Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")],
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.MANAGE_USERS))],
 ) -> Response:
     """Sign the account out everywhere: every session of it ends (an admin's own: every one
     but the session doing this). Each is a security event; each is signed out on its next
     request."""
-    ctx = ctx_of(request)
-    with session_scope(ctx.db()) as session:
-        user = session.get(StaffUser, user_id)
-        username = user.username if user else None
+    user = staff.user(session, user_id)
+    username = user.username if user else None
     if username is None:
         raise NotFound()
     ended = sessions.end_sessions(
-        ctx.db(),
+        session,
         user_id,
         by=signed.account.id,
         keep_hash=signed.token_hash if user_id == signed.account.id else None,
@@ -171,5 +181,5 @@ def end_user_sessions(
         if ended
         else f"{username} had no sessions to end."
     )
-    set_flash(ctx.db(), signed, message)
+    set_flash(session, signed, message)
     return RedirectResponse("/admin/users", status_code=303)

@@ -12,22 +12,20 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from app import security_log
-from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import Forbidden, Unavailable
+from app.deps import SessionDep, commit
 from app.render import render
 from app.roles import Can
 from domain.types import Site
 from services import batch as batch_service
 from services.schedule import start_batch_now
-from store.db import session_scope
-from store.models import BatchRun
+from store import batch as batch_rows
+from store.audit import audit
 
 router = APIRouter(tags=["board"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -41,38 +39,31 @@ def _covered(signed: Signed, site: Site) -> None:
         raise Forbidden("Your account does not cover this site.", reason="site")
 
 
-def _runs(database_url: str, site: Site) -> list[BatchRun]:
-    with session_scope(database_url) as session:
-        runs = list(
-            session.execute(
-                select(BatchRun)
-                .where(col(BatchRun.site) == site.value)
-                .order_by(col(BatchRun.started_at).desc())
-                .limit(RECENT_RUNS)
-            ).scalars()
-        )
-        session.expunge_all()
-        return runs
-
-
 @router.get("/board/batch/{site}", response_class=HTMLResponse)
 def batch_page(
-    request: Request, site: SiteName, signed: Annotated[Signed, Depends(need(Can.BOARD))]
+    request: Request,
+    site: SiteName,
+    session: SessionDep,
+    signed: Annotated[Signed, Depends(need(Can.BOARD))],
 ) -> Response:
     _covered(signed, site)
     ctx = ctx_of(request)
     now = datetime.now(UTC)
-    (found,) = batch_service.preview(ctx.db(), [site], now, ctx.settings.batch_time)
+    (found,) = batch_service.preview(session, [site], now, ctx.settings.batch_time)
+    runs = batch_rows.recent_runs(session, site.value, RECENT_RUNS)
     return render(
         request,
         "batch.html",
-        {"site": site.value, "preview": found, "runs": _runs(ctx.db(), site), "now": now},
+        {"site": site.value, "preview": found, "runs": runs, "now": now},
     )
 
 
 @router.post("/board/batch/{site}/run")
 async def run_batch(
-    request: Request, site: SiteName, signed: Annotated[Signed, Depends(need(Can.BOARD))]
+    request: Request,
+    site: SiteName,
+    session: SessionDep,
+    signed: Annotated[Signed, Depends(need(Can.BOARD))],
 ) -> Response:
     """Start the site's batch now (any day), as `roi batch run --no-wait` does."""
     _covered(signed, site)
@@ -82,39 +73,39 @@ async def run_batch(
         raise Unavailable("workflow service")
     now = datetime.now(UTC)
     (found,) = await run_in_threadpool(
-        batch_service.preview, ctx.db(), [site], now, ctx.settings.batch_time
+        batch_service.preview, session, [site], now, ctx.settings.batch_time
     )
+    await commit(session)  # no transaction waits on the workflow service
     try:
         handle = await start_batch_now(client, ctx.settings.task_queue, site)
     except WorkflowAlreadyStartedError:
         message = "A run of this site's batch was started a moment ago; see below."
-        await run_in_threadpool(set_flash, ctx.db(), signed, message, "error")
+        await run_in_threadpool(set_flash, session, signed, message, "error")
         return RedirectResponse(f"/board/batch/{site.value}", status_code=303)
     batch_id = handle.id
 
     def record() -> None:
-        with session_scope(ctx.db()) as session:
-            security_log.add(
+        security_log.add(
+            session,
+            security_log.Action.BATCH_RUN,
+            "ok",
+            actor=signed.account.id,
+            client=security_log.client_of(request),
+            detail={"site": site.value, "batch": batch_id, "queued": len(found.items)},
+        )
+        for item in found.items:
+            audit(
                 session,
-                security_log.Action.BATCH_RUN,
-                "ok",
-                actor=signed.account.id,
-                client=security_log.client_of(request),
-                detail={"site": site.value, "batch": batch_id, "queued": len(found.items)},
+                item.request_id,
+                signed.account.id,
+                "batch.run_started",
+                now,
+                batch=batch_id,
+                site=site.value,
             )
-            for item in found.items:
-                audit(
-                    session,
-                    item.request_id,
-                    signed.account.id,
-                    "batch.run_started",
-                    now,
-                    batch=batch_id,
-                    site=site.value,
-                )
+        message = f"Batch run {batch_id} started with {len(found.items)} queued."
+        set_flash(session, signed, message)
 
     await run_in_threadpool(record)
     log.info("batch.run_started", site=site.value, batch=batch_id, by=signed.account.id)
-    message = f"Batch run {batch_id} started with {len(found.items)} queued."
-    await run_in_threadpool(set_flash, ctx.db(), signed, message)
     return RedirectResponse(f"/board/batch/{site.value}", status_code=303)

@@ -18,14 +18,15 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
+from starlette.concurrency import run_in_threadpool
 from temporalio.api.common.v1 import Payload, Payloads
 
 from app import security_log
-from app.audit import audit
 from app.auth import Signed, ctx_of, need
+from app.deps import SessionDep
 from app.roles import Can
 from config.codec import codec_from
-from store.db import session_scope
+from store.audit import audit
 from store.security import record_security_event
 
 log = structlog.get_logger(__name__)
@@ -85,7 +86,9 @@ def _request_ids(payload: Payload, found: set[str]) -> None:
 
 @router.post("/codec/decode")
 async def decode(
-    request: Request, signed: Annotated[Signed, Depends(need(Can.DECODE_PAYLOADS))]
+    request: Request,
+    session: SessionDep,
+    signed: Annotated[Signed, Depends(need(Can.DECODE_PAYLOADS))],
 ) -> Response:
     """Open the payloads the UI sends (`{"payloads": [...]}`), for this signed-in account."""
     ctx = ctx_of(request)
@@ -104,7 +107,8 @@ async def decode(
     for payload in opened:
         _request_ids(payload, request_ids)
     now = datetime.now(UTC)
-    with session_scope(ctx.db()) as session:
+
+    def record() -> None:
         record_security_event(
             session,
             action="codec.decode",
@@ -120,6 +124,8 @@ async def decode(
         )
         for request_id in sorted(request_ids):
             audit(session, request_id, signed.account.id, "payloads_decoded", now)
+
+    await run_in_threadpool(record)
     log.info("codec.decoded", account=signed.account.id, payloads=len(opened), outcome=outcome)
     if outcome != "ok":
         return JSONResponse(

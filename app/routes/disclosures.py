@@ -12,15 +12,14 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import plain
 from app.accounts import Account
-from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import Forbidden
+from app.deps import SessionDep
 from app.render import render
 from app.roles import Can, teams_of
 from app.routes.requests import RequestId, _load
@@ -29,10 +28,10 @@ from domain.kinds.common import Team
 from domain.sites import site_profile
 from domain.types import DeliveryMethod, DisclosureCategory, Site
 from services.disclosures import DisclosureDetails, record_staff_disclosure, staff_disclosure_issues
+from store.audit import audit
 from store.cases import patient_disclosures
-from store.db import session_scope
 from store.models import Disclosure, RecordRequest
-from store.web_models import StaffUser
+from store.staff import usernames
 
 router = APIRouter(tags=["disclosures"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -49,43 +48,34 @@ FIELDS = (
 
 
 def _row(
-    database_url: str, account: Account, request_id: str, *, view: bool = False
+    session: Session, account: Account, request_id: str, *, view: bool = False
 ) -> RecordRequest:
     """The request, if the account works ROI requests of its site (the accounting of
     disclosures is ROI's work, as in the CLI). A view of the patient's log is audited."""
     if Team.ROI not in teams_of(account.role):
         raise Forbidden(reason="role")
-    with session_scope(database_url) as session:
-        row = _load(session, account, request_id)
-        if view:
-            audit(session, request_id, account.id, "disclosures.viewed", datetime.now(UTC))
-        return row
+    row = _load(session, account, request_id)
+    if view:
+        audit(session, request_id, account.id, "disclosures.viewed", datetime.now(UTC))
+    return row
 
 
-def _log_of(database_url: str, row: RecordRequest) -> tuple[list[Disclosure], dict[str, str]]:
+def _log_of(session: Session, row: RecordRequest) -> tuple[list[Disclosure], dict[str, str]]:
     """The patient's disclosure log (what an accounting lists), and staff names."""
-    with session_scope(database_url) as session:
-        found = patient_disclosures(session, row.patient_key) if row.patient_key else []
-        session.expunge_all()
-        ids = {d.disclosed_by for d in found}
-        names = dict(
-            session.execute(
-                select(col(StaffUser.id), col(StaffUser.username)).where(col(StaffUser.id).in_(ids))
-            ).all()
-        )
-    return found, names
+    found = patient_disclosures(session, row.patient_key) if row.patient_key else []
+    return found, usernames(session, {d.disclosed_by for d in found})
 
 
 def _show(
     request: Request,
+    session: Session,
     row: RecordRequest,
     *,
     errors: dict[str, list[str]] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    ctx = ctx_of(request)
-    found, names = _log_of(ctx.db(), row)
+    found, names = _log_of(session, row)
     profile = site_profile(Site(row.site))
     return render(
         request,
@@ -108,10 +98,11 @@ def _show(
 def disclosures_page(
     request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.ACT))],
 ) -> Response:
-    row = _row(ctx_of(request).db(), signed.account, request_id, view=True)
-    return _show(request, row)
+    row = _row(session, signed.account, request_id, view=True)
+    return _show(request, session, row)
 
 
 def _when(raw: str, zone: ZoneInfo) -> str | datetime:
@@ -141,11 +132,13 @@ def _details(
 async def record_disclosure(
     request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.ACT))],
 ) -> Response:
-    """Record one disclosure made outside the engine; refusals come back next to the field."""
+    """Record one disclosure made outside the engine (services.disclosures, a transaction of
+    its own, as from the CLI); refusals come back next to the field."""
     ctx = ctx_of(request)
-    row = await run_in_threadpool(_row, ctx.db(), signed.account, request_id)
+    row = await run_in_threadpool(_row, session, signed.account, request_id)
     raw = await request.form()
     form = {k: str(raw.get(k) or "").strip() for k in FIELDS}
     item, problems = _details(form, site_profile(Site(row.site)).zone)
@@ -160,11 +153,11 @@ async def record_disclosure(
             codes=[p.code for p in problems],
         )
         return await run_in_threadpool(
-            _show, request, row, errors=errors, values=form, status_code=422
+            _show, request, session, row, errors=errors, values=form, status_code=422
         )
     key = await run_in_threadpool(
         record_staff_disclosure, ctx.db(), item, signed.account.id, request_id=request_id
     )
     log.info("disclosure.recorded", request_id=request_id, disclosure=key, by=signed.account.id)
-    await run_in_threadpool(set_flash, ctx.db(), signed, "Disclosure recorded.")
+    await run_in_threadpool(set_flash, session, signed, "Disclosure recorded.")
     return RedirectResponse(f"/requests/{request_id}/disclosures", status_code=303)

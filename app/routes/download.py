@@ -21,18 +21,19 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import security_log, throttle
 from app.auth import cookie_name, ctx_of
 from app.config import WebSettings
 from app.context import AppContext, TooManyAttempts
+from app.deps import SessionDep
 from app.render import render
 from app.routes.session import client_address
 from app.security import new_token, opaque, token_hash
 from app.security_log import Action
-from store import links
-from store.db import session_scope
+from services import links
 from store.models import DownloadLink
 
 router = APIRouter(tags=["download"], include_in_schema=False)
@@ -68,9 +69,10 @@ REFUSED = {
 }
 
 
-def _admit(ctx: AppContext, bucket: str, client: str) -> int | None:
+def _admit(session: Session, ctx: AppContext, bucket: str, client: str) -> int | None:
     """Take this attempt's place in the client address's bucket before the link is checked
-    (wrong or expired links: a few free, then a growing wait); seconds to wait, or None."""
+    (wrong or expired links: a few free, then a growing wait); seconds to wait, or None.
+    Committed here: the attempt counts (and a refusal is recorded) whatever comes next."""
     web = ctx.web
     policy = throttle.Policy(
         web.download_max_failures,
@@ -79,23 +81,17 @@ def _admit(ctx: AppContext, bucket: str, client: str) -> int | None:
         cap_seconds=float(web.throttle_max_delay_seconds),
     )
     now = datetime.now(UTC)
-    with session_scope(ctx.db()) as session:
-        wait = throttle.admit(session, {bucket: policy}, now)
-        if wait is not None:
-            security_log.add(
-                session,
-                Action.DOWNLOAD,
-                "throttled",
-                client=client,
-                detail={"retry_after": wait},
-            )
+    wait = throttle.admit(session, {bucket: policy}, now)
+    if wait is not None:
+        security_log.add(
+            session,
+            Action.DOWNLOAD,
+            "throttled",
+            client=client,
+            detail={"retry_after": wait},
+        )
+    session.commit()
     return wait
-
-
-def _give_back(ctx: AppContext, bucket: str) -> None:
-    """A link that served its records does not count against the address."""
-    with session_scope(ctx.db()) as session:
-        throttle.succeeded(session, give_back=(bucket,))
 
 
 def _policy(web: WebSettings, free: int) -> throttle.Policy:
@@ -170,30 +166,33 @@ async def _answer(
 
 
 @router.get("/download/{token}")
-async def download(request: Request, token: str) -> Response:
+async def download(request: Request, token: str, session: SessionDep) -> Response:
     """The records behind a valid link (its first download, or the same device again within
     its hours), a date-of-birth form (any other use), or a page saying why not."""
     ctx = ctx_of(request)
     client = opaque(client_address(request))
     bucket = f"download:ip:{client}"
-    wait = await run_in_threadpool(_admit, ctx, bucket, client)
+    wait = await run_in_threadpool(_admit, session, ctx, bucket, client)
     if wait is not None:
         log.info("download.throttled", retry_after=wait)
         raise TooManyAttempts(wait)
-    signer = links.LinkSigner(ctx.settings.link_secret)
-    link_id = signer.link_id(token)
+    link_id = links.link_id_of(ctx.settings.link_secret, token)
     device = _device(request, ctx.web)
-    outcome, link = await run_in_threadpool(
-        links.open_link,
-        ctx.db(),
-        link_id,
-        now=datetime.now(UTC),
-        client=client[:64],
-        device=token_hash(device[0]),
-        trusted_for=timedelta(hours=ctx.web.download_device_hours),
-    )
-    if outcome in links.SERVED or outcome == "dob_asked":
-        await run_in_threadpool(_give_back, ctx, bucket)  # only failures count
+
+    def open_it() -> tuple[str, DownloadLink | None]:
+        found = links.open_download(
+            session,
+            link_id,
+            now=datetime.now(UTC),
+            client=client[:64],
+            device=token_hash(device[0]),
+            trusted_for=timedelta(hours=ctx.web.download_device_hours),
+        )
+        if found[0] in links.SERVED or found[0] == "dob_asked":
+            throttle.succeeded(session, give_back=(bucket,))  # only failures count
+        return found
+
+    outcome, link = await run_in_threadpool(open_it)
     log.info("download.accessed", link_id=link.id if link else None, outcome=outcome)
     return await _answer(request, ctx, outcome, link, device)
 
@@ -202,6 +201,7 @@ async def download(request: Request, token: str) -> Response:
 async def confirm_download(
     request: Request,
     token: str,
+    session: SessionDep,
     date_of_birth: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """The patient's date of birth for a link already used: counted per address and per link
@@ -211,24 +211,24 @@ async def confirm_download(
     ctx = ctx_of(request)
     web = ctx.web
     client = opaque(client_address(request))
-    link_id = links.LinkSigner(ctx.settings.link_secret).link_id(token)
+    link_id = links.link_id_of(ctx.settings.link_secret, token)
     buckets = {f"download:ip:{client}": _policy(web, web.download_max_failures)}
     if link_id is not None:
         buckets[f"download:link:{link_id}"] = _policy(web, web.download_dob_max_failures)
     now = datetime.now(UTC)
 
     def admit() -> int | None:
-        with session_scope(ctx.db()) as session:
-            wait = throttle.admit(session, buckets, now)
-            if wait is not None:
-                security_log.add(
-                    session,
-                    Action.DOWNLOAD,
-                    "throttled",
-                    client=client,
-                    detail={"retry_after": wait, "step": "date_of_birth"},
-                )
-            return wait
+        wait = throttle.admit(session, buckets, now)
+        if wait is not None:
+            security_log.add(
+                session,
+                Action.DOWNLOAD,
+                "throttled",
+                client=client,
+                detail={"retry_after": wait, "step": "date_of_birth"},
+            )
+        session.commit()  # counted (or refused) before the date of birth is compared
+        return wait
 
     wait = await run_in_threadpool(admit)
     if wait is not None:
@@ -239,37 +239,36 @@ async def confirm_download(
     except ValueError:
         dob = None
     device = _device(request, web)
-    outcome, link = await run_in_threadpool(
-        links.open_link,
-        ctx.db(),
-        link_id,
-        now=now,
-        client=client[:64],
-        device=token_hash(device[0]),
-        date_of_birth=dob,
-        answered=True,
-        trusted_for=timedelta(hours=web.download_device_hours),
-    )
 
-    def after() -> None:
-        with session_scope(ctx.db()) as session:
-            if outcome in links.SERVED:
-                throttle.succeeded(
-                    session,
-                    forget=tuple(b for b in buckets if b.startswith("download:link:")),
-                    give_back=(f"download:ip:{client}",),
-                )
-            elif outcome == "dob_wrong":
-                security_log.add(
-                    session,
-                    Action.DOWNLOAD,
-                    "failed",
-                    client=client,
-                    detail={"reason": "date_of_birth", "request_id": link.request_id}
-                    if link
-                    else {"reason": "date_of_birth"},
-                )
+    def confirm() -> tuple[str, DownloadLink | None]:
+        outcome, link = links.open_download(
+            session,
+            link_id,
+            now=now,
+            client=client[:64],
+            device=token_hash(device[0]),
+            date_of_birth=dob,
+            answered=True,
+            trusted_for=timedelta(hours=web.download_device_hours),
+        )
+        if outcome in links.SERVED:
+            throttle.succeeded(
+                session,
+                forget=tuple(b for b in buckets if b.startswith("download:link:")),
+                give_back=(f"download:ip:{client}",),
+            )
+        elif outcome == "dob_wrong":
+            security_log.add(
+                session,
+                Action.DOWNLOAD,
+                "failed",
+                client=client,
+                detail={"reason": "date_of_birth", "request_id": link.request_id}
+                if link
+                else {"reason": "date_of_birth"},
+            )
+        return outcome, link
 
-    await run_in_threadpool(after)
+    outcome, link = await run_in_threadpool(confirm)
     log.info("download.confirmed", link_id=link.id if link else None, outcome=outcome)
     return await _answer(request, ctx, outcome, link, device)

@@ -14,24 +14,12 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from config import metrics
 from config.settings import Settings
 from store import gauges
-from store.db import engine_for
-
-
-def _database_reachable(url: str | None) -> bool:
-    if url is None:
-        return False
-    try:
-        with engine_for(url).connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
+from store.db import reachable
 
 
 def router(
@@ -44,7 +32,7 @@ def router(
     @routes.get("/readyz")
     async def readyz() -> Response:
         """Ready when the read model answers (Temporal is reported, and retried lazily)."""
-        database = await run_in_threadpool(_database_reachable, database_url())
+        database = await run_in_threadpool(reachable, database_url())
         body = {"database": database, "temporal": temporal_ready()}
         return JSONResponse(body, status_code=200 if database else 503)
 

@@ -15,11 +15,13 @@ import structlog
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from app import security_log, throttle
 from app.accounts import api_client_for
 from app.auth import ctx_of, staff
 from app.context import Forbidden, NotSignedIn, TooManyAttempts
+from app.deps import SessionDep
 from app.roles import Can, can
 from app.routes.session import client_address
 from app.security import opaque
@@ -28,7 +30,6 @@ from domain.errors import FieldIssue
 from domain.text import parse_json
 from domain.types import RequestKind
 from services import intake
-from store.db import session_scope
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 log = structlog.get_logger(__name__)
@@ -96,44 +97,46 @@ class Problem(BaseModel):
     detail: str
 
 
-def _client_by_token(request: Request, token: str) -> str:
+def _client_by_token(request: Request, session: Session, token: str) -> str:
     """The intake client holding this bearer token (401), within its requests per minute and
-    its address within its wrong tokens (429 with Retry-After); each refusal a security event."""
+    its address within its wrong tokens (429 with Retry-After); each refusal a security event.
+    Committed before the answer or the submission: the request is counted, its row locks
+    released, and a refusal kept though the request then fails."""
     ctx = ctx_of(request)
     web = ctx.web
     client = opaque(client_address(request))
     address_bucket = f"api:ip:{client}"
     now = datetime.now(UTC)
     name: str | None = None
-    with session_scope(ctx.db()) as session:
-        wait = throttle.blocked(session, address_bucket, now)
-        if wait is not None:
-            detail = {"retry_after": wait}
-            security_log.add(session, Action.API_TOKEN, "throttled", client=client, detail=detail)
+    wait = throttle.blocked(session, address_bucket, now)
+    if wait is not None:
+        detail = {"retry_after": wait}
+        security_log.add(session, Action.API_TOKEN, "throttled", client=client, detail=detail)
+    else:
+        name = api_client_for(session, token)
+        if name is None:
+            policy = throttle.Policy(
+                web.api_max_failures,
+                timedelta(minutes=web.login_window_minutes),
+                base_seconds=web.throttle_base_delay_seconds,
+                cap_seconds=float(web.throttle_max_delay_seconds),
+            )
+            throttle.failed(session, address_bucket, policy, now)
+            security_log.add(session, Action.API_TOKEN, "failed", client=client)
         else:
-            name = api_client_for(session, token)
-            if name is None:
-                policy = throttle.Policy(
-                    web.api_max_failures,
-                    timedelta(minutes=web.login_window_minutes),
-                    base_seconds=web.throttle_base_delay_seconds,
-                    cap_seconds=float(web.throttle_max_delay_seconds),
+            wait = throttle.take(
+                session, f"api:token:{name}", web.api_requests_per_minute, _MINUTE, now
+            )
+            if wait is not None:
+                security_log.add(
+                    session,
+                    Action.API_RATE,
+                    "throttled",
+                    actor=f"client:{name}"[:64],
+                    client=client,
+                    detail={"client": name, "retry_after": wait},
                 )
-                throttle.failed(session, address_bucket, policy, now)
-                security_log.add(session, Action.API_TOKEN, "failed", client=client)
-            else:
-                wait = throttle.take(
-                    session, f"api:token:{name}", web.api_requests_per_minute, _MINUTE, now
-                )
-                if wait is not None:
-                    security_log.add(
-                        session,
-                        Action.API_RATE,
-                        "throttled",
-                        actor=f"client:{name}"[:64],
-                        client=client,
-                        detail={"client": name, "retry_after": wait},
-                    )
+    session.commit()
     if wait is not None:
         log.info("api.throttled", retry_after=wait)
         raise TooManyAttempts(wait)
@@ -142,12 +145,12 @@ def _client_by_token(request: Request, token: str) -> str:
     return name
 
 
-def intake_caller(request: Request) -> str:
+def intake_caller(request: Request, session: SessionDep) -> str:
     """Who is submitting: an intake client's bearer token, or signed-in staff (401/403);
     429 when the client is over its limits."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        name = _client_by_token(request, header[7:].strip())
+        name = _client_by_token(request, session, header[7:].strip())
         request.state.site_scope = None
         return f"client:{name}"
     signed = staff(request)

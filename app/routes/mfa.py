@@ -11,18 +11,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app import mfa, security_log, throttle
-from app.auth import Signed, ctx_of, finish_sign_in, half_signed, safe_next, set_session_cookie
+from app.auth import Signed, ctx_of, finish_sign_in, safe_next, set_session_cookie
 from app.context import AppContext, TooManyAttempts
+from app.deps import HalfSigned, SessionDep
 from app.render import render
 from app.routes.session import client_address, landing
 from app.security import opaque
 from app.security_log import Action
-from store.db import session_scope
 
 router = APIRouter(tags=["session"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -34,8 +34,9 @@ def _keys(ctx: AppContext) -> str | None:
     return ctx.settings.payload_keys
 
 
-def _admit(request: Request, signed: Signed) -> None:
-    """Each code takes its place in the account's and the address's buckets first."""
+def _admit(session: Session, request: Request, signed: Signed) -> None:
+    """Each code takes its place in the account's and the address's buckets first (committed:
+    it counts, and a refusal is kept, before the code is checked)."""
     ctx = ctx_of(request)
     web = ctx.web
     window = timedelta(minutes=web.login_window_minutes)
@@ -43,28 +44,28 @@ def _admit(request: Request, signed: Signed) -> None:
         "base_seconds": web.throttle_base_delay_seconds,
         "cap_seconds": float(web.throttle_max_delay_seconds),
     }
-    with session_scope(ctx.db()) as session:
-        wait = throttle.admit(
+    wait = throttle.admit(
+        session,
+        {
+            f"mfa:user:{signed.account.id}": throttle.Policy(
+                web.login_max_failures, window, **delays
+            ),
+            f"mfa:ip:{opaque(client_address(request))}": throttle.Policy(
+                web.login_address_max_failures, window, **delays
+            ),
+        },
+        datetime.now(UTC),
+    )
+    if wait is not None:
+        security_log.add(
             session,
-            {
-                f"mfa:user:{signed.account.id}": throttle.Policy(
-                    web.login_max_failures, window, **delays
-                ),
-                f"mfa:ip:{opaque(client_address(request))}": throttle.Policy(
-                    web.login_address_max_failures, window, **delays
-                ),
-            },
-            datetime.now(UTC),
+            Action.MFA,
+            "throttled",
+            actor=signed.account.id,
+            client=security_log.client_of(request),
+            detail={"retry_after": wait},
         )
-        if wait is not None:
-            security_log.add(
-                session,
-                Action.MFA,
-                "throttled",
-                actor=signed.account.id,
-                client=security_log.client_of(request),
-                detail={"retry_after": wait},
-            )
+    session.commit()
     if wait is not None:
         raise TooManyAttempts(wait)
 
@@ -77,10 +78,10 @@ def _succeeded(session: Session, request: Request, signed: Signed) -> None:
     )
 
 
-def _signed_in(request: Request, signed: Signed, next: str) -> Response:
+def _signed_in(request: Request, session: Session, signed: Signed, next: str) -> Response:
     ctx = ctx_of(request)
     token = finish_sign_in(
-        ctx.db(),
+        session,
         signed,
         ctx.web,
         client=security_log.client_of(request),
@@ -96,11 +97,15 @@ def _signed_in(request: Request, signed: Signed, next: str) -> Response:
 
 
 def _setup_page(
-    request: Request, signed: Signed, next: str, error: str | None = None, code: int = 200
+    request: Request,
+    session: Session,
+    signed: Signed,
+    next: str,
+    error: str | None = None,
+    code: int = 200,
 ) -> Response:
     ctx = ctx_of(request)
-    with session_scope(ctx.db()) as session:
-        secret = mfa.start_setup(session, signed.account.id, _keys(ctx))
+    secret = mfa.start_setup(session, signed.account.id, _keys(ctx))
     uri = mfa.provisioning_uri(secret, signed.account.username)
     return render(
         request,
@@ -117,18 +122,17 @@ def _setup_page(
     )
 
 
-def _enrolled(ctx: AppContext, user_id: str) -> bool:
-    with session_scope(ctx.db()) as session:
-        row = mfa.state(session, user_id)
-        return row is not None and row.confirmed_at is not None
+def _enrolled(session: Session, user_id: str) -> bool:
+    row = mfa.state(session, user_id)
+    return row is not None and row.confirmed_at is not None
 
 
 @router.get("/login/mfa", response_class=HTMLResponse)
 def mfa_page(
-    request: Request, signed: Annotated[Signed, Depends(half_signed)], next: str = "/"
+    request: Request, session: SessionDep, signed: HalfSigned, next: str = "/"
 ) -> Response:
-    if not _enrolled(ctx_of(request), signed.account.id):
-        return _setup_page(request, signed, next)
+    if not _enrolled(session, signed.account.id):
+        return _setup_page(request, session, signed, next)
     context = {"mode": "code", "next": safe_next(next), "error": None, "me": None}
     return render(request, "mfa.html", context)
 
@@ -136,66 +140,66 @@ def mfa_page(
 @router.post("/login/mfa", response_class=HTMLResponse)
 def mfa_code(
     request: Request,
-    signed: Annotated[Signed, Depends(half_signed)],
+    session: SessionDep,
+    signed: HalfSigned,
     code: Annotated[str, Form(max_length=64)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     ctx = ctx_of(request)
-    _admit(request, signed)
+    _admit(session, request, signed)
     client = security_log.client_of(request)
-    with session_scope(ctx.db()) as session:
-        factor = mfa.verify(session, signed.account.id, code, _keys(ctx))
-        if factor is None:
-            security_log.add(session, Action.MFA, "failed", actor=signed.account.id, client=client)
-        else:
-            _succeeded(session, request, signed)
-            left = mfa.recovery_codes_left(session, signed.account.id)
-            detail: dict[str, object] = {"factor": factor}
-            if factor == "recovery_code":
-                detail["recovery_codes_left"] = left
-            security_log.add(
-                session, Action.MFA, "ok", actor=signed.account.id, client=client, detail=detail
-            )
+    factor = mfa.verify(session, signed.account.id, code, _keys(ctx))
+    if factor is None:
+        security_log.add(session, Action.MFA, "failed", actor=signed.account.id, client=client)
+    else:
+        _succeeded(session, request, signed)
+        left = mfa.recovery_codes_left(session, signed.account.id)
+        detail: dict[str, object] = {"factor": factor}
+        if factor == "recovery_code":
+            detail["recovery_codes_left"] = left
+        security_log.add(
+            session, Action.MFA, "ok", actor=signed.account.id, client=client, detail=detail
+        )
     if factor is None:
         context = {"mode": "code", "next": safe_next(next), "error": WRONG, "me": None}
         return render(request, "mfa.html", context, status_code=401)
-    return _signed_in(request, signed, next)
+    return _signed_in(request, session, signed, next)
 
 
 @router.post("/login/mfa/setup", response_class=HTMLResponse)
 def mfa_setup(
     request: Request,
-    signed: Annotated[Signed, Depends(half_signed)],
+    session: SessionDep,
+    signed: HalfSigned,
     code: Annotated[str, Form(max_length=64)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     ctx = ctx_of(request)
-    _admit(request, signed)
+    _admit(session, request, signed)
     client = security_log.client_of(request)
-    with session_scope(ctx.db()) as session:
-        codes = mfa.confirm_setup(session, signed.account.id, code, _keys(ctx))
-        if codes is None:
-            security_log.add(
-                session,
-                Action.MFA,
-                "failed",
-                actor=signed.account.id,
-                client=client,
-                detail={"step": "enrolment"},
-            )
-        else:
-            _succeeded(session, request, signed)
-            security_log.add(
-                session,
-                Action.MFA,
-                "enrolled",
-                actor=signed.account.id,
-                client=client,
-                detail={"factor": "totp", "recovery_codes": len(codes)},
-            )
+    codes = mfa.confirm_setup(session, signed.account.id, code, _keys(ctx))
     if codes is None:
-        return _setup_page(request, signed, next, WRONG, 422)
-    response = _signed_in(request, signed, next)
+        security_log.add(
+            session,
+            Action.MFA,
+            "failed",
+            actor=signed.account.id,
+            client=client,
+            detail={"step": "enrolment"},
+        )
+    else:
+        _succeeded(session, request, signed)
+        security_log.add(
+            session,
+            Action.MFA,
+            "enrolled",
+            actor=signed.account.id,
+            client=client,
+            detail={"factor": "totp", "recovery_codes": len(codes)},
+        )
+    if codes is None:
+        return _setup_page(request, session, signed, next, WRONG, 422)
+    response = _signed_in(request, session, signed, next)
     # the recovery codes are shown on this one page, never stored in clear
     page = render(
         request,

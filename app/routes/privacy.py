@@ -11,28 +11,23 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Select, func, or_, select
-from sqlmodel import Session, col
-from ulid import ULID
+from sqlmodel import Session
 
 from app import security_log
-from app.accounts import Account
-from app.auth import Signed, ctx_of, need
+from app.auth import Signed, need
+from app.deps import SessionDep
 from app.render import render
 from app.roles import Can
 from app.security_log import Action
 from domain.kinds.accounting import EXCLUDED_CATEGORIES
 from domain.types import DisclosureCategory, Site
-from store.db import session_scope
-from store.models import Disclosure, RecordRequest, SecurityEvent
-from store.repository import append_event
-from store.web_models import StaffUser
+from store import disclosures, requests, security, staff
+from store.audit import audit
 
 router = APIRouter(tags=["privacy"], include_in_schema=False)
 
@@ -72,6 +67,7 @@ def _viewed(session: Session, request: Request, signed: Signed, page: str, **det
 @router.get("/privacy/security-events", response_class=HTMLResponse)
 def security_events(
     request: Request,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.OVERSIGHT))],
     action: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(max_length=16)] = None,
@@ -81,65 +77,46 @@ def security_events(
     page: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Every security event, newest first, filtered by action, outcome, actor and date."""
-    ctx = ctx_of(request)
     number = _page(page)
     start, end = _day(since), _day(until)
-    with session_scope(ctx.db()) as session:
-        query = select(SecurityEvent)
-        if action:
-            query = query.where(col(SecurityEvent.action) == action)
-        if outcome:
-            query = query.where(col(SecurityEvent.outcome) == outcome)
-        actor_id: str | None = None
-        if actor and actor.strip():
-            wanted = actor.strip().lower()
-            actor_id = session.execute(
-                select(col(StaffUser.id)).where(col(StaffUser.username) == wanted)
-            ).scalar_one_or_none()
-            query = query.where(col(SecurityEvent.actor) == (actor_id or actor.strip()))
-        if start:
-            query = query.where(col(SecurityEvent.at) >= datetime.combine(start, time(), UTC))
-        if end:
-            query = query.where(
-                col(SecurityEvent.at) < datetime.combine(end + timedelta(days=1), time(), UTC)
-            )
-        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = list(
-            session.execute(
-                query.order_by(col(SecurityEvent.at).desc(), col(SecurityEvent.id).desc())
-                .offset((number - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE)
-            ).scalars()
+    actor_id: str | None = None
+    if actor and actor.strip():
+        actor_id = staff.user_id_for(session, actor.strip().lower())
+    wanted = security.EventFilter(
+        action=action or None,
+        outcome=outcome or None,
+        actor=(actor_id or actor.strip()) if actor and actor.strip() else None,
+        since=start,
+        until=end,
+    )
+    total, rows = security.security_events(
+        session, wanted, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    actions = sorted(security.recorded_actions(session) | {a.value for a in Action})
+    names = staff.usernames(session, {r.actor for r in rows if r.actor})
+    used = [
+        k
+        for k, v in (
+            ("action", action),
+            ("outcome", outcome),
+            ("actor", actor),
+            ("from", start),
+            ("to", end),
         )
-        session.expunge_all()
-        actions = sorted(
-            set(session.execute(select(col(SecurityEvent.action)).distinct()).scalars())
-            | {a.value for a in Action}
-        )
-        names = _names(session, {r.actor for r in rows if r.actor})
-        used = [
-            k
-            for k, v in (
-                ("action", action),
-                ("outcome", outcome),
-                ("actor", actor),
-                ("from", start),
-                ("to", end),
-            )
-            if v
-        ]
-        _viewed(
-            session,
-            request,
-            signed,
-            "security_events",
-            filters=used,
-            action_filter=action or None,
-            outcome_filter=outcome or None,
-            actor_filter=actor_id,
-            page_number=number,
-            rows=len(rows),
-        )
+        if v
+    ]
+    _viewed(
+        session,
+        request,
+        signed,
+        "security_events",
+        filters=used,
+        action_filter=action or None,
+        outcome_filter=outcome or None,
+        actor_filter=actor_id,
+        page_number=number,
+        rows=len(rows),
+    )
     return render(
         request,
         "privacy_security.html",
@@ -162,27 +139,11 @@ def security_events(
     )
 
 
-def _names(session: Session, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    return dict(
-        session.execute(
-            select(col(StaffUser.id), col(StaffUser.username)).where(col(StaffUser.id).in_(ids))
-        ).all()
-    )
-
-
 # ---- disclosures ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DisclosureFilters:
-    site: str | None
-    start: date | None
-    end: date | None
-    category: str | None
-    purpose: str | None
-    accountable: bool
+class DisclosureFilters(disclosures.DisclosureFilter):
+    """The disclosures log's filters, as the page names them."""
 
     def used(self) -> list[str]:
         pairs = (
@@ -234,58 +195,18 @@ def _filters(
     )
 
 
-def _disclosure_query(account: Account, f: DisclosureFilters) -> Select[Disclosure, str, str]:
-    """Disclosures with their request's site and tracking number (a disclosure recorded from
-    the command line for no request has neither), limited to the account's sites."""
-    query = select(Disclosure, col(RecordRequest.site), col(RecordRequest.tracking_number)).join(
-        RecordRequest, col(RecordRequest.id) == col(Disclosure.request_id), isouter=True
-    )
-    if account.sites is not None:  # an account of some sites sees only theirs
-        query = query.where(col(RecordRequest.site).in_(sorted(account.sites)))
-    if f.site:
-        query = query.where(col(RecordRequest.site) == f.site)
-    if f.start:
-        query = query.where(col(Disclosure.disclosed_at) >= datetime.combine(f.start, time(), UTC))
-    if f.end:
-        query = query.where(
-            col(Disclosure.disclosed_at) < datetime.combine(f.end + timedelta(days=1), time(), UTC)
-        )
-    if f.category:
-        query = query.where(col(Disclosure.category) == f.category)
-    if f.purpose:
-        like = "%" + f.purpose.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        query = query.where(
-            or_(col(Disclosure.purpose).ilike(like), col(Disclosure.category).ilike(like))
-        )
-    if f.accountable:
-        query = query.where(col(Disclosure.category).not_in(sorted(EXCLUDED_CATEGORIES)))
-    return query
-
-
 def _audit_each(
     session: Session, ids: set[str], actor: str, action: str, now: datetime, **detail: Any
 ) -> None:
     """An audit row on every request (that exists) whose disclosures were read."""
-    known = set(
-        session.execute(
-            select(col(RecordRequest.id)).where(col(RecordRequest.id).in_(sorted(ids)))
-        ).scalars()
-    )
-    for request_id in sorted(known):
-        append_event(
-            session,
-            key=f"{request_id}-{action}-{ULID()}",
-            request_id=request_id,
-            actor=actor,
-            action=action,
-            at=now,
-            detail=detail or None,
-        )
+    for request_id in sorted(requests.existing_ids(session, ids)):
+        audit(session, request_id, actor, action, now, **detail)
 
 
 @router.get("/privacy/disclosures", response_class=HTMLResponse)
 def disclosures_log(
     request: Request,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.OVERSIGHT))],
     site: Annotated[str | None, Query(max_length=16)] = None,
     since: Annotated[str | None, Query(alias="from", max_length=10)] = None,
@@ -297,39 +218,30 @@ def disclosures_log(
 ) -> Response:
     """Who disclosed what, to whom, why and when, across the account's sites, newest first.
     Patient information: the view is audited on each request shown."""
-    ctx = ctx_of(request)
     number = _page(page)
     f = _filters(site, since, until, category, purpose, accountable)
     now = datetime.now(UTC)
-    with session_scope(ctx.db()) as session:
-        query = _disclosure_query(signed.account, f)
-        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = list(
-            session.execute(
-                query.order_by(col(Disclosure.disclosed_at).desc(), col(Disclosure.id).desc())
-                .offset((number - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE)
-            ).all()
-        )
-        session.expunge_all()
-        names = _names(session, {d.disclosed_by for d, _, _ in rows})
-        _viewed(
-            session,
-            request,
-            signed,
-            "disclosures",
-            filters=f.used(),
-            site_filter=f.site,
-            page_number=number,
-            rows=len(rows),
-        )
-        _audit_each(
-            session,
-            {d.request_id for d, _, _ in rows},
-            signed.account.id,
-            "disclosures.listed",
-            now,
-        )
+    total, rows = disclosures.disclosures_page(
+        session, signed.account.sites, f, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    names = staff.usernames(session, {d.disclosed_by for d, _, _ in rows})
+    _viewed(
+        session,
+        request,
+        signed,
+        "disclosures",
+        filters=f.used(),
+        site_filter=f.site,
+        page_number=number,
+        rows=len(rows),
+    )
+    _audit_each(
+        session,
+        {d.request_id for d, _, _ in rows},
+        signed.account.id,
+        "disclosures.listed",
+        now,
+    )
     return render(
         request,
         "privacy_disclosures.html",
@@ -360,6 +272,7 @@ def _cell(value: object) -> str:
 @router.get("/privacy/disclosures.csv")
 def disclosures_csv(
     request: Request,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.OVERSIGHT))],
     site: Annotated[str | None, Query(max_length=16)] = None,
     since: Annotated[str | None, Query(alias="from", max_length=10)] = None,
@@ -369,27 +282,18 @@ def disclosures_csv(
     accountable: Annotated[str | None, Query(max_length=1)] = None,
 ) -> Response:
     """The same log as CSV (at most EXPORT_LIMIT rows, newest first); the export is audited."""
-    ctx = ctx_of(request)
     f = _filters(site, since, until, category, purpose, accountable)
     now = datetime.now(UTC)
-    with session_scope(ctx.db()) as session:
-        rows = list(
-            session.execute(
-                _disclosure_query(signed.account, f)
-                .order_by(col(Disclosure.disclosed_at).desc(), col(Disclosure.id).desc())
-                .limit(EXPORT_LIMIT)
-            ).all()
-        )
-        session.expunge_all()
-        names = _names(session, {d.disclosed_by for d, _, _ in rows})
-        _viewed(session, request, signed, "disclosures.csv", filters=f.used(), rows=len(rows))
-        _audit_each(
-            session,
-            {d.request_id for d, _, _ in rows},
-            signed.account.id,
-            "disclosures.exported",
-            now,
-        )
+    rows = disclosures.disclosures_export(session, signed.account.sites, f, limit=EXPORT_LIMIT)
+    names = staff.usernames(session, {d.disclosed_by for d, _, _ in rows})
+    _viewed(session, request, signed, "disclosures.csv", filters=f.used(), rows=len(rows))
+    _audit_each(
+        session,
+        {d.request_id for d, _, _ in rows},
+        signed.account.id,
+        "disclosures.exported",
+        now,
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(

@@ -9,13 +9,13 @@ import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import queue
 from app.auth import Signed, ctx_of, need, set_flash
-from app.queue import DUE_WINDOWS, QueueFilter
+from app.deps import SessionDep
 from app.render import render
 from app.roles import Can, teams_of
 from domain.types import Channel, RequestKind, Site
-from store.db import session_scope
+from store import queue
+from store.queue import DUE_WINDOWS, QueueFilter
 
 router = APIRouter(tags=["queue"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -30,6 +30,7 @@ def _choice(value: str | None, allowed: list[str] | tuple[str, ...]) -> str | No
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(
     request: Request,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.WORK_QUEUE))],
     kind: str | None = None,
     status: str | None = None,
@@ -52,9 +53,8 @@ def queue_page(
     )
     now = datetime.now(UTC)
     timeout = timedelta(minutes=ctx.web.claim_timeout_minutes)
-    with session_scope(ctx.db()) as session:
-        rows = queue.list_queue(session, account, f, now, timeout, ctx.web.queue_page_size)
-        counts = queue.queue_counts(session, account, f, now, timeout)
+    rows = queue.list_queue(session, account, f, now, timeout, ctx.web.queue_page_size)
+    counts = queue.queue_counts(session, account, f, now, timeout)
     return render(
         request,
         "queue.html",
@@ -76,21 +76,20 @@ def queue_page(
 
 @router.post("/queue/next")
 def take_next(
-    request: Request, signed: Annotated[Signed, Depends(need(Can.WORK_QUEUE))]
+    request: Request, session: SessionDep, signed: Annotated[Signed, Depends(need(Can.WORK_QUEUE))]
 ) -> Response:
     """Claim the most urgent unclaimed request and open it."""
     ctx = ctx_of(request)
     now = datetime.now(UTC)
-    with session_scope(ctx.db()) as session:
-        claimed = queue.claim_next(
-            session,
-            signed.account,
-            now,
-            expire_after=timedelta(minutes=ctx.web.claim_timeout_minutes),
-            expire_every=15,
-        )
+    claimed = queue.claim_next(
+        session,
+        signed.account,
+        now,
+        expire_after=timedelta(minutes=ctx.web.claim_timeout_minutes),
+        expire_every=15,
+    )
     if claimed is None:
-        set_flash(ctx.db(), signed, "Nothing is waiting in your queue right now.", "info")
+        set_flash(session, signed, "Nothing is waiting in your queue right now.", "info")
         return RedirectResponse("/queue", status_code=303)
     log.info("queue.claimed_next", request_id=claimed, user_id=signed.account.id)
     return RedirectResponse(f"/requests/{claimed}", status_code=303)

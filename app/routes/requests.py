@@ -9,34 +9,33 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from activities.channels.wiring import build_source
-from app import detail, forms, offers, plain, queue
+from app import detail, forms, offers, plain
 from app.accounts import Account
-from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import AppContext, Forbidden, NotFound, Unavailable
+from app.deps import SessionDep, commit
 from app.render import render
 from app.roles import Can, Role, can, teams_of
+from app.routes import inbound
 from domain import actions
 from domain.calendar import local_date
 from domain.contacts import team_contact
 from domain.errors import FieldIssue
 from domain.sites import site_profile
 from domain.state import representative_role
-from domain.types import RECORD_COPY_KINDS, RequestKind, Site
-from services import packet_preview
+from domain.types import RECORD_COPY_KINDS, RequestKind, Site, Status
+from services import links, packet_preview
 from services.staff import ActionRefused, current_state, perform
-from store import links
-from store.db import session_scope
+from store import queue, request_detail, requests, staff
+from store.audit import audit
 from store.models import OutboundItem, RecordRequest
 from store.receipts import Receipts
 from store.receipts import receipts as receipts_of
-from store.web_models import StaffUser
 
 router = APIRouter(tags=["requests"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -50,7 +49,7 @@ def _load(
     """The request row, if the account's teams and sites cover it (403 otherwise). With
     `oversight` (a read of what was done, never PHI of the page itself), a role with
     Can.OVERSIGHT (the privacy officer) is covered for every team at its sites."""
-    row = session.get(RecordRequest, request_id)
+    row = requests.request_row(session, request_id)
     if row is None:
         raise NotFound()
     any_team = oversight and can(account.role, Can.OVERSIGHT)
@@ -72,35 +71,25 @@ class PageData:
     receipts: Receipts = field(default_factory=Receipts)  # FedEx tracking, payments
 
 
-def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool) -> PageData:
-    """Everything from PostgreSQL, in one transaction; the view itself is audited here."""
+def _page_data(session: Session, account: Account, request_id: str, *, view: bool) -> PageData:
+    """Everything from PostgreSQL, in the route's transaction; the view itself is audited
+    here."""
     now = datetime.now(UTC)
-    with session_scope(ctx.db()) as session:
-        row = _load(session, account, request_id)
-        if view:
-            audit(session, request_id, account.id, "request.viewed", now)
-            queue.touch(session, account, request_id, now)
-        events = detail.timeline(session, request_id, include_reads=False)
-        documents = detail.documents(session, request_id)
-        stored = detail.stored_submission(session, request_id)
-        found = receipts_of(session, request_id, row.site)
-        actors = {e.actor for e in events} | ({row.assignee} if row.assignee else set())
-        names = dict(
-            session.execute(
-                select(col(StaffUser.id), col(StaffUser.username)).where(
-                    col(StaffUser.id).in_(actors)
-                )
-            ).all()
-        )
-        choices: list[tuple[str, str]] = []
-        if can(account.role, Can.REASSIGN):
-            for user in session.execute(
-                select(StaffUser)
-                .where(col(StaffUser.active).is_(True))
-                .order_by(col(StaffUser.username))
-            ).scalars():
-                if row.team in teams_of(user.role) and (user.all_sites or row.site in user.sites):
-                    choices.append((user.id, user.username))
+    row = _load(session, account, request_id)
+    if view:
+        audit(session, request_id, account.id, "request.viewed", now)
+        queue.touch(session, account, request_id, now)
+    events = request_detail.timeline(session, request_id, include_reads=False)
+    documents = request_detail.documents(session, request_id)
+    stored = request_detail.stored_submission(session, request_id)
+    found = receipts_of(session, request_id, row.site)
+    actors = {e.actor for e in events} | ({row.assignee} if row.assignee else set())
+    names = staff.usernames(session, actors)
+    choices: list[tuple[str, str]] = []
+    if can(account.role, Can.REASSIGN):
+        for user in staff.active_users(session):
+            if row.team in teams_of(user.role) and (user.all_sites or row.site in user.sites):
+                choices.append((user.id, user.username))
     return PageData(
         row,
         events,
@@ -108,7 +97,7 @@ def _page_data(ctx: AppContext, account: Account, request_id: str, *, view: bool
         stored,
         names,
         choices,
-        links.links_of(ctx.db(), request_id),
+        links.links_of(session, request_id),
         found,
     )
 
@@ -123,13 +112,14 @@ def _claim_state(ctx: AppContext, row: RecordRequest, now: datetime) -> str:
 
 def _default_focus(status: str) -> str:
     return {
-        "awaiting_verification": "verify-method",
-        "ready_to_release": "complete-button",
+        Status.AWAITING_VERIFICATION.value: "verify-method",
+        Status.READY_TO_RELEASE.value: "complete-button",
     }.get(status, "next-button")
 
 
 async def _page(
     request: Request,
+    session: Session,
     signed: Signed,
     request_id: str,
     *,
@@ -141,7 +131,8 @@ async def _page(
 ) -> Response:
     ctx = ctx_of(request)
     account = signed.account
-    data = await run_in_threadpool(_page_data, ctx, account, request_id, view=view)
+    data = await run_in_threadpool(_page_data, session, account, request_id, view=view)
+    await commit(session)  # the view is on record before the workflow is asked
     row = data.row
     live = await detail.live_state(await ctx.temporal(), row)
     now = datetime.now(UTC)
@@ -187,6 +178,7 @@ async def _page(
         "clocks": detail.clocks_for(row, now),
         "events": data.events,
         "documents": data.documents,
+        "received": await run_in_threadpool(inbound.received_for, ctx.db(), request_id),
         "links": data.links,
         "receipts": data.receipts,
         "contact": team_contact(row.team),
@@ -221,9 +213,10 @@ async def _page(
 async def request_page(
     request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
-    return await _page(request, signed, request_id, view=True)
+    return await _page(request, session, signed, request_id, view=True)
 
 
 def _form_dict(raw: Any) -> dict[str, Any]:
@@ -266,17 +259,14 @@ async def act(
     request: Request,
     request_id: RequestId,
     action: Annotated[str, Path(max_length=40)],
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.ACT))],
 ) -> Response:
     """Send one staff action to the workflow; a refusal comes back next to its field."""
     ctx = ctx_of(request)
     account = signed.account
-
-    def load() -> RecordRequest:
-        with session_scope(ctx.db()) as session:
-            return _load(session, account, request_id)
-
-    row = await run_in_threadpool(load)
+    row = await run_in_threadpool(_load, session, account, request_id)
+    await commit(session)  # no transaction waits on the workflow's answer
     spec = forms.BY_NAME.get(action)
     if spec is None or row.kind not in spec.kinds:
         raise NotFound()
@@ -304,18 +294,17 @@ async def act(
     now = datetime.now(UTC)
 
     def after() -> None:
-        with session_scope(ctx.db()) as session:
-            if problems:
-                audit(
-                    session,
-                    request_id,
-                    account.id,
-                    "action.refused",
-                    now,
-                    action=spec.name,
-                    codes=[p.code for p in problems],
-                )
-            queue.touch(session, account, request_id, now)
+        if problems:
+            audit(
+                session,
+                request_id,
+                account.id,
+                "action.refused",
+                now,
+                action=spec.name,
+                codes=[p.code for p in problems],
+            )
+        queue.touch(session, account, request_id, now)
 
     await run_in_threadpool(after)
     if problems:
@@ -327,6 +316,7 @@ async def act(
         )
         return await _page(
             request,
+            session,
             signed,
             request_id,
             view=False,
@@ -336,7 +326,7 @@ async def act(
             status_code=422,
         )
     log.info("request.action", request_id=request_id, action=spec.name, user_id=account.id)
-    await run_in_threadpool(set_flash, ctx.db(), signed, result.message if result else "Done.")
+    await run_in_threadpool(set_flash, session, signed, result.message if result else "Done.")
     return RedirectResponse(f"/requests/{request_id}", status_code=303)
 
 
@@ -347,21 +337,21 @@ async def act(
 def claim(
     request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.WORK_QUEUE))],
 ) -> Response:
     ctx = ctx_of(request)
     now = datetime.now(UTC)
-    with session_scope(ctx.db()) as session:
-        _load(session, signed.account, request_id)
-        ok = queue.claim(
-            session,
-            signed.account,
-            request_id,
-            now,
-            timedelta(minutes=ctx.web.claim_timeout_minutes),
-        )
+    _load(session, signed.account, request_id)
+    ok = queue.claim(
+        session,
+        signed.account,
+        request_id,
+        now,
+        timedelta(minutes=ctx.web.claim_timeout_minutes),
+    )
     set_flash(
-        ctx.db(),
+        session,
         signed,
         "Claimed." if ok else "Someone else is working on this request.",
         "ok" if ok else "error",
@@ -371,22 +361,20 @@ def claim(
 
 @router.post("/requests/{request_id}/release")
 def release(
-    request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.WORK_QUEUE))],
 ) -> Response:
-    ctx = ctx_of(request)
-    with session_scope(ctx.db()) as session:
-        _load(session, signed.account, request_id)
-        ok = queue.release(
-            session,
-            signed.account,
-            request_id,
-            datetime.now(UTC),
-            anyone=can(signed.account.role, Can.REASSIGN),
-        )
+    _load(session, signed.account, request_id)
+    ok = queue.release(
+        session,
+        signed.account,
+        request_id,
+        datetime.now(UTC),
+        anyone=can(signed.account.role, Can.REASSIGN),
+    )
     set_flash(
-        ctx.db(),
+        session,
         signed,
         "Released back to the queue." if ok else "It was not claimed by you.",
         "ok" if ok else "error",
@@ -396,27 +384,25 @@ def release(
 
 @router.post("/requests/{request_id}/reassign")
 def reassign(
-    request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.REASSIGN))],
     to: Annotated[str, Form(max_length=32)],
 ) -> Response:
-    ctx = ctx_of(request)
-    with session_scope(ctx.db()) as session:
-        row = _load(session, signed.account, request_id)
-        target = session.get(StaffUser, to)
-        if (
-            target is None
-            or not target.active
-            or row.team not in teams_of(target.role)
-            or not (target.all_sites or row.site in target.sites)
-            or target.role == Role.ADMIN.value
-        ):
-            ok = False
-        else:
-            ok = queue.reassign(session, signed.account, request_id, target, datetime.now(UTC))
+    row = _load(session, signed.account, request_id)
+    target = staff.user(session, to)
+    if (
+        target is None
+        or not target.active
+        or row.team not in teams_of(target.role)
+        or not (target.all_sites or row.site in target.sites)
+        or target.role == Role.ADMIN.value
+    ):
+        ok = False
+    else:
+        ok = queue.reassign(session, signed.account, request_id, target, datetime.now(UTC))
     set_flash(
-        ctx.db(),
+        session,
         signed,
         "Reassigned." if ok else "That person cannot work this request (team or site).",
         "ok" if ok else "error",
@@ -426,20 +412,18 @@ def reassign(
 
 @router.post("/requests/{request_id}/links/revoke")
 def revoke_links(
-    request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.ACT))],
 ) -> Response:
     """Withdraw the request's download links (sent to the wrong address, or asked to)."""
-    ctx = ctx_of(request)
-    with session_scope(ctx.db()) as session:
-        _load(session, signed.account, request_id)  # the account may work this request
+    _load(session, signed.account, request_id)  # the account may work this request
     count = links.revoke(
-        ctx.db(), request_id=request_id, actor=signed.account.id, at=datetime.now(UTC)
+        session, request_id=request_id, actor=signed.account.id, at=datetime.now(UTC)
     )
     log.info("request.links_revoked", request_id=request_id, links=count)
     set_flash(
-        ctx.db(),
+        session,
         signed,
         f"{count} download link(s) revoked." if count else "No live download link.",
         "ok" if count else "error",
@@ -454,32 +438,24 @@ def revoke_links(
 def audit_trail(
     request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.AUDIT_TRAIL))],
 ) -> Response:
     """Who viewed or changed the request, and when (reads included), and every use of its
     download links (served, refused, asked for the date of birth). The view is audited."""
-    ctx = ctx_of(request)
     now = datetime.now(UTC)
-    with session_scope(ctx.db()) as session:
-        row = _load(session, signed.account, request_id, oversight=True)
-        audit(session, request_id, signed.account.id, "audit.viewed", now)
-    with session_scope(ctx.db()) as session:
-        events = detail.timeline(session, request_id, include_reads=True)
-        ids = {e.actor for e in events}
-        names = dict(
-            session.execute(
-                select(col(StaffUser.id), col(StaffUser.username)).where(col(StaffUser.id).in_(ids))
-            ).all()
-        )
+    row = _load(session, signed.account, request_id, oversight=True)
+    audit(session, request_id, signed.account.id, "audit.viewed", now)
+    events = request_detail.timeline(session, request_id, include_reads=True)
     return render(
         request,
         "audit.html",
         {
             "row": row,
             "events": events,
-            "names": names,
-            "links": links.links_of(ctx.db(), request_id),
-            "accesses": links.access_events(ctx.db(), request_id),
+            "names": staff.usernames(session, {e.actor for e in events}),
+            "links": links.links_of(session, request_id),
+            "accesses": links.access_events(session, request_id),
         },
     )
 
@@ -489,32 +465,32 @@ def document(
     request: Request,
     request_id: RequestId,
     item_id: int,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
     ctx = ctx_of(request)
-    with session_scope(ctx.db()) as session:
-        _load(session, signed.account, request_id)
-        item = session.get(OutboundItem, item_id)
-        if item is None or item.request_id != request_id:
-            raise NotFound()
-        path = detail.document_path(item, ctx.settings.outbox_path)
-        if path is None:
-            raise NotFound()
-        audit(
-            session,
-            request_id,
-            signed.account.id,
-            "document.viewed",
-            datetime.now(UTC),
-            item=item_id,
-        )
+    _load(session, signed.account, request_id)
+    item = request_detail.outbound_item(session, item_id)
+    if item is None or item.request_id != request_id:
+        raise NotFound()
+    path = detail.document_path(item, ctx.settings.outbox_path)
+    if path is None:
+        raise NotFound()
+    audit(
+        session,
+        request_id,
+        signed.account.id,
+        "document.viewed",
+        datetime.now(UTC),
+        item=item_id,
+    )
     return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
 
 
 def _current_hold(events: list[Any], status: str) -> list[str]:
     """Why the release is held, if it is: the reason codes of the latest hold still open while
     the request waits with a specialist (a sensitive review answers its reason)."""
-    if status != "ready_to_release":
+    if status != Status.READY_TO_RELEASE.value:
         return []
     codes: list[str] = []
     for event in events:
@@ -531,7 +507,7 @@ def _current_hold(events: list[Any], status: str) -> list[str]:
 
 
 async def _packet(
-    request: Request, signed: Signed, request_id: str, action: str
+    request: Request, session: Session, signed: Signed, request_id: str, action: str
 ) -> tuple[
     RecordRequest, packet_preview.PacketPreview | None, str | None, list[Any], detail.LiveState
 ]:
@@ -542,15 +518,14 @@ async def _packet(
     now = datetime.now(UTC)
 
     def load() -> tuple[RecordRequest, list[Any]]:
-        with session_scope(ctx.db()) as session:
-            row = _load(session, account, request_id)
-            if RequestKind(row.kind) not in RECORD_COPY_KINDS:
-                raise NotFound()
-            audit(session, request_id, account.id, action, now)
-        with session_scope(ctx.db()) as session:
-            return row, detail.timeline(session, request_id, include_reads=False)
+        row = _load(session, account, request_id)
+        if RequestKind(row.kind) not in RECORD_COPY_KINDS:
+            raise NotFound()
+        audit(session, request_id, account.id, action, now)
+        return row, request_detail.timeline(session, request_id, include_reads=False)
 
     row, events = await run_in_threadpool(load)
+    await commit(session)  # the view is on record before the workflow is asked
     live = await detail.live_state(await ctx.temporal(), row)
     if live.record is None:
         return row, None, live.error or "The workflow's state is not available.", events, live
@@ -572,10 +547,13 @@ async def _packet(
 async def packet_page(
     request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
     """What the release would send: each document, the patient on it, its pages."""
-    row, found, error, events, live = await _packet(request, signed, request_id, "packet.previewed")
+    row, found, error, events, live = await _packet(
+        request, session, signed, request_id, "packet.previewed"
+    )
     status = live.record.status.value if live.record else row.status
     hold = frozenset(_current_hold(events, status))
     offer = offers.offered(row.kind, status, live, hold, datetime.now(UTC))
@@ -599,10 +577,11 @@ async def packet_page(
 async def packet_pdf(
     request: Request,
     request_id: RequestId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
     """The records the release would send, as one PDF in packet order (a view, audited)."""
-    _, found, _, _, _ = await _packet(request, signed, request_id, "packet.pdf_viewed")
+    _, found, _, _, _ = await _packet(request, session, signed, request_id, "packet.pdf_viewed")
     if found is None or found.pdf is None:
         raise NotFound()
     return Response(

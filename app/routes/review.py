@@ -10,13 +10,13 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts import Account
-from app.audit import audit
 from app.auth import Signed, ctx_of, need, set_flash
 from app.context import Forbidden, NotFound
+from app.deps import SessionDep, commit
 from app.plain import plain_issues
 from app.render import render
 from app.roles import Can, teams_of
@@ -26,6 +26,8 @@ from domain.kinds.intake import CASE_KINDS
 from domain.text import parse_json
 from domain.types import RequestKind, Site
 from services import intake
+from store import intake as intake_rows
+from store.audit import audit
 from store.db import session_scope
 from store.models import IntakeSubmission
 
@@ -58,34 +60,34 @@ def _visible(account: Account, row: IntakeSubmission) -> bool:
     return covered and _team_of(row.payload) in teams_of(account.role)
 
 
-def _kept(ctx_db: str, account: Account) -> list[IntakeSubmission]:
-    with session_scope(ctx_db) as session:
-        rows = list(
-            session.execute(
-                select(IntakeSubmission)
-                .where(col(IntakeSubmission.outcome) == "rejected")
-                .order_by(col(IntakeSubmission.received_at))
-            ).scalars()
-        )
-        session.expunge_all()
-    return [r for r in rows if _visible(account, r)]
+def _kept_in(session: Session, account: Account) -> list[IntakeSubmission]:
+    """The submissions kept for review that the account may see, oldest first."""
+    return [r for r in intake_rows.kept_for_review(session) if _visible(account, r)]
 
 
-def _one(ctx_db: str, account: Account, submission_id: str) -> IntakeSubmission:
-    with session_scope(ctx_db) as session:
-        row = session.get(IntakeSubmission, submission_id)
-        if row is None:
-            raise NotFound()
-        session.expunge(row)
+def _kept(database_url: str, account: Account) -> list[IntakeSubmission]:
+    """The same in a transaction of its own (app/routes/inbound.py's intake list, which does
+    not take the request's session yet)."""
+    with session_scope(database_url) as session:
+        return _kept_in(session, account)
+
+
+def _one(session: Session, account: Account, submission_id: str) -> IntakeSubmission:
+    row = intake_rows.submission(session, submission_id)
+    if row is None:
+        raise NotFound()
+    session.expunge(row)
     if not _visible(account, row):
         raise Forbidden("This submission belongs to another site or team.")
     return row
 
 
 @router.get("/intake/review", response_class=HTMLResponse)
-def review_list(request: Request, signed: Annotated[Signed, Depends(need(Can.ACT))]) -> Response:
+def review_list(
+    request: Request, session: SessionDep, signed: Annotated[Signed, Depends(need(Can.ACT))]
+) -> Response:
     """Every submission kept for review at the account's sites and teams, oldest first."""
-    rows = _kept(ctx_of(request).db(), signed.account)
+    rows = _kept_in(session, signed.account)
     log.info("intake.review_listed", user_id=signed.account.id, count=len(rows))
     items = [
         {
@@ -135,9 +137,10 @@ def _detail(
 def review_one(
     request: Request,
     submission_id: SubmissionId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.ACT))],
 ) -> Response:
-    row = _one(ctx_of(request).db(), signed.account, submission_id)
+    row = _one(session, signed.account, submission_id)
     log.info("intake.review_viewed", submission_id=row.id, user_id=signed.account.id)
     return _detail(request, row)
 
@@ -146,14 +149,17 @@ def review_one(
 async def review_submit(
     request: Request,
     submission_id: SubmissionId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.ACT))],
     submission: Annotated[str, Form(max_length=200_000)] = "",
 ) -> Response:
-    """Submit the corrected submission, received when the original was."""
+    """Submit the corrected submission, received when the original was (services.intake
+    stores and starts it in transactions of its own)."""
     ctx = ctx_of(request)
-    row = _one(ctx.db(), signed.account, submission_id)
+    row = await run_in_threadpool(_one, session, signed.account, submission_id)
     if row.outcome != "rejected":
-        set_flash(ctx.db(), signed, "This submission was already corrected.", "error")
+        message = "This submission was already corrected."
+        await run_in_threadpool(set_flash, session, signed, message, "error")
         return RedirectResponse("/intake/review", status_code=303)
     try:
         data = parse_json(submission)
@@ -165,6 +171,7 @@ async def review_submit(
     corrected = _visible_after(signed.account, data)
     if corrected is not None:
         return _detail(request, row, text=submission, problems=[corrected], status_code=422)
+    await commit(session)  # no transaction waits on intake and the workflow service
     try:
         result = await intake.resubmit(
             submission_id,
@@ -174,21 +181,22 @@ async def review_submit(
             task_queue=ctx.settings.task_queue,
         )
     except intake.CorrectionRefused as refused:
-        set_flash(ctx.db(), signed, str(refused), "error")
+        await run_in_threadpool(set_flash, session, signed, str(refused), "error")
         return RedirectResponse("/intake/review", status_code=303)
     if not result.accepted and not result.redirected:
         log.info("intake.correction_refused", submission_id=submission_id)
         return _detail(request, row, text=submission, problems=result.errors, status_code=422)
     if result.request_id:
-        with session_scope(ctx.db()) as session:
-            audit(
+        await run_in_threadpool(
+            lambda: audit(
                 session,
-                result.request_id,
+                result.request_id or "",
                 signed.account.id,
                 "intake.corrected",
                 datetime.now(UTC),
                 submission=submission_id,
             )
+        )
     log.info(
         "intake.corrected",
         submission_id=submission_id,
@@ -200,7 +208,7 @@ async def review_submit(
         if result.accepted
         else "Not a records request: answered with where to send them."
     )
-    set_flash(ctx.db(), signed, message)
+    await run_in_threadpool(set_flash, session, signed, message)
     return RedirectResponse("/intake/review", status_code=303)
 
 

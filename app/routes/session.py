@@ -7,15 +7,13 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 import structlog
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from app import security_log, throttle
 from app.accounts import check_password
 from app.auth import (
-    Signed,
     clear_session_cookie,
     close_session,
     ctx_of,
@@ -24,14 +22,13 @@ from app.auth import (
     safe_next,
     session_token,
     set_session_cookie,
-    staff,
 )
 from app.context import TooManyAttempts
+from app.deps import CurrentStaff, SessionDep
 from app.render import render
 from app.roles import Can, can
 from app.security import opaque
-from store.db import session_scope
-from store.web_models import StaffUser
+from store import staff
 
 router = APIRouter(tags=["session"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -50,7 +47,7 @@ def landing(role: str) -> str:
 
 
 @router.get("/")
-def home(signed: Annotated[Signed, Depends(staff)]) -> RedirectResponse:
+def home(signed: CurrentStaff) -> RedirectResponse:
     return RedirectResponse(landing(signed.account.role), status_code=303)
 
 
@@ -70,14 +67,13 @@ def client_address(request: Request) -> str:
 
 def _account_id(session: Session, username: str) -> str | None:
     """The id of the account with this username (None: no such account)."""
-    return session.execute(
-        select(col(StaffUser.id)).where(col(StaffUser.username) == username.strip().lower())
-    ).scalar_one_or_none()
+    return staff.user_id_for(session, username.strip().lower())
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
+    session: SessionDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form()] = "/",
@@ -95,45 +91,45 @@ def login(
     client = security_log.client_of(request)
     # 1. Take this attempt's place in both buckets (row locks, one transaction) before the
     #    password is looked at: parallel guesses are counted one by one, never checked past
-    #    the allowance. No lockout: after it, a growing wait.
-    with session_scope(ctx.db()) as session:
-        wait = throttle.admit(
+    #    the allowance (committed: the locks go, the count stays). No lockout: after it, a
+    #    growing wait.
+    wait = throttle.admit(
+        session,
+        {
+            user_bucket: throttle.Policy(web.login_max_failures, window, **delays),
+            ip_bucket: throttle.Policy(web.login_address_max_failures, window, **delays),
+        },
+        now,
+    )
+    if wait is not None:
+        security_log.add(
             session,
-            {
-                user_bucket: throttle.Policy(web.login_max_failures, window, **delays),
-                ip_bucket: throttle.Policy(web.login_address_max_failures, window, **delays),
-            },
-            now,
+            security_log.Action.LOGIN,
+            "throttled",
+            actor=_account_id(session, username),
+            client=client,
+            detail={"retry_after": wait},
         )
-        if wait is not None:
-            security_log.add(
-                session,
-                security_log.Action.LOGIN,
-                "throttled",
-                actor=_account_id(session, username),
-                client=client,
-                detail={"retry_after": wait},
-            )
+    session.commit()
     if wait is not None:
         log.info("web.login_throttled", retry_after=wait)
         raise TooManyAttempts(wait)
     # 2. Check the password (the same cost whether or not the account exists).
-    with session_scope(ctx.db()) as session:
-        user = check_password(session, username, password)
-        if user is None:
-            account = _account_id(session, username)
-            security_log.add(
-                session,
-                security_log.Action.LOGIN,
-                "failed",
-                actor=account,  # an account's opaque id; a name that matches none is not kept
-                client=client,
-                detail={"reason": "wrong_password" if account else "unknown_account"},
-            )
-        else:
-            throttle.succeeded(session, forget=(user_bucket,), give_back=(ip_bucket,))
-            user_id = user.id
-            security_log.add(session, security_log.Action.LOGIN, "ok", actor=user_id, client=client)
+    user = check_password(session, username, password)
+    if user is None:
+        account = _account_id(session, username)
+        security_log.add(
+            session,
+            security_log.Action.LOGIN,
+            "failed",
+            actor=account,  # an account's opaque id; a name that matches none is not kept
+            client=client,
+            detail={"reason": "wrong_password" if account else "unknown_account"},
+        )
+    else:
+        throttle.succeeded(session, forget=(user_bucket,), give_back=(ip_bucket,))
+        user_id = user.id
+        security_log.add(session, security_log.Action.LOGIN, "ok", actor=user_id, client=client)
     if user is None:
         log.info("web.login_failed")
         return render(
@@ -143,10 +139,10 @@ def login(
             status_code=401,
         )
     # never reuse a session id: a session this browser had ends here
-    close_session(ctx.db(), session_token(request), reason="replaced", client=client)
+    close_session(session, session_token(request), reason="replaced", client=client)
     # the password alone opens only the second factor's page (app/routes/mfa.py)
     token = open_session(
-        ctx.db(),
+        session,
         user_id,
         web,
         pending=True,
@@ -164,9 +160,9 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Response:
+def logout(request: Request, session: SessionDep, signed: CurrentStaff) -> Response:
     close_session(
-        ctx_of(request).db(),
+        session,
         session_token(request),
         reason="signed_out",
         client=security_log.client_of(request),

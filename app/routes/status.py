@@ -15,12 +15,10 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
-from sqlmodel import col
 
 from app import security_log, throttle
-from app.audit import audit
 from app.auth import ctx_of
+from app.deps import SessionDep
 from app.render import render
 from app.routes.session import client_address
 from app.security import opaque
@@ -29,8 +27,8 @@ from domain.contacts import team_contact
 from domain.kinds.common import Team
 from domain.sites import site_profile
 from domain.types import CLOSED_FOR_REQUESTER, Site, Status
-from store.db import session_scope
-from store.models import RecordRequest
+from store import requests
+from store.audit import audit
 from store.receipts import receipts
 
 router = APIRouter(tags=["status"], include_in_schema=False)
@@ -100,6 +98,7 @@ def status_form(request: Request) -> Response:
 @router.post("/status", response_class=HTMLResponse)
 def status_lookup(
     request: Request,
+    session: SessionDep,
     tracking_number: Annotated[str, Form(max_length=40)],
     date_of_birth: Annotated[str, Form(max_length=10)],
 ) -> Response:
@@ -122,11 +121,11 @@ def status_lookup(
     result = None
     # Each lookup takes its place per address and per tracking number (row locks) before the
     # date of birth is compared: parallel guesses cannot pass the allowance; then a growing wait.
-    with session_scope(ctx.db()) as session:
-        wait = throttle.admit(session, dict.fromkeys(buckets, policy), now)
-        if wait is not None:
-            detail = {"retry_after": wait}
-            security_log.add(session, Action.STATUS, "throttled", client=client, detail=detail)
+    wait = throttle.admit(session, dict.fromkeys(buckets, policy), now)
+    if wait is not None:
+        detail = {"retry_after": wait}
+        security_log.add(session, Action.STATUS, "throttled", client=client, detail=detail)
+    session.commit()  # counted (or refused) before the date of birth is compared
     if wait is not None:
         log.info("status.throttled", retry_after=wait)
         return render(
@@ -136,37 +135,26 @@ def status_lookup(
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
-    with session_scope(ctx.db()) as session:
-        row = session.execute(
-            select(
-                col(RecordRequest.id),
-                col(RecordRequest.patient_dob),
-                col(RecordRequest.status),
-                col(RecordRequest.due_date),
-                col(RecordRequest.closed_at),
-                col(RecordRequest.team),
-                col(RecordRequest.site),
-            ).where(col(RecordRequest.tracking_number) == tracking)
-        ).first()
-        # Compare even when nothing was found, so both failures take the same path.
-        stored = row.patient_dob.isoformat() if row else "0000-00-00"
-        matches = hmac.compare_digest(stored, dob.isoformat() if dob else "x") and row is not None
-        if matches:
-            assert row is not None
-            throttle.succeeded(session, give_back=buckets)
-            audit(session, row.id, "public", "status.looked_up", now)
-            closed = row.status in CLOSED_FOR_REQUESTER
-            found = receipts(session, row.id, row.site)
-            result = {
-                "stage": PUBLIC_STAGE.get(row.status, "In progress"),
-                "closed": closed,
-                "date": (row.closed_at.date() if closed and row.closed_at else row.due_date),
-                # the shipment and the fee paid are the requester's own; no names, no reasons
-                "carrier_tracking_number": found.carrier_tracking_number,
-                "payments": found.payments,
-                "contact": team_contact(row.team),
-                "hours": _hours(),
-            }
+    row = requests.status_row(session, tracking)
+    # Compare even when nothing was found, so both failures take the same path.
+    stored = row.patient_dob.isoformat() if row else "0000-00-00"
+    matches = hmac.compare_digest(stored, dob.isoformat() if dob else "x") and row is not None
+    if matches:
+        assert row is not None
+        throttle.succeeded(session, give_back=buckets)
+        audit(session, row.id, "public", "status.looked_up", now)
+        closed = row.status in CLOSED_FOR_REQUESTER
+        found = receipts(session, row.id, row.site)
+        result = {
+            "stage": PUBLIC_STAGE.get(row.status, "In progress"),
+            "closed": closed,
+            "date": (row.closed_at.date() if closed and row.closed_at else row.due_date),
+            # the shipment and the fee paid are the requester's own; no names, no reasons
+            "carrier_tracking_number": found.carrier_tracking_number,
+            "payments": found.payments,
+            "contact": team_contact(row.team),
+            "hours": _hours(),
+        }
     if result is None:
         log.info("status.not_matched")
         return render(

@@ -20,7 +20,6 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from activities.channels.batch import queued_items
-from app import board
 from config.settings import Settings, get_settings
 from domain import actions
 from domain.batch import BatchResult, BatchRunInput
@@ -28,6 +27,7 @@ from domain.types import Site, Status
 from fakes.carrier import FakeCarrier
 from fakes.records import write_patient
 from starter import app
+from store import board
 from store.db import session_scope
 from tests import factories
 from tests.fulfillment.conftest import AVERY, channel_worker

@@ -15,7 +15,7 @@ from config.settings import Settings
 from domain.effects import Delivery
 from domain.patients import patient_key
 from domain.request import RecordRequestSubmission
-from store import links
+from services import links
 from store.db import session_scope
 from store.models import DownloadLink
 from tests import factories
@@ -67,11 +67,13 @@ async def test_link_by_smtp_downloads_once_per_click_and_can_be_revoked(
         tampered = url[:-3] + ("abc" if not url.endswith("abc") else "xyz")
         assert (await browser.get(tampered)).status_code == 404
 
-        assert links.revoke(h.database_url, request_id=state.request_id, actor="sup", at=now) == 1
+        with session_scope(h.database_url) as session:
+            assert links.revoke(session, request_id=state.request_id, actor="sup", at=now) == 1
         refused = await browser.get(url)
         assert refused.status_code == 410 and "no longer valid" in refused.text
 
-    outcomes = [e.outcome for e in links.access_events(h.database_url, state.request_id)]
+    with session_scope(h.database_url) as session:
+        outcomes = [e.outcome for e in links.access_events(session, state.request_id)]
     assert outcomes == ["served", "repeat", "revoked"]
 
 
@@ -94,7 +96,8 @@ async def test_expired_link_is_refused_with_a_clear_page(
         page = await browser.get(url)
     assert page.status_code == 410 and "expired" in page.text
     assert "Avery" not in page.text
-    events = links.access_events(h.database_url, delivery.request_id)
+    with session_scope(h.database_url) as session:
+        events = links.access_events(session, delivery.request_id)
     assert [e.outcome for e in events] == ["expired"]
 
 

@@ -18,7 +18,8 @@ from domain.effects import AmendmentOutcome, Delivery
 from domain.patients import patient_key
 from domain.request import RecordRequestSubmission
 from fakes.records import write_patient
-from store import cases, links
+from services import links
+from store import cases
 from store.db import session_scope
 from tests import factories
 from tests.fulfillment.conftest import Inbox, channels_for
@@ -66,9 +67,9 @@ async def test_imaging_cloud_link_serves_a_zip_with_the_images(
     assert response.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         assert archive.namelist() == ["images/d-img-2024.dcm"]
-    assert [e.outcome for e in links.access_events(h.database_url, delivery.request_id)] == [
-        "served"
-    ]
+    with session_scope(h.database_url) as session:
+        outcomes = [e.outcome for e in links.access_events(session, delivery.request_id)]
+    assert outcomes == ["served"]
 
 
 def test_amendment_statements_travel_with_a_mailed_release(

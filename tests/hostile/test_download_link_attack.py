@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from app.config import WebSettings
 from app.main import create_app
 from config.settings import Settings
+from services import links as link_service
 from store import links
 from store.db import session_scope
 from store.models import DownloadAccess, SecurityEvent
@@ -132,7 +133,9 @@ async def test_a_forwarded_link_on_a_second_device_gets_no_records_without_the_d
     devices = [d for _, d in outcomes]
     assert devices[0] == devices[1] and devices[0] != devices[2]
     assert all(d and len(d) == 64 for d in devices)  # hashes, never the cookie itself
-    assert links.links_of(web_db, rid)[0][1:] == (3, 3)  # served, refused: on the request page
+    with session_scope(web_db) as session:
+        [listed] = link_service.links_of(session, rid)
+    assert listed[1:] == (3, 3)  # served, refused: on the request page
 
 
 async def test_the_same_device_after_its_hours_must_confirm(
@@ -145,10 +148,17 @@ async def test_the_same_device_after_its_hours_must_confirm(
         device = _outcomes(web_db, rid)[0][1]
     # the same device 25 hours later (the default is 24): the decision on a later clock
     later = datetime.now(UTC) + timedelta(hours=25)
-    outcome, _ = links.open_link(web_db, link_id, now=later, client="c", device=device)
+    with session_scope(web_db) as session:
+        outcome, _ = link_service.open_download(
+            session, link_id, now=later, client="c", device=device
+        )
     assert outcome == "dob_asked"
     within = datetime.now(UTC) + timedelta(hours=23)
-    assert links.open_link(web_db, link_id, now=within, client="c", device=device)[0] == "repeat"
+    with session_scope(web_db) as session:
+        outcome, _ = link_service.open_download(
+            session, link_id, now=within, client="c", device=device
+        )
+    assert outcome == "repeat"
     # and through the app, with the hours set to none: the same browser is asked at once
     strict = make_app(download_device_hours=0)
     rid2, _, url2 = _link(web_db, tmp_path, strict)

@@ -140,8 +140,8 @@ def test_queue_header_counts_from_the_summary_match_a_direct_count(
     web_db: str, staff: Staff
 ) -> None:
     from app.accounts import Account
-    from app.queue import QueueFilter, _live_counts, queue_counts
     from store.db import session_scope
+    from store.queue import QueueFilter, _live_counts, queue_counts
 
     now = datetime.now(UTC)
     insert_request(web_db, site="florida", received_at=now - timedelta(days=33), breached=True)

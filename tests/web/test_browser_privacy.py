@@ -13,6 +13,7 @@ import pytest
 
 from domain.effects import DisclosureRecord
 from domain.types import DeliveryMethod, DisclosureCategory
+from services import links as link_service
 from store import links
 from store.db import session_scope
 from store.repository import record_disclosure
@@ -65,8 +66,9 @@ async def test_privacy_officer_reads_the_logs(
         now=now,
         ttl=timedelta(days=30),
     )
-    links.open_link(web_db, link.id, now=now, client="c0ffee0123456789")
-    links.open_link(web_db, None, now=now, client="badc0de012345678")
+    with session_scope(web_db) as session:
+        link_service.open_download(session, link.id, now=now, client="c0ffee0123456789")
+        link_service.open_download(session, None, now=now, client="badc0de012345678")
 
     page = await _page(browser, base_url, staff.names["privacy"])
     assert page.url.endswith("/privacy/security-events")

@@ -86,8 +86,8 @@ async def test_a_supervisor_previews_and_runs_a_sites_batch(
     found = re.search(r"Batch run (roi-batch-wisconsin-manual-\S+) started", flash)
     assert found, flash
     row = page.locator(f'#batch-history tr[data-batch="{found.group(1)}"]')
-    for _ in range(100):  # the run's result, once it has one
-        if await row.get_attribute("data-status") not in (None, "running"):
+    for _ in range(100):  # the run's row (once its workflow recorded it), then its result
+        if await row.count() and await row.get_attribute("data-status") not in (None, "running"):
             break
         await asyncio.sleep(0.1)
         await page.reload()

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from app.accounts import Account
-from app.queue import claim_next, expire_claims
 from store.db import session_scope
 from store.models import RecordRequest, RequestEvent
+from store.queue import claim_next, expire_claims
 from tests.infra import migrated_database
 from tests.web.conftest import Staff
 from tests.web.helpers import PASSWORD, add_staff, csrf, insert_request, sign_in

@@ -69,8 +69,8 @@ async def test_the_queue_leaves_parked_work_out_and_shows_no_days_left(
     web_app: FastAPI, web_db: str, staff: Staff
 ) -> None:
     from app.accounts import Account
-    from app.queue import QueueFilter, _live_counts, queue_counts
     from store.db import session_scope
+    from store.queue import QueueFilter, _live_counts, queue_counts
 
     proxy, amendment = _parked_rows(web_db, "wisconsin")
     spec = await sign_in(web_app, staff.names["specialist"])

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from store import links
+from services import links
 from store.db import session_scope
 from store.models import RequestEvent
 from tests import factories
@@ -73,7 +73,8 @@ async def test_the_preview_is_what_leaves(spec: httpx.AsyncClient, web_worker: H
     )
     assert released.status_code == 303
     await _wait_status(web_worker, rid, "completed")
-    [(link, _, _)] = links.links_of(web_worker.database_url, rid)
+    with session_scope(web_worker.database_url) as session:
+        [(link, _, _)] = links.links_of(session, rid)
     sent = Path(link.package_path).read_bytes()
     assert sent == pdf.content  # byte for byte what was previewed
 

@@ -18,6 +18,7 @@ from app.accounts import DEMO_ACCOUNTS
 from app.roles import Role
 from domain.effects import DisclosureRecord
 from domain.types import DeliveryMethod, DisclosureCategory
+from services import links as link_service
 from store import links
 from store.db import session_scope
 from store.models import RequestEvent, SecurityEvent
@@ -193,9 +194,12 @@ async def test_audit_trail_with_download_accesses_for_every_team_and_audited(
         now=now,
         ttl=timedelta(days=30),
     )
-    links.open_link(web_db, link.id, now=now, client="client-label-1")
-    links.revoke(web_db, request_id=rid, actor=staff.ids["supervisor"], at=now)
-    links.open_link(web_db, link.id, now=now, client="client-label-2")
+    with session_scope(web_db) as session:
+        link_service.open_download(session, link.id, now=now, client="client-label-1")
+    with session_scope(web_db) as session:
+        link_service.revoke(session, request_id=rid, actor=staff.ids["supervisor"], at=now)
+    with session_scope(web_db) as session:
+        link_service.open_download(session, link.id, now=now, client="client-label-2")
 
     officer = await sign_in(web_app, staff.names["privacy"])
     page = await officer.get(f"/requests/{rid}/audit")

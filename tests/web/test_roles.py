@@ -205,7 +205,8 @@ async def rows(web_worker: Harness, web_db: str) -> dict[str, str]:
 
 def _session(database_url: str, user_id: str) -> str:
     """The number of a new (full) session of the account."""
-    token = open_session(database_url, user_id, WebSettings())
+    with session_scope(database_url) as session:
+        token = open_session(session, user_id, WebSettings())
     with session_scope(database_url) as session:
         row = session.get(StaffSession, token_hash(token))
         assert row is not None and row.id

@@ -169,9 +169,10 @@ async def test_a_supervisor_previews_and_runs_a_sites_batch_from_the_web(
     assert queue_table and tracking in queue_table.group(0)
     assert queued_at.strftime("%Y-%m-%d %H:%M") in queue_table.group(0)
     # the same data as `roi batch preview`
-    (found,) = batch_service.preview(
-        web_db, [Site.WISCONSIN], datetime.now(UTC), get_settings().batch_time
-    )
+    with session_scope(web_db) as session:
+        (found,) = batch_service.preview(
+            session, [Site.WISCONSIN], datetime.now(UTC), get_settings().batch_time
+        )
     assert [i.tracking_number for i in found.items] == [tracking]
     assert f"{found.next_run:%b %d %Y, %H:%M}" in page.text
 

@@ -18,6 +18,8 @@ from app.accounts import (
 )
 from app.roles import Role
 from app.security_log import cli_actor
+from store.db import session_scope
+from store.web_models import StaffUser
 
 users_app = typer.Typer(help="Staff accounts and intake API tokens.", no_args_is_help=True)
 
@@ -28,6 +30,12 @@ def _db() -> str:
 
     settings = get_settings()
     return resolve_database_url(settings.database_url, settings.data_dir)
+
+
+def _users() -> list[StaffUser]:
+    """Every account, by username."""
+    with session_scope(_db()) as session:
+        return list_users(session)
 
 
 def _fail(error: AccountError) -> None:
@@ -94,7 +102,7 @@ def create(
 def reset(username: Annotated[str, typer.Argument()]) -> None:
     """Reset an account's password and second factor (its sessions end); prints a new
     one-time link for its owner."""
-    found = [u for u in list_users(_db()) if u.username == username.strip().lower()]
+    found = [u for u in _users() if u.username == username.strip().lower()]
     if not found:
         _fail(AccountError("No such account."))
         return
@@ -117,12 +125,10 @@ def demo_code(username: Annotated[str, typer.Argument()]) -> None:
     if settings.env not in (Environment.LOCAL, Environment.TEST) or not name.startswith("demo."):
         _fail(AccountError("Only the local demo's accounts (demo.*) have codes printed."))
         return
-    found = [u for u in list_users(_db()) if u.username == name]
+    found = [u for u in _users() if u.username == name]
     if not found:
         _fail(AccountError("No such account."))
         return
-    from store.db import session_scope
-
     with session_scope(_db()) as session:
         row = mfa.state(session, found[0].id)
         sealed = row.sealed_secret if row and row.confirmed_at else None
@@ -135,7 +141,7 @@ def demo_code(username: Annotated[str, typer.Argument()]) -> None:
 @users_app.command("list")
 def list_() -> None:
     """Every account: username, role, sites, active."""
-    for user in list_users(_db()):
+    for user in _users():
         sites = "all sites" if user.all_sites else ",".join(user.sites)
         state = "active" if user.active else "inactive"
         typer.echo(f"{user.username:24} {user.role:28} {sites:30} {state}")
@@ -144,7 +150,7 @@ def list_() -> None:
 @users_app.command("deactivate")
 def deactivate(username: Annotated[str, typer.Argument()]) -> None:
     """Stop an account signing in (its sessions end at once)."""
-    found = [u for u in list_users(_db()) if u.username == username.strip().lower()]
+    found = [u for u in _users() if u.username == username.strip().lower()]
     if not found:
         _fail(AccountError("No such account."))
         return

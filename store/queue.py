@@ -3,6 +3,9 @@
 "Next request" is one UPDATE whose subquery takes the most urgent unclaimed row with
 `FOR UPDATE SKIP LOCKED`: two specialists pressing it together lock different rows, so no
 request is ever claimed twice. Claims untouched for the timeout go back to the queue.
+
+Every function runs in the caller's transaction; the account asking is a `Worker` (the web
+app's `app.accounts.Account`): its id, the teams its role works and its sites.
 """
 
 from __future__ import annotations
@@ -10,15 +13,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text, true, update
 from sqlmodel import Session, col
 from ulid import ULID
 
-from app.accounts import Account
-from app.audit import audit
-from app.roles import teams_of
 from domain.calendar import due_on_holiday
 from domain.standing import CLOCK_SATISFIED_STATUSES
 from domain.types import (
@@ -29,6 +29,7 @@ from domain.types import (
     Site,
     Status,
 )
+from store.audit import audit
 from store.models import BoardSummary
 from store.models import RecordRequest as R
 from store.tables import table_of
@@ -51,6 +52,23 @@ QUEUE_STATUSES = tuple(
 )
 #: Every stage the queue can be filtered to.
 FILTER_STATUSES = QUEUE_STATUSES + IN_DELIVERY + PARKED
+
+
+class Worker(Protocol):
+    """The account a queue is listed, counted or claimed for."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def sites(self) -> frozenset[str] | None: ...  # None: every site
+
+    @property
+    def site_list(self) -> list[str]: ...
+
+    @property
+    def teams(self) -> frozenset[str]: ...  # the teams its role works
+
 
 DUE_WINDOWS = {
     "breached": "Legal due date passed",
@@ -119,9 +137,9 @@ class QueueCounts:
     by_status: dict[str, int] = field(default_factory=dict)
 
 
-def scope(account: Account) -> list[ColumnElement[bool]]:
+def scope(account: Worker) -> list[ColumnElement[bool]]:
     """Rows the account may see: its teams, its sites."""
-    conditions: list[ColumnElement[bool]] = [col(R.team).in_(sorted(teams_of(account.role)))]
+    conditions: list[ColumnElement[bool]] = [col(R.team).in_(sorted(account.teams))]
     if account.sites is not None:
         conditions.append(col(R.site).in_(sorted(account.sites)))
     return conditions
@@ -132,7 +150,7 @@ def _claim_live(cutoff: datetime) -> ColumnElement[bool]:
 
 
 def _filters(
-    account: Account, f: QueueFilter, now: datetime, cutoff: datetime, *, with_status: bool
+    account: Worker, f: QueueFilter, now: datetime, cutoff: datetime, *, with_status: bool
 ) -> list[ColumnElement[bool]]:
     conditions = scope(account)
     if with_status and f.status:
@@ -157,7 +175,7 @@ def _filters(
 
 def list_queue(
     session: Session,
-    account: Account,
+    account: Worker,
     f: QueueFilter,
     now: datetime,
     timeout: timedelta,
@@ -202,7 +220,7 @@ def list_queue(
 
 
 def queue_counts(
-    session: Session, account: Account, f: QueueFilter, now: datetime, timeout: timedelta
+    session: Session, account: Worker, f: QueueFilter, now: datetime, timeout: timedelta
 ) -> QueueCounts:
     """Counts for the header: totals under the current filters, and by stage.
 
@@ -215,7 +233,7 @@ def queue_counts(
     cutoff = now - timeout
 
     def where(t: Any, *, with_status: bool) -> list[ColumnElement[bool]]:
-        out = [t.team.in_(sorted(teams_of(account.role)))]
+        out = [t.team.in_(sorted(account.teams))]
         if account.sites is not None:
             out.append(t.site.in_(sorted(account.sites)))
         if f.site:
@@ -277,7 +295,7 @@ def _due(t: Any, due: str | None, now: datetime) -> list[ColumnElement[bool]]:
 
 
 def _live_counts(
-    session: Session, account: Account, f: QueueFilter, now: datetime, timeout: timedelta
+    session: Session, account: Worker, f: QueueFilter, now: datetime, timeout: timedelta
 ) -> QueueCounts:
     """The same counts straight from `requests` (any filter)."""
     cutoff = now - timeout
@@ -372,7 +390,7 @@ def expire_claims(session: Session, now: datetime, timeout: timedelta) -> list[s
 
 def claim_next(
     session: Session,
-    account: Account,
+    account: Worker,
     now: datetime,
     *,
     expire_after: timedelta | None = None,
@@ -389,7 +407,7 @@ def claim_next(
         if time.monotonic() - _last_expiry.get(url, -1e9) >= expire_every:
             _last_expiry[url] = time.monotonic()
             expire_claims(session, now, expire_after)
-    teams = sorted(teams_of(account.role))
+    teams = sorted(account.teams)
     if not teams:
         return None
     sites = account.site_list
@@ -401,7 +419,7 @@ def claim_next(
 
 
 def claim(
-    session: Session, account: Account, request_id: str, now: datetime, timeout: timedelta
+    session: Session, account: Worker, request_id: str, now: datetime, timeout: timedelta
 ) -> bool:
     """Claim one request picked from the list, if nobody else holds a live claim on it."""
     taken = session.execute(
@@ -423,7 +441,7 @@ def claim(
     return taken is not None
 
 
-def touch(session: Session, account: Account, request_id: str, now: datetime) -> None:
+def touch(session: Session, account: Worker, request_id: str, now: datetime) -> None:
     """The assignee is working on it: the claim's timeout starts again."""
     session.execute(
         update(T).where(T.c.id == request_id, T.c.assignee == account.id).values(claimed_at=now)
@@ -431,7 +449,7 @@ def touch(session: Session, account: Account, request_id: str, now: datetime) ->
 
 
 def release(
-    session: Session, account: Account, request_id: str, now: datetime, *, anyone: bool = False
+    session: Session, account: Worker, request_id: str, now: datetime, *, anyone: bool = False
 ) -> bool:
     """Give a claim back to the queue (one's own; a supervisor's `anyone` releases any)."""
     mine = true() if anyone else T.c.assignee == account.id
@@ -447,7 +465,7 @@ def release(
 
 
 def reassign(
-    session: Session, supervisor: Account, request_id: str, to: StaffUser, now: datetime
+    session: Session, supervisor: Worker, request_id: str, to: StaffUser, now: datetime
 ) -> bool:
     """A supervisor gives the request to another staff member (a fresh claim for them)."""
     moved = session.execute(
