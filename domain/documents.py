@@ -278,7 +278,9 @@ def _after(text: str, folded: str, key: str) -> tuple[Reading | None, re.Match[s
     raw = text[start:end]
     lead = len(raw) - len(raw.lstrip(_JUNK))
     value = raw.strip(_JUNK).strip()
-    if len(value) < 1 or not any(c.isalnum() for c in value):
+    # the labels read are the English and Spanish form's: a value with no Latin letter or digit
+    # is Tesseract's Arabic model reading the blank line's rule ("\u200f لا"), not a value
+    if not re.search(r"[A-Za-z0-9\u00c0-\u024f]", value):
         return None, label
     return Reading(
         value=value,
