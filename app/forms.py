@@ -31,11 +31,11 @@ from domain.errors import FieldIssue, issue
 from domain.kinds.amendment import AmendmentDenialBasis
 from domain.release_safety import QualityCheck, SensitiveReview
 from domain.types import (
+    IN_DELIVERY_STATUSES,
     RECORD_COPY_KINDS,
     TERMINAL_STATUSES,
     DeliveryMethod,
     RequestKind,
-    Status,
 )
 from services.staff import UpdateMethod
 from workflows.case_base import CaseWorkflow
@@ -546,7 +546,7 @@ def specs_for(kind: str, status: str, hold_codes: frozenset[str] = frozenset()) 
     to a held release only while it is held for that reason."""
     if status in TERMINAL_STATUSES:
         return []  # the workflow has finished: nothing can be sent to it
-    if status in (Status.FULFILLING.value, Status.QUEUED_FOR_BATCH.value):
+    if status in IN_DELIVERY_STATUSES:  # on its way out: only a note is still taken
         return [s for s in SPECS if s.name == "add_note" and kind in s.kinds]
     return [
         s

@@ -116,6 +116,10 @@ WAITING_ON_REQUESTER: frozenset[Status] = frozenset({Status.DEFICIENT, Status.AW
 #: In delivery: the hospital's part is done, the request has left the working queue.
 IN_DELIVERY_STATUSES: frozenset[Status] = frozenset({Status.FULFILLING, Status.QUEUED_FOR_BATCH})
 
+#: The hospital's part is over: closed, or on its way out (the request page shows no live clock
+#: and offers no release).
+FINISHED_FOR_STAFF: frozenset[Status] = TERMINAL_STATUSES | IN_DELIVERY_STATUSES
+
 #: Stages in which a request waits for the hospital's own staff ("next request" takes these).
 #: A tuple: its order is part of a partial index's predicate (store.models).
 ACTIONABLE_STATUSES: tuple[Status, ...] = (

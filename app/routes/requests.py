@@ -28,7 +28,14 @@ from domain.contacts import team_contact
 from domain.errors import FieldIssue
 from domain.sites import site_profile
 from domain.state import representative_role
-from domain.types import RECORD_COPY_KINDS, RequestKind, Site, Status
+from domain.types import (
+    FINISHED_FOR_STAFF,
+    RECORD_COPY_KINDS,
+    TERMINAL_STATUSES,
+    RequestKind,
+    Site,
+    Status,
+)
 from services import links, packet_preview
 from services.staff import ActionRefused, current_state, perform
 from store import queue, request_detail, requests, staff
@@ -203,6 +210,8 @@ async def _page(
         "today": today,
         "now": now,
         "deficiency_catalogue": list(forms.DEFICIENCIES.values()),
+        "terminal_statuses": TERMINAL_STATUSES,
+        "finished_statuses": FINISHED_FOR_STAFF,
     }
     return await run_in_threadpool(
         render, request, "request.html", context, status_code=status_code
