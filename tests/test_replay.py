@@ -95,6 +95,10 @@ RECORDED = {
     # OutsideRecordsReplyWorkflow
     "outside_records_reply_email": "outside records sent to ROI: the redirect answer emailed "
     "to the sender, once",
+    # InboundPollWorkflow, InboundDocumentWorkflow (recorded in tests/inbound)
+    "inbound_poll_starts_reading": "the mailbox poll finds a document stored while Temporal "
+    "was unreachable and starts its reading",
+    "inbound_document_unreadable": "a faxed file OCR cannot read: marked for manual keying",
 }
 
 
