@@ -20,10 +20,18 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+def _json_default(value: object) -> object:
+    """What JSON cannot hold, as its repr. structlog's own fallback imports a module on each
+    call; a Temporal workflow thread logging a failed activation did that import inside the
+    sandbox while holding the handler's lock, and deadlocked against a thread holding the
+    import lock and waiting for the handler (seen hanging a whole test run)."""
+    return repr(value)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Route stdlib and structlog output through one structured renderer on stderr."""
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(default=_json_default)
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
