@@ -51,6 +51,8 @@ def _case_histories() -> list[Path]:
             "RecordRequestWorkflow",
             "SiteBatchWorkflow",
             "OutsideRecordsReplyWorkflow",
+            "InboundDocumentWorkflow",
+            "InboundPollWorkflow",
         ):
             found.append(path)
     return found
