@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from temporalio.client import (
@@ -41,6 +41,8 @@ from worker import build_worker, make_activities
 from workflows.case_base import CaseWorkflow
 from workflows.cases import CASE_WORKFLOWS
 from workflows.record_request import RecordRequestWorkflow
+
+T = TypeVar("T")
 
 
 def channel_settings(outbox: Path, records: Path, carrier_url: str, **overrides: Any) -> Settings:
@@ -217,6 +219,26 @@ class Harness:
             )
             session.expunge_all()
             return list(rows)
+
+    async def until(self, probe: Callable[[], T | None], what: str, timeout: float = 15) -> T:
+        """Poll `probe` (in real time) until it returns something: what a workflow writes after
+        a status change (an audit event, a notification) lands a moment after the status."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = probe()
+            if found is not None:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"never happened: {what}")
+            await asyncio.sleep(0.05)
+
+    async def wait_event(self, request_id: str, action: str) -> RequestEvent:
+        """The first `action` event of a request, once the workflow has recorded it (a release is
+        READY_TO_RELEASE both before and after a hold, so the status alone cannot tell)."""
+        return await self.until(
+            lambda: next((e for e in self.events(request_id) if e.action == action), None),
+            f"{action} event",
+        )
 
     def event_times(self, request_id: str, action: str) -> list[datetime]:
         return [e.at for e in self.events(request_id) if e.action == action]

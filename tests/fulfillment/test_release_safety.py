@@ -236,10 +236,12 @@ async def test_held_release_goes_back_to_a_specialist_then_is_released_after_rev
     state = await h.state(handle)
     await release(h, handle)
 
+    event = await h.wait_event(state.request_id, "release.held")
     held = await h.wait_status(handle, Status.READY_TO_RELEASE)
     assert held.completion_requested_by is None
-    [event] = [e for e in h.events(state.request_id) if e.action == "release.held"]
+    assert [e.action for e in h.events(state.request_id)].count("release.held") == 1
     assert event.detail["codes"] == ["sensitive_review_required"]
+    await h.until(lambda: h.notifications(state.request_id) or None, "staff told of the hold")
     assert [n.kind for n in h.notifications(state.request_id)] == ["release_held"]
     assert h.disclosures(state.request_id) == []
     assert not [o for o in h.outbound(state.request_id) if o.kind.startswith("records_")]
