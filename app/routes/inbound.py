@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import security_log
@@ -29,10 +30,11 @@ from app.accounts import Account
 from app.audit import audit
 from app.auth import Signed, ctx_of, need
 from app.context import Forbidden, NotFound
+from app.deps import SessionDep, commit
 from app.plain import field_label, plain
 from app.render import render
 from app.roles import Can
-from app.routes.review import _kept, _site_of
+from app.routes.review import _kept_in, _site_of
 from app.routes.session import client_address
 from app.security import opaque
 from app.security_log import Action
@@ -45,7 +47,6 @@ from domain.request import Relationship
 from domain.types import RECORD_COPY_KINDS, DeliveryMethod, Site
 from services import inbound
 from store import documents
-from store.db import session_scope
 
 router = APIRouter(tags=["inbound"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -211,7 +212,7 @@ def fax_site(settings: Settings, called: str | None) -> str | None:
 
 
 @router.post("/api/v1/inbound/fax")
-async def fax_webhook(request: Request) -> Response:
+async def fax_webhook(request: Request, session: SessionDep) -> Response:
     """A fax from the gateway: the PDF or TIFF as the body, signed; 202 once it is stored."""
     ctx = ctx_of(request)
     settings = ctx.settings
@@ -221,14 +222,14 @@ async def fax_webhook(request: Request) -> Response:
     body = await request.body()
     client = opaque(client_address(request))
     if not signature_ok(secret, request.headers.get(SIGNATURE_HEADER, ""), body, time.time()):
-
-        def refused() -> None:
-            with session_scope(ctx.db()) as session:
-                security_log.add(
-                    session, Action.API_TOKEN, "failed", client=client, detail={"webhook": "fax"}
-                )
-
-        await run_in_threadpool(refused)
+        await run_in_threadpool(
+            security_log.add,
+            session,
+            Action.API_TOKEN,
+            "failed",
+            client=client,
+            detail={"webhook": "fax"},
+        )
         log.info("inbound.fax_signature_refused")
         return JSONResponse({"detail": "The signature is missing or wrong."}, status_code=401)
     if len(body) > settings.inbound_max_bytes:
@@ -262,17 +263,14 @@ def _visible(account: Account, row: documents.InboundDocument) -> bool:
     return account.sites is None if row.site is None else account.covers(row.site)
 
 
-def _audit(database_url: str, document_id: str, actor: str, action: str, **detail: Any) -> None:
-    with session_scope(database_url) as session:
-        audit(session, f"doc-{document_id}", actor, action, datetime.now(UTC), **detail)
+def _audit(session: Session, document_id: str, actor: str, action: str, **detail: Any) -> None:
+    audit(session, f"doc-{document_id}", actor, action, datetime.now(UTC), **detail)
 
 
-def _one(database_url: str, account: Account, document_id: str) -> documents.InboundDocument:
-    with session_scope(database_url) as session:
-        row = documents.get(session, document_id)
-        if row is None:
-            raise NotFound()
-        session.expunge(row)
+def _one(session: Session, account: Account, document_id: str) -> documents.InboundDocument:
+    row = documents.get(session, document_id)
+    if row is None:
+        raise NotFound()
     if not _visible(account, row):
         raise Forbidden("This document belongs to another site.")
     return row
@@ -281,20 +279,20 @@ def _one(database_url: str, account: Account, document_id: str) -> documents.Inb
 @router.get("/intake/documents", response_class=HTMLResponse)
 def intake_list(
     request: Request,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.SUBMIT_INTAKE))],
     site: str | None = None,
 ) -> Response:
     """The Intake list: documents waiting at the account's sites (newest problems first: could
     not be read, then by receipt) and the submissions kept for review, oldest first."""
-    ctx = ctx_of(request)
     account = signed.account
     sites = account.site_list
     chosen = site if site in sites else None
-    with session_scope(ctx.db()) as session:
-        rows = documents.listing(session, None if account.sites is None else sorted(sites))
-        session.expunge_all()
+    rows = documents.listing(session, None if account.sites is None else sorted(sites))
     rows = [r for r in rows if chosen is None or r.site == chosen]
-    kept = [k for k in _kept(ctx.db(), account) if chosen is None or _site_of(k.payload) == chosen]
+    kept = [
+        k for k in _kept_in(session, account) if chosen is None or _site_of(k.payload) == chosen
+    ]
     items: list[dict[str, Any]] = [
         {
             "type": "document",
@@ -339,6 +337,7 @@ def intake_list(
 @router.post("/intake/documents/upload")
 async def upload(
     request: Request,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.SUBMIT_INTAKE))],
     file: Annotated[UploadFile, File()],
     site: Annotated[str, Form(max_length=16)],
@@ -363,7 +362,7 @@ async def upload(
         filename=file.filename,
         uploaded_by=account.id,
     )
-    await run_in_threadpool(_audit, ctx.db(), received.document_id, account.id, "document.uploaded")
+    await run_in_threadpool(_audit, session, received.document_id, account.id, "document.uploaded")
     return RedirectResponse(f"/intake/documents/{received.document_id}", status_code=303)
 
 
@@ -410,7 +409,7 @@ def _place(issues: list[FieldIssue]) -> tuple[dict[str, list[str]], list[tuple[s
 
 
 def _page_context(
-    database_url: str,
+    session: Session,
     account: Account,
     row: documents.InboundDocument,
     *,
@@ -418,12 +417,11 @@ def _page_context(
     issues: list[FieldIssue] | None = None,
 ) -> dict[str, Any]:
     reading = _reading(row)
-    with session_scope(database_url) as session:
-        pages = documents.page_numbers(session, row.id)
-        text = None
-        if not pages and row.content_type.startswith("text/"):
-            stored = documents.content_of(session, row.id)
-            text = stored[0].decode("utf-8", "replace") if stored else None
+    pages = documents.page_numbers(session, row.id)
+    text = None
+    if not pages and row.content_type.startswith("text/"):
+        stored = documents.content_of(session, row.id)
+        text = stored[0].decode("utf-8", "replace") if stored else None
     errors, loose = _place(issues or [])
     elements = []
     if reading is not None:
@@ -466,14 +464,14 @@ def _page_context(
 def document_page(
     request: Request,
     document_id: DocumentId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.SUBMIT_INTAKE))],
 ) -> Response:
     """The split screen: the pages beside the fields read from them."""
-    ctx = ctx_of(request)
-    row = _one(ctx.db(), signed.account, document_id)
-    _audit(ctx.db(), row.id, signed.account.id, "document.opened")
+    row = _one(session, signed.account, document_id)
+    _audit(session, row.id, signed.account.id, "document.opened")
     log.info("inbound.opened", document_id=row.id, user_id=signed.account.id)
-    context = _page_context(ctx.db(), signed.account, row)
+    context = _page_context(session, signed.account, row)
     context["saved"] = "saved" in request.query_params
     return render(request, "inbound_document.html", context)
 
@@ -483,13 +481,12 @@ def page_image(
     request: Request,
     document_id: DocumentId,
     page: Annotated[int, Path(ge=1, le=1000)],
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.SUBMIT_INTAKE))],
 ) -> Response:
     """One page image (PHI: never cached)."""
-    ctx = ctx_of(request)
-    _one(ctx.db(), signed.account, document_id)
-    with session_scope(ctx.db()) as session:
-        png = documents.page_png(session, document_id, page)
+    _one(session, signed.account, document_id)
+    png = documents.page_png(session, document_id, page)
     if png is None:
         raise NotFound()
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
@@ -499,15 +496,14 @@ def page_image(
 def original(
     request: Request,
     document_id: DocumentId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
     """The document as it arrived (from the Intake list or the request it became)."""
-    ctx = ctx_of(request)
-    row = _one(ctx.db(), signed.account, document_id)
-    with session_scope(ctx.db()) as session:
-        stored = documents.content_of(session, document_id)
+    row = _one(session, signed.account, document_id)
+    stored = documents.content_of(session, document_id)
     assert stored is not None
-    _audit(ctx.db(), row.id, signed.account.id, "document.downloaded")
+    _audit(session, row.id, signed.account.id, "document.downloaded")
     content, content_type = stored
     safe_type = content_type if content_type in _SAFE_TYPES else "application/octet-stream"
     return Response(
@@ -544,17 +540,16 @@ def _posted(form: Any) -> dict[str, str]:
 async def confirm(
     request: Request,
     document_id: DocumentId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.SUBMIT_INTAKE))],
 ) -> Response:
     """Keep the fields as confirmed or corrected (submitted later)."""
-    ctx = ctx_of(request)
-    row = await run_in_threadpool(_one, ctx.db(), signed.account, document_id)
+    row = await run_in_threadpool(_one, session, signed.account, document_id)
     values = _posted(await request.form())
 
     def save() -> None:
-        with session_scope(ctx.db()) as session:
-            documents.confirm(session, row.id, values, signed.account.id, datetime.now(UTC))
-        _audit(ctx.db(), row.id, signed.account.id, "document.confirmed", fields=len(values))
+        documents.confirm(session, row.id, values, signed.account.id, datetime.now(UTC))
+        _audit(session, row.id, signed.account.id, "document.confirmed", fields=len(values))
 
     await run_in_threadpool(save)
     return RedirectResponse(f"/intake/documents/{row.id}?saved=1", status_code=303)
@@ -564,12 +559,14 @@ async def confirm(
 async def submit(
     request: Request,
     document_id: DocumentId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.SUBMIT_INTAKE))],
 ) -> Response:
-    """Submit the confirmed fields as a request received when the document was."""
+    """Submit the confirmed fields as a request received when the document was (services.inbound
+    stores and starts it in transactions of its own)."""
     ctx = ctx_of(request)
     account = signed.account
-    row = await run_in_threadpool(_one, ctx.db(), account, document_id)
+    row = await run_in_threadpool(_one, session, account, document_id)
     values = _posted(await request.form())
     site = values.get("site") or row.site or ""
     if row.status not in documents.OPEN_STATUSES:  # the page says what became of it
@@ -577,17 +574,15 @@ async def submit(
     if site not in {s.value for s in Site} or not account.covers(site):
         issues = [FieldIssue(field="site", code="site_not_allowed", message="")]
         context = await run_in_threadpool(
-            _page_context, ctx.db(), account, row, values=values, issues=issues
+            _page_context, session, account, row, values=values, issues=issues
         )
         return await run_in_threadpool(
             render, request, "inbound_document.html", context, status_code=422
         )
-
-    def keep() -> None:
-        with session_scope(ctx.db()) as session:
-            documents.confirm(session, row.id, values, account.id, datetime.now(UTC))
-
-    await run_in_threadpool(keep)
+    await run_in_threadpool(
+        documents.confirm, session, row.id, values, account.id, datetime.now(UTC)
+    )
+    await commit(session)  # the fields are kept before the workflow service is asked
     result = await inbound.submit(
         row.id,
         values,
@@ -600,9 +595,11 @@ async def submit(
         else row.channel,
     )
     if result.errors and result.submission_id is None:
-        _audit(ctx.db(), row.id, account.id, "document.submit_refused", count=len(result.errors))
+        await run_in_threadpool(
+            _audit, session, row.id, account.id, "document.submit_refused", count=len(result.errors)
+        )
         context = await run_in_threadpool(
-            _page_context, ctx.db(), account, row, values=values, issues=result.errors
+            _page_context, session, account, row, values=values, issues=result.errors
         )
         return await run_in_threadpool(
             render, request, "inbound_document.html", context, status_code=422
@@ -610,26 +607,25 @@ async def submit(
 
     def record() -> None:
         now = datetime.now(UTC)
-        with session_scope(ctx.db()) as session:
+        audit(
+            session,
+            f"doc-{row.id}",
+            account.id,
+            "document.submitted",
+            now,
+            request_id=result.request_id,
+            submission=result.submission_id,
+        )
+        if result.request_id:
             audit(
                 session,
-                f"doc-{row.id}",
+                result.request_id,
                 account.id,
-                "document.submitted",
+                "intake.from_document",
                 now,
-                request_id=result.request_id,
-                submission=result.submission_id,
+                document=row.id,
+                channel=row.channel,
             )
-            if result.request_id:
-                audit(
-                    session,
-                    result.request_id,
-                    account.id,
-                    "intake.from_document",
-                    now,
-                    document=row.id,
-                    channel=row.channel,
-                )
 
     await run_in_threadpool(record)
     target = f"/requests/{result.request_id}" if result.request_id else "/intake/documents?kept=1"
@@ -640,28 +636,19 @@ async def submit(
 async def discard(
     request: Request,
     document_id: DocumentId,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.SUBMIT_INTAKE))],
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Not a request (a cover sheet, a duplicate): out of the list, kept with the reason."""
-    ctx = ctx_of(request)
-    row = await run_in_threadpool(_one, ctx.db(), signed.account, document_id)
+    row = await run_in_threadpool(_one, session, signed.account, document_id)
 
     def drop() -> None:
-        with session_scope(ctx.db()) as session:
-            done = documents.discard(
-                session, row.id, reason.strip() or "not a request", datetime.now(UTC)
-            )
+        done = documents.discard(
+            session, row.id, reason.strip() or "not a request", datetime.now(UTC)
+        )
         if done:
-            _audit(ctx.db(), row.id, signed.account.id, "document.discarded")
+            _audit(session, row.id, signed.account.id, "document.discarded")
 
     await run_in_threadpool(drop)
     return RedirectResponse("/intake/documents?discarded=1", status_code=303)
-
-
-def received_for(database_url: str, request_id: str) -> list[documents.InboundDocument]:
-    """The documents a request was made from, for its page."""
-    with session_scope(database_url) as session:
-        rows = documents.for_request(session, request_id)
-        session.expunge_all()
-    return rows

@@ -25,9 +25,10 @@ from sqlmodel import Session
 
 from app import security_log
 from app.accounts import Account
-from app.auth import Signed, ctx_of, need
+from app.auth import Signed, need
 from app.charts import PALETTE, Series, bar_chart, hbar_chart
 from app.context import Forbidden, NotFound
+from app.deps import SessionDep
 from app.render import render
 from app.report_export import Column, Table, show, to_csv, to_xlsx
 from app.roles import Can
@@ -36,7 +37,6 @@ from domain.kinds.accounting import EXCLUDED_CATEGORIES
 from domain.reports import MAX_MONTHS, TURNAROUND_BUCKETS, Month, months
 from domain.types import Site
 from store import reports as q
-from store.db import session_scope
 from store.security import record_security_event
 
 router = APIRouter(tags=["reports"], include_in_schema=False)
@@ -543,6 +543,7 @@ def reports_index(
 def report_csv(
     request: Request,
     name: str,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.REPORTS))],
     site: Annotated[str | None, Query(max_length=16)] = None,
     since: Annotated[str | None, Query(alias="from", max_length=7)] = None,
@@ -551,8 +552,7 @@ def report_csv(
     """The report's table as CSV (the breach log: every breach, up to EXPORT_LIMIT)."""
     report = _report(name)
     f = parse_filters(signed.account, site, since, until, 1, datetime.now(UTC))
-    with session_scope(ctx_of(request).db()) as session:  # the report and its audit row
-        built, _ = _build(session, request, signed, report, f, "csv")
+    built, _ = _build(session, request, signed, report, f, "csv")
     return Response(
         to_csv(built.table),
         media_type="text/csv; charset=utf-8",
@@ -567,6 +567,7 @@ def report_csv(
 def report_xlsx(
     request: Request,
     name: str,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.REPORTS))],
     site: Annotated[str | None, Query(max_length=16)] = None,
     since: Annotated[str | None, Query(alias="from", max_length=7)] = None,
@@ -575,8 +576,7 @@ def report_xlsx(
     """The report's table as an Excel workbook (typed cells, a header row)."""
     report = _report(name)
     f = parse_filters(signed.account, site, since, until, 1, datetime.now(UTC))
-    with session_scope(ctx_of(request).db()) as session:  # the report and its audit row
-        built, now = _build(session, request, signed, report, f, "xlsx")
+    built, now = _build(session, request, signed, report, f, "xlsx")
     about = [
         ("Report", TITLES[report]),
         ("Sites", ", ".join(f.sites(signed.account))),
@@ -603,6 +603,7 @@ def _filename(report: Report, f: Filters) -> str:
 def report_page(
     request: Request,
     name: str,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.REPORTS))],
     site: Annotated[str | None, Query(max_length=16)] = None,
     since: Annotated[str | None, Query(alias="from", max_length=7)] = None,
@@ -612,8 +613,7 @@ def report_page(
     """One report: filters, chart, table, downloads."""
     report = _report(name)
     f = parse_filters(signed.account, site, since, until, page, datetime.now(UTC))
-    with session_scope(ctx_of(request).db()) as session:  # the report and its audit row
-        built, now = _build(session, request, signed, report, f, "html")
+    built, now = _build(session, request, signed, report, f, "html")
     pages = max(1, -(-(built.total or 0) // PAGE_SIZE)) if built.total is not None else 1
     return render(
         request,

@@ -13,15 +13,14 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from app import detail
 from app.audit import audit
 from app.auth import Signed, ctx_of, need
 from app.context import NotFound
+from app.deps import SessionDep
 from app.roles import Can
 from app.routes.requests import RequestId, _load
-from store.db import session_scope
 from store.models import OutboundItem
 
 router = APIRouter(tags=["requests"], include_in_schema=False)
@@ -29,42 +28,35 @@ log = structlog.get_logger(__name__)
 
 
 @router.post("/requests/{request_id}/documents/{item_id}/reprint")
-async def reprint_letter(
+def reprint_letter(
     request: Request,
     request_id: RequestId,
     item_id: int,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
     """The stored letter's PDF, inline (the browser prints it), audited."""
-    ctx = ctx_of(request)
-    outbox = ctx.settings.outbox_path
-
-    def find() -> tuple[str, str]:
-        with session_scope(ctx.db()) as session:
-            _load(session, signed.account, request_id)
-            item = session.get(OutboundItem, item_id)
-            if item is None or item.request_id != request_id or item.channel != "letter":
-                raise NotFound()
-            path = detail.document_path(item, outbox)
-            if path is None:
-                raise NotFound()
-            audit(
-                session,
-                request_id,
-                signed.account.id,
-                "letter.reprinted",
-                datetime.now(UTC),
-                item=item_id,
-                kind=item.kind,
-            )
-            return str(path), item.kind
-
-    path, kind = await run_in_threadpool(find)
-    log.info("letter.reprinted", request_id=request_id, item=item_id, kind=kind)
+    _load(session, signed.account, request_id)
+    item = session.get(OutboundItem, item_id)
+    if item is None or item.request_id != request_id or item.channel != "letter":
+        raise NotFound()
+    path = detail.document_path(item, ctx_of(request).settings.outbox_path)
+    if path is None:
+        raise NotFound()
+    audit(
+        session,
+        request_id,
+        signed.account.id,
+        "letter.reprinted",
+        datetime.now(UTC),
+        item=item_id,
+        kind=item.kind,
+    )
+    log.info("letter.reprinted", request_id=request_id, item=item_id, kind=item.kind)
     return FileResponse(
         path,
         media_type="application/pdf",
-        filename=f"{kind}-{item_id}.pdf",
+        filename=f"{item.kind}-{item_id}.pdf",
         content_disposition_type="inline",
         headers={"Cache-Control": "no-store"},
     )

@@ -21,7 +21,6 @@ from app.context import AppContext, Forbidden, NotFound, Unavailable
 from app.deps import SessionDep, commit
 from app.render import render
 from app.roles import Can, Role, can, teams_of
-from app.routes import inbound
 from domain import actions
 from domain.calendar import local_date
 from domain.contacts import team_contact
@@ -38,8 +37,10 @@ from domain.types import (
 )
 from services import links, packet_preview
 from services.staff import ActionRefused, current_state, perform
+from store import documents as inbound_documents
 from store import queue, request_detail, requests, staff
 from store.audit import audit
+from store.documents import InboundDocument
 from store.models import OutboundItem, RecordRequest
 from store.receipts import Receipts
 from store.receipts import receipts as receipts_of
@@ -76,6 +77,7 @@ class PageData:
     staff_choices: list[tuple[str, str]] = field(default_factory=list)
     links: list[tuple[Any, int, int]] = field(default_factory=list)  # link, served, refused
     receipts: Receipts = field(default_factory=Receipts)  # FedEx tracking, payments
+    received: list[InboundDocument] = field(default_factory=list)  # what it was made from
 
 
 def _page_data(session: Session, account: Account, request_id: str, *, view: bool) -> PageData:
@@ -106,6 +108,7 @@ def _page_data(session: Session, account: Account, request_id: str, *, view: boo
         choices,
         links.links_of(session, request_id),
         found,
+        inbound_documents.for_request(session, request_id),
     )
 
 
@@ -185,7 +188,7 @@ async def _page(
         "clocks": detail.clocks_for(row, now),
         "events": data.events,
         "documents": data.documents,
-        "received": await run_in_threadpool(inbound.received_for, ctx.db(), request_id),
+        "received": data.received,
         "links": data.links,
         "receipts": data.receipts,
         "contact": team_contact(row.team),

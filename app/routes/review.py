@@ -28,7 +28,6 @@ from domain.types import RequestKind, Site
 from services import intake
 from store import intake as intake_rows
 from store.audit import audit
-from store.db import session_scope
 from store.models import IntakeSubmission
 
 router = APIRouter(tags=["review"], include_in_schema=False)
@@ -63,13 +62,6 @@ def _visible(account: Account, row: IntakeSubmission) -> bool:
 def _kept_in(session: Session, account: Account) -> list[IntakeSubmission]:
     """The submissions kept for review that the account may see, oldest first."""
     return [r for r in intake_rows.kept_for_review(session) if _visible(account, r)]
-
-
-def _kept(database_url: str, account: Account) -> list[IntakeSubmission]:
-    """The same in a transaction of its own (app/routes/inbound.py's intake list, which does
-    not take the request's session yet)."""
-    with session_scope(database_url) as session:
-        return _kept_in(session, account)
 
 
 def _one(session: Session, account: Account, submission_id: str) -> IntakeSubmission:

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from app.auth import Signed, ctx_of, need
+from app.auth import Signed, need
+from app.deps import SessionDep
 from app.render import render
 from app.roles import Can, teams_of
 from app.security_log import client_of
@@ -26,7 +27,6 @@ from domain.calendar import local_date
 from domain.standing import ClockReading, read_clock
 from domain.types import Site
 from store import search
-from store.db import session_scope
 
 router = APIRouter(tags=["search"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -60,14 +60,14 @@ def _reading(hit: search.SearchHit, now: datetime) -> ClockReading:
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
+    session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
     q: Annotated[str | None, Query(max_length=1000)] = None,
     kind: Annotated[str, Query(max_length=16)] = "auto",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """The search form, and its results when a query was given."""
-    with session_scope(ctx_of(request).db()) as session:
-        return _answer(request, signed, session, q, kind, page)
+    return _answer(request, signed, session, q, kind, page)
 
 
 def _answer(
