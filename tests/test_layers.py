@@ -132,6 +132,29 @@ def test_config_imports_nothing_of_the_project() -> None:
     assert not bad, "config/ imports project code:\n" + "\n".join(bad)
 
 
+def routes_opening_sessions(files: list[Path]) -> list[str]:
+    """Route modules that import store.db's session_scope (a route takes SessionDep)."""
+    return [
+        f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{line}: {written}"
+        for path in files
+        for line, module, written in imported_modules(path, "app")
+        if module == "store.db" and "session_scope" in written
+    ]
+
+
+def test_routes_take_their_session_injected() -> None:
+    """One transaction per request, committed before the answer (app/deps.py): no route opens
+    a session of its own."""
+    bad = routes_opening_sessions(sorted((ROOT / "app" / "routes").glob("*.py")))
+    assert not bad, "routes open their own session:\n" + "\n".join(bad)
+
+
+def test_the_session_rule_catches_a_route_opening_one(tmp_path: Path) -> None:
+    probe = tmp_path / "route.py"
+    probe.write_text("def f():\n    from store.db import session_scope\n")
+    assert len(routes_opening_sessions([probe])) == 1
+
+
 @pytest.mark.parametrize(
     ("floor", "source", "expected"),
     [
