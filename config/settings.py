@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     records_dir: Path | None = None  # None: data_dir / "records"
     fhir_base_url: str | None = None
     fhir_token: str | None = None
+    # imaging (issue 18): the archive's DICOMweb root (QIDO-RS, WADO-RS), e.g. Orthanc's
+    # http://host:8042/dicom-web; None: no imaging source. Basic auth; the password never logged.
+    dicomweb_url: str | None = None
+    dicomweb_user: str | None = None
+    dicomweb_password: SecretStr | None = None
     fedex_base_url: str = "http://127.0.0.1:8790"  # the fake carrier (python -m fakes.carrier)
     fedex_client_id: str = "demo-client"
     fedex_client_secret: str = "demo-secret"
