@@ -15,14 +15,18 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from config.logging import configure_logging
-from config.settings import PROJECT_ROOT, Settings, get_settings
+from config.settings import PROJECT_ROOT, Environment, Settings, get_settings
 from ops.devserver import port_open, start_dev_server
+from ops.imaging_demo import archive_env, start_demo_archive
+from ops.orthanc import Orthanc
+from ops.orthanc import missing as orthanc_missing
 from ops.seed import seed
 from services.temporal import connect
 from store import requests
@@ -78,6 +82,19 @@ def _database_urls(owner: str | None, settings: Settings, data_dir: Path) -> tup
         ) from None
 
 
+def _imaging_archive(settings: Settings, data_dir: Path) -> Orthanc | None:
+    """The local demo's Orthanc with synthetic studies (issue 18), unless an archive is
+    configured (ROI_DICOMWEB_URL) or Orthanc is not installed."""
+    if settings.env != Environment.LOCAL or settings.dicomweb_url:
+        return None
+    if problems := orthanc_missing():
+        console.print(f"Orthanc not installed ({', '.join(problems)}): no imaging archive")
+        return None
+    archive = start_demo_archive(data_dir, datetime.now(UTC))
+    console.print(f"[bold]Orthanc[/] imaging archive ready (state in {data_dir / 'orthanc'})")
+    return archive
+
+
 async def run_demo(stop: asyncio.Event) -> None:
     settings = get_settings()
     configure_logging("WARNING", "console")  # the demo prints a summary; services log to .data/logs
@@ -110,8 +127,13 @@ async def run_demo(stop: asyncio.Event) -> None:
                 )
             )
 
+        imaging = _imaging_archive(settings, data_dir)
+        if imaging is not None:
+            processes.append(("orthanc", imaging.process))
         # The worker and the web app get the app role's URL only, never the owner's.
         env = {**os.environ, "ROI_DATABASE_URL": database_url, "ROI_LOG_FORMAT": "json"}
+        if imaging is not None:
+            env.update(archive_env(imaging))
         env.pop("ROI_MIGRATION_DATABASE_URL", None)
         carrier = [sys.executable, "-m", "fakes.carrier"]  # FedEx stand-in on loopback
         processes.append(("carrier", _spawn(carrier, env, logs / "carrier.log")))
