@@ -95,6 +95,10 @@ RECORDED = {
     # OutsideRecordsReplyWorkflow
     "outside_records_reply_email": "outside records sent to ROI: the redirect answer emailed "
     "to the sender, once",
+    # after local-read-model-writes-v1: projection and staff notices as local activities
+    "own_records_local_writes": "verify, complete, by secure email link: every projection a "
+    "local activity (markers, not activity events)",
+    "amendment_accepted_local_writes": "accept with a known holder, projection local",
     # InboundPollWorkflow, InboundDocumentWorkflow (recorded in tests/inbound)
     "inbound_poll_starts_reading": "the mailbox poll finds a document stored while Temporal "
     "was unreachable and starts its reading",
@@ -255,6 +259,10 @@ def test_before_codec_history_is_plain_and_the_others_sealed() -> None:
             for key, attributes in event.items():
                 if not key.endswith("Attributes") or attributes.get("markerName") == "core_patch":
                     continue  # a workflow.patched() marker: the patch id only, written by the SDK
+                if attributes.get("markerName") == "core_local_activity":
+                    # the SDK's own record of the call (sequence, attempt, activity type, time)
+                    # is plain; the activity's result is sealed like any payload
+                    attributes = {"details": {"result": attributes["details"].get("result", {})}}
                 # search attributes are indexed by Temporal, so never encoded (no PHI in them:
                 # workflows/search.py)
                 attributes = {k: v for k, v in attributes.items() if k != "searchAttributes"}
@@ -380,6 +388,33 @@ async def test_record_request_histories(
     await handle.execute_update(W.cancel, actions.Cancel(actor=STAFF, reason="Withdrawn"))
     assert (await handle.result()).status == "cancelled"
     await _save(handle, "clocks_extension_breach")
+
+
+async def test_record_local_writes_histories(
+    recorder: Harness, registered_env: WorkflowEnvironment
+) -> None:
+    """Record only these after the local-writes patch (`-k local_writes`): the histories above
+    keep the projection as activities, as requests started before it still do."""
+    h, env = recorder, registered_env
+    now = await env.get_current_time()
+    handle = await h.start(factories.own_records(received_at=now.isoformat()))
+    await h.wait_status(handle, Status.AWAITING_VERIFICATION)
+    await handle.execute_update(W.verify, VERIFY)
+    await handle.execute_update(W.complete, actions.Complete(actor=STAFF))
+    assert (await handle.result()).status == "completed"
+    await _save(handle, "own_records_local_writes")
+
+    handle = await h.start_case(factories.amendment(received_at=now.isoformat()))
+    await h.wait_case(handle, Status.UNDER_REVIEW)
+    holder = PersonToNotify(name="Example Clinic", address_lines=["5 Main St", "Mesa, AZ 85201"])
+    await handle.execute_update(
+        AmendmentWorkflow.accept,
+        actions.AcceptAmendment(
+            actor=STAFF, amendment_text="Allergy list corrected.", known_holders=[holder]
+        ),
+    )
+    assert (await handle.result()).status == "completed"
+    await _save(handle, "amendment_accepted_local_writes")
 
 
 async def test_record_amendment_histories(

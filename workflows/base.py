@@ -48,6 +48,28 @@ SHORT: workflow.ActivityConfig = dict(
     ),
 )
 
+#: Projection and staff notices run as local activities (issue 20): in the worker, within the
+#: workflow task, without the three history events and the round trip through the server an
+#: activity costs. Both are short idempotent writes to the read model. Histories recorded
+#: before ran them as activities, and still do on replay.
+LOCAL_WRITES_PATCH = "local-read-model-writes-v1"
+#: A local write: the same timeout and retries as SHORT (after a minute of retrying in the
+#: worker, the SDK backs off with a durable timer, so an outage of PostgreSQL waits).
+LOCAL: workflow.LocalActivityConfig = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+    ),
+)
+
+
+async def write_read_model(activity: str, arg: Any) -> None:
+    """Run a read-model write (projection, a staff notice): locally once patched."""
+    if workflow.patched(LOCAL_WRITES_PATCH):
+        await workflow.execute_local_activity(activity, arg, **LOCAL)
+    else:
+        await workflow.execute_activity(activity, arg, **SHORT)
+
 
 def refuse(problems: list[FieldIssue]) -> None:
     """Reject an Update: the message is the first reason; details carry every field issue."""
@@ -227,10 +249,10 @@ class RequestWorkflowBase(Generic[StateT]):
             detail=detail,
         )
         activity, projection = self._projection(event)
-        await workflow.execute_activity(activity, projection, **SHORT)
+        await write_read_model(activity, projection)
 
     async def _tell_staff(self, key: str, kind: str, audience: str = "assignee") -> None:
-        await workflow.execute_activity(
+        await write_read_model(
             names.NOTIFY_STAFF,
             StaffNotification(
                 key=key,
@@ -239,7 +261,6 @@ class RequestWorkflowBase(Generic[StateT]):
                 kind=kind,
                 at=workflow.now(),
             ),
-            **SHORT,
         )
 
     def _supervisors(self) -> str:

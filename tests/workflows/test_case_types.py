@@ -90,7 +90,7 @@ async def test_recorded_case_json_decodes_typed_and_keeps_its_shape(path: Path) 
     wanted = SUBMISSION.get(_workflow_type(history), (DeceasedNotice, AdoptionNotice))
     assert isinstance(start.submission, wanted), type(start.submission)
     assert start.model_dump(mode="json") == raw_start
-    outcomes = []
+    outcomes, finished = [], False
     for event in history["events"]:
         scheduled = event.get("activityTaskScheduledEventAttributes")
         if scheduled and scheduled["activityType"]["name"] == "project_case":
@@ -102,7 +102,10 @@ async def test_recorded_case_json_decodes_typed_and_keeps_its_shape(path: Path) 
         if completed:
             [result] = await _decoded(completed["result"]["payloads"])
             assert _typed_parts(CaseState.model_validate(result)) == _typed_parts_of(result)
-    assert outcomes, f"{path.name}: no projection to check"
+            finished = True
+    # after local-read-model-writes-v1 the projection is a local activity: its input is not in
+    # the history, and the final state (the result) is what there is to check
+    assert outcomes or finished, f"{path.name}: no projection or result to check"
 
 
 def test_an_outcome_holds_only_what_was_set() -> None:
