@@ -45,6 +45,7 @@ from tests.harness import (
     channel_settings,
     fake_carrier,
     running_worker,
+    skip_time,
 )
 from tests.records import write_test_patients
 from worker import build_worker, make_activities
@@ -375,7 +376,7 @@ async def test_record_request_histories(
 
     handle = await h.start(factories.own_records(received_at=now.isoformat(), site="florida"))
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
-    await env.sleep(timedelta(days=15))
+    await skip_time(env, timedelta(days=15))
     await handle.execute_update(
         W.extend,
         actions.Extend(
@@ -384,7 +385,7 @@ async def test_record_request_histories(
             new_due_date=state.clock.due_date + timedelta(days=10),
         ),
     )
-    await env.sleep(timedelta(days=30))
+    await skip_time(env, timedelta(days=30))
     await handle.execute_update(W.cancel, actions.Cancel(actor=STAFF, reason="Withdrawn"))
     assert (await handle.result()).status == "cancelled"
     await _save(handle, "clocks_extension_breach")
@@ -424,7 +425,7 @@ async def test_record_amendment_histories(
     now = await env.get_current_time()
     handle = await h.start_case(factories.amendment(received_at=now.isoformat()))
     state = await h.wait_case(handle, Status.UNDER_REVIEW)
-    await env.sleep(timedelta(days=40))
+    await skip_time(env, timedelta(days=40))
     await handle.execute_update(
         AmendmentWorkflow.extend,
         actions.Extend(
@@ -433,7 +434,7 @@ async def test_record_amendment_histories(
             new_due_date=state.clock.due_date + timedelta(days=30),
         ),
     )
-    await env.sleep(timedelta(days=52))  # the extended clock's legal-risk and breach timers
+    await skip_time(env, timedelta(days=52))  # the extended clock's legal-risk and breach timers
     await _recorded(h, state.request_id, "sla.breach")
     await handle.execute_update(
         AmendmentWorkflow.deny,
@@ -444,7 +445,7 @@ async def test_record_amendment_histories(
         ),
     )
     await h.wait_case(handle, Status.AWAITING_DISAGREEMENT)
-    await env.sleep(timedelta(days=20))
+    await skip_time(env, timedelta(days=20))
     await handle.execute_update(
         AmendmentWorkflow.file_disagreement,
         actions.FileStatement(actor="patient-portal", text="I disagree."),
@@ -574,7 +575,7 @@ async def test_record_accounting_histories(
     assert final.status == "completed" and final.outcome.entries >= 1, final
     await _save(handle, "accounting_sent")
 
-    await env.sleep(timedelta(days=1))
+    await skip_time(env, timedelta(days=1))
     now = await env.get_current_time()
     handle = await h.start_case(factories.accounting(received_at=now.isoformat()))
     await h.wait_case(handle, Status.AWAITING_REQUESTER)
@@ -600,7 +601,7 @@ async def test_record_proxy_histories(
         actions.ProxyDecision(actor="di.sam", approve=True, documents_verified=True),
     )
     await h.wait_case(handle, Status.ACTIVE)
-    await env.sleep(timedelta(days=3))
+    await skip_time(env, timedelta(days=3))
     await handle.execute_update(
         ProxyAccessWorkflow.revoke, actions.Cancel(actor="di.sam", reason="Custody order changed")
     )

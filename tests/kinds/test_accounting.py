@@ -81,7 +81,7 @@ async def test_second_accounting_in_12_months_needs_the_fee_accepted(harness: Ha
     await one.execute_update(AccountingWorkflow.complete, actions.Complete(actor=SPEC))
 
     again = dict(data, received_at=(now + timedelta(minutes=1)).isoformat())
-    await harness.env.sleep(timedelta(minutes=2))  # type: ignore[union-attr]
+    await harness.skip(timedelta(minutes=2))
     two = await harness.start_case(again)
     state = await harness.wait_case(two, Status.AWAITING_REQUESTER)
     assert state.fee.total_cents > 0
@@ -113,7 +113,7 @@ async def test_accounting_clock_breaches_after_60_days_and_extends_once(harness:
     data["patient"] = {**data["patient"], "first_name": f"Clock{now.timestamp():.0f}"}
     handle = await harness.start_case(data)
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
-    await harness.env.sleep(timedelta(days=50))  # type: ignore[union-attr]
+    await harness.skip(timedelta(days=50))
     await handle.execute_update(
         AccountingWorkflow.extend,
         actions.Extend(
@@ -122,9 +122,9 @@ async def test_accounting_clock_breaches_after_60_days_and_extends_once(harness:
             new_due_date=state.clock.due_date + timedelta(days=30),
         ),
     )
-    await harness.env.sleep(timedelta(days=15))  # type: ignore[union-attr]
+    await harness.skip(timedelta(days=15))
     assert harness.event_times(state.request_id, "sla.breach") == []
-    await harness.env.sleep(timedelta(days=30))  # type: ignore[union-attr]
+    await harness.skip(timedelta(days=30))
     assert len(harness.event_times(state.request_id, "sla.breach")) == 1
     await handle.execute_update(
         AccountingWorkflow.cancel, actions.Cancel(actor=SPEC, reason="test over")

@@ -39,7 +39,7 @@ async def test_routed_to_amendment_team_with_a_60_day_clock(harness: Harness) ->
     assert row.team == "amendment" and row.kind == "amendment"
 
     # one 30-day extension, with notice; a second is refused
-    await harness.env.sleep(timedelta(days=40))  # type: ignore[union-attr]
+    await harness.skip(timedelta(days=40))
     new_due = state.clock.due_date + timedelta(days=30)
     await handle.execute_update(
         AmendmentWorkflow.extend,
@@ -50,10 +50,10 @@ async def test_routed_to_amendment_team_with_a_60_day_clock(harness: Harness) ->
     )
     assert "extension_already_taken" in [i["code"] for i in issues]
     # the breach follows the extended date: none at day 61, one after day 90
-    await harness.env.sleep(timedelta(days=21))  # type: ignore[union-attr]
+    await harness.skip(timedelta(days=21))
     assert harness.event_times(state.request_id, "sla.breach") == []
     # (told on the first business morning after the due date: a long weekend at most)
-    await harness.env.sleep(timedelta(days=35))  # type: ignore[union-attr]
+    await harness.skip(timedelta(days=35))
     assert len(harness.event_times(state.request_id, "sla.breach")) == 1
     await handle.execute_update(
         AmendmentWorkflow.cancel, actions.Cancel(actor=SPEC, reason="test over")
@@ -67,15 +67,15 @@ async def test_breach_at_day_60_without_extension(harness: Harness) -> None:
     handle = await harness.start_case(factories.amendment(received_at=now.isoformat()))
     state = await harness.wait_case(handle, Status.UNDER_REVIEW)
     site = state.clock.site
-    await harness.env.sleep(state.clock.due_at - now + timedelta(hours=1))  # type: ignore[union-attr]
+    await harness.skip(state.clock.due_at - now + timedelta(hours=1))
     assert harness.event_times(state.request_id, "sla.breach") == []  # midnight: nobody woken
     told = next_business_morning(site, state.clock.due_at)
     local = local_datetime(site, told)
     assert (local.hour, local.minute) == (8, 0) and is_business_day(site, local.date())
     now = await harness.env.get_current_time()  # type: ignore[union-attr]
-    await harness.env.sleep(told - now - timedelta(hours=1))  # type: ignore[union-attr]
+    await harness.skip(told - now - timedelta(hours=1))
     assert harness.event_times(state.request_id, "sla.breach") == []
-    await harness.env.sleep(timedelta(hours=2))  # type: ignore[union-attr]
+    await harness.skip(timedelta(hours=2))
     [breach] = harness.event_times(state.request_id, "sla.breach")
     assert timedelta(0) <= breach - told < timedelta(minutes=5)
     await handle.execute_update(
@@ -127,7 +127,7 @@ async def test_denial_then_disagreement_and_rebuttal_stay_linked(harness: Harnes
     )
     await harness.wait_case(handle, Status.AWAITING_DISAGREEMENT)
     # the legal clock is satisfied by the denial: no breach even long after day 60
-    await harness.env.sleep(timedelta(days=70))  # type: ignore[union-attr]
+    await harness.skip(timedelta(days=70))
     assert harness.event_times(state.request_id, "sla.breach") == []
     await handle.execute_update(
         AmendmentWorkflow.file_disagreement,
@@ -159,7 +159,7 @@ async def test_denial_without_disagreement_closes_after_the_window(harness: Harn
             actor=SPEC, basis=AmendmentDenialBasis.NOT_CREATED_HERE, explanation="Outside lab."
         ),
     )
-    await harness.env.sleep(timedelta(days=91))  # type: ignore[union-attr]
+    await harness.skip(timedelta(days=91))
     assert (await handle.result()).status == "completed"
 
 

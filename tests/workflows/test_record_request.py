@@ -20,7 +20,7 @@ from domain.calendar import (
 from domain.types import Site, Status
 from fakes.carrier import reference_of
 from tests import factories
-from tests.harness import Harness
+from tests.harness import Harness, skip_time
 from workflows.record_request import RecordRequestWorkflow as W
 
 STAFF = "spec.jlee"
@@ -218,9 +218,9 @@ async def test_clock_events_fire_on_the_right_simulated_days(
     async def fires_at(event: str, due: datetime) -> datetime:
         told = next_business_morning(az, due)
         assert due <= told and at_business_morning(az, told)
-        await env.sleep(told - await now(env) - timedelta(hours=1))
+        await skip_time(env, told - await now(env) - timedelta(hours=1))
         assert h.event_times(rid, f"sla.{event}") == []
-        await env.sleep(timedelta(hours=2))
+        await skip_time(env, timedelta(hours=2))
         [fired] = h.event_times(rid, f"sla.{event}")
         assert timedelta(0) <= fired - told < timedelta(minutes=5)
         assert at_business_morning(az, fired)
@@ -233,7 +233,7 @@ async def test_clock_events_fire_on_the_right_simulated_days(
     target_end = end_of_local_day(
         az, received.astimezone(clock.due_at.tzinfo).date() + timedelta(days=14)
     )
-    await env.sleep(target_end - await now(env) + timedelta(hours=1))
+    await skip_time(env, target_end - await now(env) + timedelta(hours=1))
     assert h.event_times(rid, "sla.target_missed") == [] and not h.row(rid).at_risk
     await fires_at("target_missed", target_end)
     assert h.row(rid).at_risk
@@ -248,7 +248,7 @@ async def test_clock_events_fire_on_the_right_simulated_days(
     assert h.row(rid).legal_risk
 
     # the legal due date ends at midnight: no supervisor is woken then; told next morning
-    await env.sleep(clock.due_at - await now(env) + timedelta(hours=1))
+    await skip_time(env, clock.due_at - await now(env) + timedelta(hours=1))
     assert h.event_times(rid, "sla.breach") == []
     await fires_at("breach", clock.due_at)
     row = h.row(rid)
@@ -275,7 +275,7 @@ async def test_one_extension_then_refused(h: Harness, registered_env: WorkflowEn
         "extension_too_long"
     ]
 
-    await env.sleep(timedelta(days=20))
+    await skip_time(env, timedelta(days=20))
     ok = actions.Extend(
         actor=STAFF,
         reason="Records at off-site storage",
@@ -301,9 +301,10 @@ async def test_one_extension_then_refused(h: Harness, registered_env: WorkflowEn
 
     # the breach follows the extended date, not the original one (told on the first business
     # morning after it: a long weekend at most)
-    await env.sleep(state.clock.original_due_date - (await now(env)).date() + timedelta(days=2))
+    past_original = state.clock.original_due_date - (await now(env)).date() + timedelta(days=2)
+    await skip_time(env, past_original)
     assert h.event_times(state.request_id, "sla.breach") == []
-    await env.sleep(timedelta(days=33))
+    await skip_time(env, timedelta(days=33))
     assert len(h.event_times(state.request_id, "sla.breach")) == 1
     await handle.execute_update(W.cancel, actions.Cancel(actor=STAFF, reason="test over"))
     await handle.result()
@@ -315,7 +316,7 @@ async def test_extension_after_due_date_refused(
     env = registered_env
     handle = await h.start(factories.own_records(received_at=(await now(env)).isoformat()))
     state = await h.wait_status(handle, Status.AWAITING_VERIFICATION)
-    await env.sleep(timedelta(days=36))  # past the due date and the next business morning
+    await skip_time(env, timedelta(days=36))  # past the due date and the next business morning
     late = actions.Extend(
         actor=STAFF, reason="Backlog", new_due_date=state.clock.due_date + timedelta(days=10)
     )

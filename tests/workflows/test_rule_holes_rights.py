@@ -17,7 +17,7 @@ from domain import actions
 from domain.denial import REVIEW_DECISION_DAYS, DenialBasis, ReviewDecision
 from domain.types import Status
 from tests import factories
-from tests.harness import Harness
+from tests.harness import Harness, skip_time
 from workflows.record_request import RecordRequestWorkflow as W
 
 STAFF = "spec.rights"
@@ -134,7 +134,7 @@ async def test_reviewer_upholds_late_supervisors_told_and_patient_gets_a_letter(
     for _ in range(100):
         if "denial.review_overdue" in [e.action for e in h.events(rid)]:
             break
-        await registered_env.sleep(timedelta(seconds=1))
+        await skip_time(registered_env, timedelta(seconds=1))
     assert "denial.review_overdue" in [e.action for e in h.events(rid)]
     assert "denial_review_overdue" in [n.kind for n in h.notifications(rid)]
     await handle.execute_update(
