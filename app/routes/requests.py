@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -44,11 +45,14 @@ from store.documents import InboundDocument
 from store.models import OutboundItem, RecordRequest
 from store.receipts import Receipts
 from store.receipts import receipts as receipts_of
+from store.web_models import StaffUser
 
 router = APIRouter(tags=["requests"], include_in_schema=False)
 log = structlog.get_logger(__name__)
 
-RequestId = Annotated[str, Path(pattern=r"^[0-9a-z]{26}$")]
+#: A request's id as routes take it (a lower-case ULID); forms naming requests check the same.
+REQUEST_ID_PATTERN = r"^[0-9a-z]{26}$"
+RequestId = Annotated[str, Path(pattern=REQUEST_ID_PATTERN)]
 
 
 def _load(
@@ -96,9 +100,7 @@ def _page_data(session: Session, account: Account, request_id: str, *, view: boo
     names = staff.usernames(session, actors)
     choices: list[tuple[str, str]] = []
     if can(account.role, Can.REASSIGN):
-        for user in staff.active_users(session):
-            if row.team in teams_of(user.role) and (user.all_sites or row.site in user.sites):
-                choices.append((user.id, user.username))
+        choices = reassign_choices(session, [(row.team, row.site)])
     return PageData(
         row,
         events,
@@ -110,6 +112,28 @@ def _page_data(session: Session, account: Account, request_id: str, *, view: boo
         found,
         inbound_documents.for_request(session, request_id),
     )
+
+
+def may_take(user: StaffUser, team: str, site: str) -> bool:
+    """Whether a request of this team and site may be given to the staff member (reassign):
+    an active account whose role works the team and whose sites include the site."""
+    return (
+        user.active
+        and user.role != Role.ADMIN.value
+        and team in teams_of(user.role)
+        and (user.all_sites or site in user.sites)
+    )
+
+
+def reassign_choices(session: Session, places: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(id, username) of the active staff a supervisor may give a request to: those who may
+    take at least one of these (team, site) places, by username."""
+    wanted = set(places)
+    return [
+        (user.id, user.username)
+        for user in staff.active_users(session)
+        if any(may_take(user, team, site) for team, site in wanted)
+    ]
 
 
 def _claim_state(ctx: AppContext, row: RecordRequest, now: datetime) -> str:
@@ -403,13 +427,7 @@ def reassign(
 ) -> Response:
     row = _load(session, signed.account, request_id)
     target = staff.user(session, to)
-    if (
-        target is None
-        or not target.active
-        or row.team not in teams_of(target.role)
-        or not (target.all_sites or row.site in target.sites)
-        or target.role == Role.ADMIN.value
-    ):
+    if target is None or not may_take(target, row.team, row.site):
         ok = False
     else:
         ok = queue.reassign(session, signed.account, request_id, target, datetime.now(UTC))

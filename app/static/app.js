@@ -46,6 +46,18 @@
       var field = form && form.querySelector("input:not([type=hidden]), select, textarea");
       if (field) field.focus();
     }
+    // The queue's "select all on this page" ticks every row's box; unticking a row unticks it
+    // (without this file the server reads the box itself and takes every row of the page).
+    var all = document.getElementById("select-all");
+    if (all) {
+      var boxes = document.querySelectorAll('#queue-table input[name="ids"]');
+      all.addEventListener("change", function () {
+        boxes.forEach(function (b) { b.checked = all.checked; });
+      });
+      boxes.forEach(function (b) {
+        b.addEventListener("change", function () { if (!b.checked) all.checked = false; });
+      });
+    }
     // The supervisors' board refreshes itself without reloading the page.
     var board = document.getElementById("board");
     if (board) {
