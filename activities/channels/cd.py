@@ -1,5 +1,9 @@
 """Encrypted CD: an ISO 9660 image (pycdlib) holding an AES-256 zip (pyzipper) and a README.
 
+Documents go in as bytes (`encrypted_zip`, `iso_image`); an imaging disc's folder of files is
+streamed from disk into the zip and the zip into the ISO (`encrypted_zip_of_files`,
+`iso_image_to`), so memory stays flat whatever the study's size.
+
 The password is derived from the delivery key with the link secret, so a retried build gives
 the same password, and it always travels by a separate channel (email, or a letter mailed on
 its own), never with the disc.
@@ -11,7 +15,10 @@ import base64
 import hashlib
 import hmac
 import io
+from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
+from typing import BinaryIO
 
 import pycdlib
 import pyzipper
@@ -55,6 +62,31 @@ def encrypted_zip(packet: Packet, password: str) -> bytes:
         for doc in packet.others:
             archive.writestr(f"images/{doc.filename}", doc.content)
     return buffer.getvalue()
+
+
+def encrypted_zip_of_files(files: Iterable[tuple[Path, str]], password: str, out: BinaryIO) -> None:
+    """The files (path on disk, name in the zip) in an AES-256 zip written to `out`, one file
+    at a time from disk: memory stays flat whatever the total size (an imaging disc)."""
+    with pyzipper.AESZipFile(
+        out, "w", compression=pyzipper.ZIP_DEFLATED, compresslevel=1, encryption=pyzipper.WZ_AES
+    ) as archive:
+        archive.setpassword(password.encode())
+        archive.setencryption(pyzipper.WZ_AES, nbits=256)
+        for path, name in files:
+            archive.write(path, name)
+
+
+def iso_image_to(archive: Path, reference: str, out: BinaryIO) -> None:
+    """`iso_image` for an archive on disk, written to `out`: pycdlib copies the zip in chunks."""
+    iso = pycdlib.PyCdlib()
+    iso.new(interchange_level=1, joliet=3, vol_ident="ROI_RECORDS")
+    readme = README.format(reference=reference).encode()
+    with archive.open("rb") as zipped:
+        size = archive.stat().st_size
+        iso.add_fp(zipped, size, "/RECORDS.ZIP;1", joliet_path="/records.zip")
+        iso.add_fp(io.BytesIO(readme), len(readme), "/README.TXT;1", joliet_path="/README.txt")
+        iso.write_fp(out)
+    iso.close()
 
 
 def iso_image(archive: bytes, reference: str) -> bytes:

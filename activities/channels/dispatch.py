@@ -2,7 +2,10 @@
 
 Email gets a signed download link (never the records in the body); US mail a print-ready
 packet; CD an ISO with an AES-256 zip and a separately sent password; FedEx a 2Day shipment
-(only once the $45 is paid). With batching on, mail, CD and FedEx are queued for the site's
+(only once the $45 is paid). An imaging request, when a DICOMweb archive is configured, sends
+the patient's studies from the archive instead (activities.channels.imaging): checked instance
+by instance, then an IHE PDI disc in the encrypted CD (by mail or FedEx) or a zip with JPEG
+previews behind the download link. With batching on, mail, CD and FedEx are queued for the site's
 batch instead (workflows/batch.py), after the same checks.
 """
 
@@ -19,28 +22,33 @@ from typing import Any
 import structlog
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import cd, mail
+from activities.channels import cd, imaging, mail
 from activities.channels.fedex import FedexClient, Party
 from activities.channels.mailer import Mailer
-from activities.channels.packet import Packet, ReleaseHeld, gather, package
+from activities.channels.packet import Packet, ReleaseHeld, gather, outgoing, package
 from activities.outbox import Outbox
 from activities.persist import persist_after_send
 from activities.sources.base import RecordSource
+from activities.sources.dicomweb import DicomWebSource
 from domain.calendar import local_date
 from domain.effects import Delivery, DeliveryReceipt
 from domain.fees import quote_fee
 from domain.ids import workflow_id_for
+from domain.imaging import ImagingCounts
 from domain.release_safety import (
     PART2_NOTICE,
     QualityPolicy,
+    ReleaseDecision,
     SafetyIssue,
+    decide_release,
     quality_check_required,
 )
 from domain.request import ElectronicFormat
 from domain.sites import site_profile
-from domain.types import DeliveryMethod, Site
+from domain.types import DeliveryMethod, RequestKind, Site
 from store import batch, cases, links
 from store.db import session_scope
+from store.models import DownloadLink
 
 log = structlog.get_logger(__name__)
 
@@ -109,6 +117,7 @@ class Channels:
         carrier: FedexClient | None = None,
         batch_enabled: bool = False,
         quality_policy: QualityPolicy | None = None,
+        imaging_source: DicomWebSource | None = None,
     ) -> None:
         self.database_url = database_url
         self.outbox = outbox
@@ -121,6 +130,7 @@ class Channels:
         self.carrier = carrier
         self.batch_enabled = batch_enabled
         self.quality_policy = quality_policy or {}
+        self.imaging_source = imaging_source
 
     def today(self, delivery: Delivery, at: datetime | None = None) -> date:
         """The release date: the site's date of `at` (a batch's workflow time), else the date
@@ -149,6 +159,8 @@ class Channels:
         """Check, then send (or queue for the batch) by the delivery's method."""
         if delivery.method == DeliveryMethod.FEDEX or delivery.fee_quoted_cents:
             self.require_paid(delivery)
+        if self.from_archive(delivery):
+            return self.deliver_imaging(delivery)
         packet = self.gather(delivery, self.today(delivery))
         self.require_quality_check(delivery, packet)
         self.require_format_produced(delivery, packet)
@@ -192,6 +204,103 @@ class Channels:
             )
             raise ReleaseHeld(packet.decision)
 
+    # ---- imaging from the DICOMweb archive ------------------------------------------------
+
+    #: the methods an archive release builds itself (US mail and plain email send documents)
+    ARCHIVE_METHODS = frozenset(
+        {DeliveryMethod.EMAIL_LINK, DeliveryMethod.CD_MAIL, DeliveryMethod.FEDEX}
+    )
+
+    def from_archive(self, delivery: Delivery) -> bool:
+        """An imaging request released from the configured archive (else: documents)."""
+        sub = delivery.submission
+        return (
+            self.imaging_source is not None
+            and sub is not None
+            and sub.kind == RequestKind.IMAGING
+            and delivery.method in self.ARCHIVE_METHODS
+            and not sub.plain_email
+        )
+
+    def release_basis(self, delivery: Delivery) -> Packet:
+        """The document rules that do not depend on documents, judged on the release date:
+        the recipient, the authorization's expiry, a death recorded since intake. (Whether
+        there is anything to release is the archive's question.)"""
+        sub = delivery.submission
+        assert sub is not None
+        decision = decide_release(
+            sub,
+            [],
+            outgoing(delivery),
+            self.today(delivery),
+            sensitive_reviewed_by=delivery.sensitive_reviewed_by,
+            deceased_on=self.deceased_on(delivery),
+        )
+        blocking = [
+            i for i in decision.blocking if i.code not in ("no_records_found", "nothing_in_scope")
+        ]
+        packet = Packet(documents=[], decision=ReleaseDecision(blocking=blocking))
+        if blocking:
+            raise ReleaseHeld(packet.decision)
+        return packet
+
+    def deliver_imaging(self, delivery: Delivery) -> Sent:
+        """The request's studies from the archive, checked image by image, by link or disc.
+        Not queued for a batch: the disc is built and sent when released."""
+        sub = delivery.submission
+        source = self.imaging_source
+        assert sub is not None and source is not None
+        packet = self.release_basis(delivery)
+        self.require_quality_check(delivery, packet)
+        self.require_format_produced(delivery, packet)
+        where = {"key": delivery.key, "request_id": delivery.request_id}
+        reference = delivery.tracking_number
+        if delivery.method == DeliveryMethod.EMAIL_LINK:
+            path, counts = imaging.download_zip(
+                source, self.outbox, sub, reference=reference, **where
+            )
+            link, sent_to = self.send_link(delivery, path, "application/zip", part2=False)
+            detail: dict[str, Any] = {"link_id": link.id, **counts.model_dump()}
+            return Sent(
+                "email", sent_to, self._imaging_receipt(delivery, f"link:{link.id}", counts), detail
+            )
+        today = self.today(delivery)
+        password = cd.disc_password(self.link_secret, delivery.key)
+        iso, counts = imaging.disc_image(
+            source, self.outbox, sub, reference=reference, password=password, **where
+        )
+        label = self.outbox.write(
+            "cd", f"{delivery.key}-label", ".pdf", cd.disc_label(reference, today)
+        )
+        self.send_password(delivery, password, today)
+        if delivery.method == DeliveryMethod.CD_MAIL:
+            return Sent(
+                "cd",
+                str(iso),
+                self._imaging_receipt(delivery, iso.name, counts),
+                {"label": str(label), **counts.model_dump()},
+            )
+        tracking, ship_label = self.create_shipment(delivery, today)
+        receipt = self._imaging_receipt(delivery, tracking, counts)
+        receipt.carrier_tracking_number = tracking
+        return Sent(
+            "ship",
+            str(ship_label),
+            receipt,
+            {"tracking_number": tracking, "disc": str(iso), **counts.model_dump()},
+        )
+
+    def _imaging_receipt(
+        self, delivery: Delivery, reference: str, counts: ImagingCounts
+    ) -> DeliveryReceipt:
+        return DeliveryReceipt(
+            key=delivery.key,
+            method=delivery.method,
+            reference=reference,
+            documents=counts.instances,
+            withheld=0,
+        )
+
     # ---- email link ----------------------------------------------------------------------
 
     def email_link(self, delivery: Delivery, packet: Packet) -> Sent:
@@ -201,6 +310,19 @@ class Channels:
         if sub is not None and sub.plain_email:
             return self.plain_email(delivery, packet, content, content_type, ext)
         path = self.outbox.write("releases", delivery.key, ext, content)
+        link, where = self.send_link(delivery, path, content_type, part2=packet.decision.part2)
+        return Sent(
+            channel="email",
+            path=where,
+            receipt=self._receipt(delivery, f"link:{link.id}", packet),
+            detail={"link_id": link.id, "documents": len(packet.documents)},
+        )
+
+    def send_link(
+        self, delivery: Delivery, path: Path, content_type: str, *, part2: bool
+    ) -> tuple[DownloadLink, str]:
+        """The download link for the package at `path` (one per key) and its email, sent once:
+        a retry after the email went out never sends it twice."""
         now = datetime.now(UTC)
         link = links.create_link(
             self.database_url,
@@ -214,19 +336,14 @@ class Channels:
         )
         url = f"{self.base_url}/download/{self.signer.token(link.id)}"
         if link.sent_at is None:
-            message = self.link_email(delivery, url, link.expires_at, part2=packet.decision.part2)
+            message = self.link_email(delivery, url, link.expires_at, part2=part2)
             where = self.mailer.send(message, delivery.key)
             persist_after_send(
                 lambda: links.mark_sent(self.database_url, link.id, datetime.now(UTC))
             )
         else:  # a retry after the email went out: never send it twice
             where = f"smtp:<{delivery.key}@roi.hospital.example>"
-        return Sent(
-            channel="email",
-            path=where,
-            receipt=self._receipt(delivery, f"link:{link.id}", packet),
-            detail={"link_id": link.id, "documents": len(packet.documents)},
-        )
+        return link, where
 
     def link_email(
         self, delivery: Delivery, url: str, expires_at: datetime, *, part2: bool = False
@@ -376,6 +493,14 @@ class Channels:
         assert sub is not None
         pdf, _ = mail.single_packet(delivery, packet, today)
         self.outbox.write("ship", delivery.key, ".pdf", pdf)
+        return self.create_shipment(delivery, today)
+
+    def create_shipment(self, delivery: Delivery, today: date) -> tuple[str, Path]:
+        """The 2Day shipment of what the outbox holds for this key (a packet or a disc)."""
+        if self.carrier is None:
+            raise ApplicationError("no carrier configured", type="CarrierError", non_retryable=True)
+        sub = delivery.submission
+        assert sub is not None
         # An earlier attempt's request may have reached FedEx with its answer (and the label)
         # lost: a worker killed mid-call, a relay that delivered late; or the attempt died
         # before its send was recorded. That shipment was never tendered, so it is cancelled

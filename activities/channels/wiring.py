@@ -9,6 +9,7 @@ from activities.channels.fedex import FedexClient
 from activities.channels.mailer import Mailer
 from activities.outbox import Outbox
 from activities.sources.base import RecordSource
+from activities.sources.dicomweb import DicomWebSource
 from activities.sources.fhir import FhirSource
 from activities.sources.folder import FolderSource
 from config.settings import Settings
@@ -60,4 +61,5 @@ def build_channels(
         ),
         batch_enabled=settings.batch_enabled,
         quality_policy=parse_quality_policy(settings.quality_check),
+        imaging_source=DicomWebSource.from_settings(settings),  # None: imaging as documents
     )
