@@ -33,7 +33,8 @@ from app.context import Forbidden, NotFound
 from app.deps import SessionDep, commit
 from app.plain import field_label, plain
 from app.render import render
-from app.roles import Can
+from app.roles import Can, can
+from app.routes.requests import _load
 from app.routes.review import _kept_in, _site_of
 from app.routes.session import client_address
 from app.security import opaque
@@ -499,8 +500,13 @@ def original(
     session: SessionDep,
     signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
 ) -> Response:
-    """The document as it arrived (from the Intake list or the request it became)."""
+    """The document as it arrived (from the Intake list or the request it became): staff who
+    work Intake, or who may open the request it became (its team and site)."""
     row = _one(session, signed.account, document_id)
+    if row.request_id is not None and not can(signed.account.role, Can.SUBMIT_INTAKE):
+        _load(session, signed.account, row.request_id)  # 403 outside its team or site
+    elif not can(signed.account.role, Can.SUBMIT_INTAKE):
+        raise Forbidden("Intake's documents are for the staff who work Intake.")
     stored = documents.content_of(session, document_id)
     assert stored is not None
     _audit(session, row.id, signed.account.id, "document.downloaded")

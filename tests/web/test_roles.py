@@ -204,16 +204,6 @@ MATRIX: list[tuple[str, str, dict[str, str] | None, frozenset[str]]] = [
     ),
     ("POST", "/logout", {}, EVERYONE),
 ]
-#: Routes whose answer today disagrees with the role table (app/roles.py): (method, template)
-#: -> who the route lets in now. Reported, not decided here: the matrix holds each route to
-#: the table and test_role_table_gaps (a strict xfail) shows the difference; once the route is
-#: brought in line that test passes unexpectedly and fails, and the entry goes.
-#: - The original of an inbound document checks Can.VIEW_REQUEST and the site only: the
-#:   amendment and data-integrity specialists download Intake's scans (ROI-team documents,
-#:   not yet anyone's request) that they may not list or open (Can.SUBMIT_INTAKE).
-GAPS: dict[tuple[str, str], frozenset[str]] = {
-    ("GET", "/intake/documents/{idoc}/file"): VIEWERS,
-}
 PUBLIC = [
     ("GET", "/login"),
     ("GET", "/status"),
@@ -349,7 +339,6 @@ async def test_role_matrix(
     token = await csrf(c)
     own_session = _session(web_db, staff.ids[role])  # another session of this account
     for method, template, data, allowed in MATRIX:  # /logout comes last
-        allowed = GAPS.get((method, template), allowed)
         path = _fill(template, rows, staff, own_session)
         if data:
             data = {k: _fill(v, rows, staff) for k, v in data.items()}
@@ -362,23 +351,6 @@ async def test_role_matrix(
             )
     await c.aclose()
     assert not wrong, f"{role}:\n" + "\n".join(wrong)
-
-
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="the role table's answer, not the routes' (GAPS)"
-)
-async def test_role_table_gaps(web_app: FastAPI, staff: Staff, rows: dict[str, str]) -> None:
-    """Each route of GAPS, asked by the roles the role table refuses it and it lets in."""
-    wrong: list[str] = []
-    table = {(method, template): allowed for method, template, _, allowed in MATRIX}
-    for (method, template), actual in GAPS.items():
-        for role in sorted(actual - table[(method, template)]):
-            c = await sign_in(web_app, staff.names[role])
-            response = await _call(c, method, _fill(template, rows, staff), None, await csrf(c))
-            if response.status_code != 403:
-                wrong.append(f"{role}: {method} {template}: {response.status_code}")
-            await c.aclose()
-    assert not wrong, "\n".join(wrong)
 
 
 async def test_signed_out_gets_401_everywhere_but_public(
