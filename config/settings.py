@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     log_format: str = "json"  # json or console
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    # the patient portal (issue 17): its own process, so the staff app never faces the internet
+    portal_host: str = "127.0.0.1"
+    portal_port: int = 8001
     # fulfillment (issue 7): email links, record source, carrier, batches
     public_base_url: str | None = None  # None: http://{web_host}:{web_port}; links point here
     link_secret: str = "dev-only-change-me"  # signs download links; set a long random value

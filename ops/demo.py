@@ -165,6 +165,29 @@ async def run_demo(stop: asyncio.Event) -> None:
                 )
             )
 
+        portal = (PROJECT_ROOT / "portal" / "main.py").exists()
+        if portal:  # the patients' side, a process of its own (issue 17)
+            processes.append(
+                (
+                    "portal",
+                    _spawn(
+                        [
+                            sys.executable,
+                            "-m",
+                            "uvicorn",
+                            "portal.main:app",
+                            "--host",
+                            settings.portal_host,
+                            "--port",
+                            str(settings.portal_port),
+                            "--no-proxy-headers",  # as the web app: ROI_TRUSTED_PROXIES only
+                        ],
+                        env,
+                        logs / "portal.log",
+                    ),
+                )
+            )
+
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         console.print("Seeding demo requests…")
         # the demo patients' synthetic records first: the folder source never makes any up
@@ -204,6 +227,11 @@ def _summary(settings, counts, statuses, web: bool, database_url: str) -> None:
     if web:
         console.print(f"[bold]Staff web app[/]     http://{settings.web_host}:{settings.web_port}")
         _print_accounts(database_url)
+    if (PROJECT_ROOT / "portal" / "main.py").exists():
+        console.print(
+            f"[bold]Patient portal[/]    http://{settings.portal_host}:{settings.portal_port}"
+            "  (?lang=en|es|ar|so|hmn)"
+        )
     console.print(f"[bold]Outbox[/] (letters, emails, print and ship jobs)  {settings.outbox_path}")
     console.print("[bold]CLI[/]               .venv/bin/roi --help   (e.g. .venv/bin/roi list)")
     console.print("Press Ctrl-C to stop everything.")

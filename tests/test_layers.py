@@ -29,6 +29,7 @@ LAYERS = (
     "workflows",
     "services",
     "app",
+    "portal",  # the patient portal: beside app, which it never imports (nor app it)
     "ops",
     "cli",
     "scripts",  # worker.py, starter.py
@@ -124,6 +125,16 @@ def test_no_import_reaches_up_a_floor() -> None:
     assert len(found) > 100  # the reading found the imports at all
     bad = violations(found)
     assert not bad, "imports that break the layer rule:\n" + "\n".join(bad)
+
+
+#: Floors side by side: neither may import the other (the staff app and the public portal
+#: share services/ and store/, never code of their own).
+SIDE_BY_SIDE = {("app", "portal"), ("portal", "app")}
+
+
+def test_app_and_portal_never_import_each_other() -> None:
+    bad = [line for source, target, line in edges() if (source, target) in SIDE_BY_SIDE]
+    assert not bad, "app/ and portal/ import each other:\n" + "\n".join(bad)
 
 
 def test_config_imports_nothing_of_the_project() -> None:

@@ -1,0 +1,23 @@
+"""The portal's own knobs (`ROI_PORTAL_*`); host and port are in config/settings.py."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PortalSettings(BaseSettings):
+    """Abuse limits and cookies of the public portal. The defaults suit a hospital's page:
+    a family may send a few requests from one address; a script sending many is stopped."""
+
+    model_config = SettingsConfigDict(env_prefix="ROI_PORTAL_", extra="ignore")
+
+    #: `__Host-` prefixed Secure cookies (browsers accept them on https and on loopback http);
+    #: false only for plain http off-loopback
+    cookie_secure: bool = True
+    #: form submissions (every request kind) per client address per window
+    submissions_per_window: int = 10
+    submission_window_minutes: int = 60
+    #: status lookups per client address and per tracking number per window (a right answer
+    #: gives its attempt back)
+    status_per_window: int = 10
+    status_window_minutes: int = 15

@@ -1,0 +1,328 @@
+"""The portal's forms as the domain sees them: typed values -> a submission payload for
+services/intake.py, and each domain FieldIssue -> the form field it belongs to and a sentence
+in the patient's language (never a validator's raw text, never the typed value).
+
+Strings here are marked with `N_` for extraction (`pybabel extract`, see portal/babel.cfg) and
+translated when a page is rendered.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain.errors import FieldIssue
+from domain.fees import DEFAULT_FEE_SCHEDULE, quote_fee
+from domain.types import DeliveryMethod, Language, RequestKind, Site
+
+
+def N_(message: str) -> str:
+    """Marks a string for translation; it is translated where it is shown."""
+    return message
+
+
+#: Every field of the record forms, by its form name: its label (a msgid).
+LABELS: dict[str, str] = {
+    "site": N_("Hospital location"),
+    "relationship": N_("Who is asking"),
+    "patient_first_name": N_("Patient's first name"),
+    "patient_middle_name": N_("Patient's middle name"),
+    "patient_last_name": N_("Patient's last name"),
+    "patient_dob": N_("Patient's date of birth"),
+    "patient_mrn": N_("Medical record number"),
+    "requester_first_name": N_("Your first name"),
+    "requester_last_name": N_("Your last name"),
+    "email": N_("Email address"),
+    "phone": N_("Phone number"),
+    "address_line1": N_("Street address"),
+    "address_line2": N_("Apartment, suite or unit"),
+    "address_city": N_("City"),
+    "address_state": N_("State"),
+    "address_postal_code": N_("ZIP code"),
+    "date_from": N_("From"),
+    "date_to": N_("To"),
+    "records_description": N_("Which records"),
+    "delivery": N_("How to receive them"),
+    "format": N_("Format"),
+    "consent": N_("Confirmation"),
+    "form": N_("This form"),
+}
+
+#: Domain field paths -> form fields (the longest matching prefix wins).
+_FIELD_OF: dict[str, str] = {
+    "site": "site",
+    "patient.first_name": "patient_first_name",
+    "patient.middle_name": "patient_middle_name",
+    "patient.last_name": "patient_last_name",
+    "patient.date_of_birth": "patient_dob",
+    "patient.mrn": "patient_mrn",
+    "patient": "patient_last_name",
+    "requester.first_name": "requester_first_name",
+    "requester.last_name": "requester_last_name",
+    "requester.relationship": "relationship",
+    "requester.contact.email": "email",
+    "requester.contact.phone": "phone",
+    "requester.contact.address.line1": "address_line1",
+    "requester.contact.address.line2": "address_line2",
+    "requester.contact.address.city": "address_city",
+    "requester.contact.address.state": "address_state",
+    "requester.contact.address.postal_code": "address_postal_code",
+    "requester.contact.address": "address_line1",
+    "records.description": "records_description",
+    "records.date_from": "date_from",
+    "records.date_to": "date_to",
+    "records": "records_description",
+    "delivery_method": "delivery",
+    "electronic_format": "format",
+    "consent": "consent",
+}
+
+#: A sentence for one field and code, where the general sentence would not say what to do.
+_SPECIFIC: dict[tuple[str, str], str] = {
+    ("email", "missing"): N_("Give an email address: the secure link is sent there."),
+    ("email", "value_error"): N_("Enter an email address like name@example.com."),
+    ("phone", "value_error"): N_("Enter a phone number with its area code, like 507-555-0100."),
+    ("address_line1", "missing"): N_("Give a mailing address for this way of delivery."),
+    ("address_line1", "po_box_not_allowed"): N_(
+        "FedEx cannot deliver to a P.O. box. Give a street address."
+    ),
+    ("address_state", "value_error"): N_("Enter the two-letter state code, like MN."),
+    ("address_state", "string_too_short"): N_("Enter the two-letter state code, like MN."),
+    ("address_state", "string_too_long"): N_("Enter the two-letter state code, like MN."),
+    ("address_postal_code", "value_error"): N_("Enter a 5-digit ZIP code, like 55905."),
+    ("patient_mrn", "string_pattern_mismatch"): N_(
+        "A medical record number has only letters, digits and dashes."
+    ),
+    ("requester_first_name", "missing"): N_(
+        "Give your own name: letters about the request are addressed to you."
+    ),
+    ("requester_last_name", "missing"): N_(
+        "Give your own name: letters about the request are addressed to you."
+    ),
+    ("date_to", "before_start"): N_("The end date is before the start date."),
+}
+
+#: A sentence per code, naming the field by its label (`%(label)s`).
+_GENERAL: dict[str, str] = {
+    "missing": N_("Fill in: %(label)s."),
+    "string_too_short": N_("Fill in: %(label)s."),
+    "string_too_long": N_("%(label)s is too long."),
+    "too_long": N_("%(label)s is too long."),
+    "date_parsing": N_("Enter a real date for: %(label)s."),
+    "date_from_datetime_parsing": N_("Enter a real date for: %(label)s."),
+    "date_from_datetime_inexact": N_("Enter a real date for: %(label)s."),
+    "date_type": N_("Enter a real date for: %(label)s."),
+    "in_future": N_("%(label)s cannot be in the future."),
+    "enum": N_("Choose one of the options for: %(label)s."),
+    "literal_error": N_("Choose one of the options for: %(label)s."),
+    "cd_for_imaging_only": N_("A CD is offered for imaging only."),
+    "po_box_not_allowed": N_("FedEx cannot deliver to a P.O. box. Give a street address."),
+    "format_needs_electronic_delivery": N_(
+        "A format other than PDF is sent by secure email link: choose that delivery."
+    ),
+    "not_a_right_of_access_requester": N_(
+        "This form is for the patient or their personal representative."
+    ),
+    "consent_required": N_("Check the box to confirm before sending."),
+    "invalid_characters": N_("%(label)s has characters we cannot keep. Type it again."),
+}
+_UNKNOWN = N_("Check this field: %(label)s.")
+
+
+@dataclass(frozen=True)
+class FormError:
+    """One error as the page shows it: the form field and the sentence, translated."""
+
+    field: str
+    message: str
+
+
+def field_of(path: str) -> str:
+    """The form field a domain path belongs to ("form" when none: shown at the top)."""
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        found = _FIELD_OF.get(".".join(parts[:end]))
+        if found:
+            return found
+    return "form"
+
+
+def translate_issues(issues: list[FieldIssue], gettext: Callable[[str], str]) -> list[FormError]:
+    """Each issue as a sentence in the page's language, once per field (the first wins)."""
+    out: dict[str, FormError] = {}
+    for found in issues:
+        name = field_of(found.field)
+        if name in out:
+            continue
+        label = gettext(LABELS.get(name, LABELS["form"]))
+        specific = _SPECIFIC.get((name, found.code))
+        template = specific or _GENERAL.get(found.code, _UNKNOWN)
+        out[name] = FormError(name, gettext(template) % {"label": label})
+    return list(out.values())
+
+
+def consent_error(gettext: Callable[[str], str]) -> FormError:
+    """The confirmation box was left unchecked (the portal's own rule, before anything is sent)."""
+    return FormError("consent", gettext(_GENERAL["consent_required"]))
+
+
+# ---- what each form offers -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryChoice:
+    """A way to receive the records, its label and its fee (domain/fees.py)."""
+
+    method: DeliveryMethod
+    label: str
+    hint: str
+    fee_cents: int
+
+
+def _fee(kind: RequestKind, method: DeliveryMethod) -> int:
+    """What this delivery costs the patient (their own request: copies are free)."""
+    quote = quote_fee(
+        site=Site.MINNESOTA,  # the right-of-access fee is the same at every site
+        delivery=method,
+        under_right_of_access=True,
+        schedule=DEFAULT_FEE_SCHEDULE,
+        kind=kind,
+    )
+    return quote.total_cents
+
+
+def delivery_choices(kind: RequestKind) -> list[DeliveryChoice]:
+    """The deliveries a kind allows (a CD only for imaging), each with its fee."""
+    if kind == RequestKind.IMAGING:
+        options = [
+            (
+                DeliveryMethod.EMAIL_LINK,
+                N_("Secure link by email"),
+                N_("View and download the images online."),
+            ),
+            (DeliveryMethod.CD_MAIL, N_("CD by US mail"), N_("An encrypted CD, mailed to you.")),
+            (
+                DeliveryMethod.FEDEX,
+                N_("FedEx"),
+                N_("Delivered within 2 business days once it is ready."),
+            ),
+        ]
+    else:
+        options = [
+            (
+                DeliveryMethod.EMAIL_LINK,
+                N_("Secure link by email"),
+                N_("Download the records online."),
+            ),
+            (DeliveryMethod.US_MAIL, N_("Paper copies by US mail"), N_("Mailed to your address.")),
+            (
+                DeliveryMethod.FEDEX,
+                N_("FedEx"),
+                N_("Delivered within 2 business days once it is ready."),
+            ),
+        ]
+    return [DeliveryChoice(m, label, hint, _fee(kind, m)) for m, label, hint in options]
+
+
+FORMATS: tuple[tuple[str, str], ...] = (
+    ("pdf", N_("PDF, readable on any device")),
+    ("fhir_bundle", N_("Structured data (FHIR), for health apps")),
+)
+RELATIONSHIPS: tuple[tuple[str, str], ...] = (
+    ("self", N_("I am the patient")),
+    ("parent", N_("I am the parent or guardian of a patient under 18")),
+    ("legal_representative", N_("I am the patient's legal representative")),
+)
+
+_FORM_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_form_id() -> str:
+    """A random id for one filled form: the idempotency key of its submission, so a double
+    click sends one request; a form shown again after an error gets a new one."""
+    return secrets.token_urlsafe(18)
+
+
+def idempotency_key(form: Mapping[str, str]) -> str | None:
+    """The submission's key from the form's id (None when it is not one of ours)."""
+    form_id = form.get("form_id", "")
+    return f"portal:{form_id}" if _FORM_ID.match(form_id) else None
+
+
+def _clean(form: Mapping[str, str], name: str) -> str | None:
+    value = (form.get(name) or "").strip()
+    return value or None
+
+
+def _some(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def record_payload(
+    kind: RequestKind, form: Mapping[str, str], language: Language
+) -> dict[str, Any]:
+    """The submission the domain validates, from what was typed (nothing typed is dropped
+    silently: an unknown choice stays as typed and the domain names its field)."""
+    relationship = _clean(form, "relationship") or "self"
+    first = _clean(form, "patient_first_name")
+    last = _clean(form, "patient_last_name")
+    requester_first = _clean(form, "requester_first_name")
+    requester_last = _clean(form, "requester_last_name")
+    if relationship == "self":
+        requester_first, requester_last = first, last
+    address = _some(
+        {
+            "line1": _clean(form, "address_line1"),
+            "line2": _clean(form, "address_line2"),
+            "city": _clean(form, "address_city"),
+            "state": _clean(form, "address_state"),
+            "postal_code": _clean(form, "address_postal_code"),
+        }
+    )
+    contact = _some(
+        {
+            "email": _clean(form, "email"),
+            "phone": _clean(form, "phone"),
+            "address": address or None,
+        }
+    )
+    delivery = _clean(form, "delivery")
+    payload: dict[str, Any] = _some(
+        {
+            "kind": kind.value,
+            "site": _clean(form, "site"),
+            "channel": "portal",
+            "language": language.value,
+            "patient": _some(
+                {
+                    "first_name": first,
+                    "middle_name": _clean(form, "patient_middle_name"),
+                    "last_name": last,
+                    "date_of_birth": _clean(form, "patient_dob"),
+                    "mrn": _clean(form, "patient_mrn"),
+                }
+            ),
+            "requester": _some(
+                {
+                    "first_name": requester_first,
+                    "last_name": requester_last,
+                    "relationship": relationship,
+                    "contact": contact,
+                }
+            ),
+            "records": _some(
+                {
+                    "description": _clean(form, "records_description"),
+                    "date_from": _clean(form, "date_from"),
+                    "date_to": _clean(form, "date_to"),
+                }
+            ),
+            "delivery_method": delivery,
+        }
+    )
+    if kind == RequestKind.ACCESS_OWN:
+        payload["electronic_format"] = _clean(form, "format") or "pdf"
+    return payload
