@@ -128,7 +128,10 @@ class DicomWebSource:
         password: SecretStr | str | None = None,
         timeout: float = 60.0,
         chunk_size: int = 1 << 20,
+        retry: bool = True,
     ) -> None:
+        """`retry=False` for a caller that must answer quickly (a page): dicomweb_client
+        otherwise retries a failed request 5 times with backoff (some 30 s when it is down)."""
         _quiet_url_logs()
         session = requests.Session()
         if user is not None:
@@ -137,6 +140,8 @@ class DicomWebSource:
         self._client = DICOMwebClient(
             url=base_url.rstrip("/"), session=session, chunk_size=chunk_size, timeout=timeout
         )
+        if not retry:
+            self._client.set_http_retry_params(retry=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DicomWebSource | None:

@@ -36,7 +36,7 @@ from domain.types import (
     Site,
     Status,
 )
-from services import links, packet_preview
+from services import imaging, links, packet_preview
 from services.staff import ActionRefused, current_state, perform
 from store import documents as inbound_documents
 from store import queue, request_detail, requests, staff
@@ -193,6 +193,12 @@ async def _page(
         record.status.value if record else (live.case.status.value if live.case else row.status)
     )
     hold = _current_hold(data.events, status)
+    # what the imaging archive holds for the patient and dates, asked live (short timeout)
+    archive = (
+        await run_in_threadpool(imaging.archive_counts, ctx.settings, sub, row.id)
+        if row.kind == RequestKind.IMAGING.value
+        else None
+    )
     offer = offers.offered(row.kind, status, live, frozenset(hold), now)
     specs = offer.specs if can(account.role, Can.ACT) else []
     if open_form and open_form not in {s.name for s in specs} and open_form in forms.BY_NAME:
@@ -223,6 +229,7 @@ async def _page(
         "assignee_name": data.names.get(row.assignee or "", None),
         "mine": row.assignee == account.id,
         "hold": hold,
+        "archive": archive,
         # someone signed for the patient on an authorization: verify names the document seen
         "representative": sub is not None
         and not sub.under_right_of_access

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import uuid
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import date
@@ -17,6 +18,7 @@ from typing import Any
 import pycdlib
 import pytest
 import pyzipper
+from fastapi import FastAPI
 from PIL import Image
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,6 +31,7 @@ from tests.fulfillment.conftest import SECRET, Inbox, carrier, channel_worker, s
 from tests.fulfillment.helpers import LINK, release, web
 from tests.harness import Harness
 from tests.imaging.conftest import AVERY, PASSWORD, Archive, needs_dcmtk
+from tests.web.helpers import add_staff, sign_in
 
 __all__ = ["carrier", "smtp"]  # the channels' fixtures, shared with tests/fulfillment
 
@@ -84,6 +87,25 @@ def imaging_request(method: str, dates: tuple[date, date], now: str) -> dict[str
         "date_to": dates[1].isoformat(),
     }
     return data
+
+
+async def staff_page(app: FastAPI, database_url: str, request_id: str) -> str:
+    """The request page as a specialist sees it."""
+    username = f"img.spec.{uuid.uuid4().hex[:8]}"
+    add_staff(database_url, username, role="specialist")
+    browser = await sign_in(app, username)
+    try:
+        page = await browser.get(f"/requests/{request_id}")
+    finally:
+        await browser.aclose()
+    assert page.status_code == 200, page.text[:500]
+    return page.text
+
+
+def shown(page: str, cell: str) -> str:
+    found = re.search(rf'id="{cell}">(\d+)<', page)
+    assert found, cell
+    return found[1]
 
 
 def password_from(inbox: Inbox, before: int) -> str:
@@ -205,9 +227,13 @@ async def test_email_link_downloads_dicom_and_a_preview_per_series(
     [disclosure] = h.disclosures(state.request_id)
     assert disclosure.method == "email_link"
 
+    page = await staff_page(app, h.database_url, state.request_id)
+    counts = [shown(page, f"imaging-{c}") for c in ("studies", "series", "instances")]
+    assert counts == ["2", "2", "21"]  # the archive's counts for the patient and dates
+
 
 async def test_an_image_of_another_patient_holds_the_release(
-    h: Harness, registered_env: WorkflowEnvironment, smtp: tuple[Inbox, int]
+    h: Harness, registered_env: WorkflowEnvironment, smtp: tuple[Inbox, int], settings: Settings
 ) -> None:
     inbox, _ = smtp
     before = len(inbox.messages)
@@ -222,6 +248,34 @@ async def test_an_image_of_another_patient_holds_the_release(
     assert h.disclosures(state.request_id) == []
     assert not list(h.outbox.glob(f"*/{state.request_id}-deliver*"))  # no disc, no download
     assert [m for m in inbox.messages[before:] if "Password" in (m["Subject"] or "")] == []
+
+    app = create_app(settings, database_url=h.database_url, temporal_client=h.client)
+    page = await staff_page(app, h.database_url, state.request_id)
+    assert "Imaging patient id mismatch" in page
+    banner = page.split('id="hold-banner"')[1].split("</div>")[0]
+    assert "carries another patient's name, ID or date of birth" in banner
+    assert AVERY.mrn not in banner and AVERY.family_name not in banner
+
+
+def test_the_request_page_says_plainly_when_the_archive_does_not_answer(
+    settings: Settings,
+) -> None:
+    from domain.request import RecordRequestSubmission
+    from services.imaging import archive_counts
+    from tests.fulfillment.conftest import free_port
+
+    closed = settings.model_copy(
+        update={"dicomweb_url": f"http://127.0.0.1:{free_port()}/dicom-web"}
+    )
+    sub = RecordRequestSubmission.model_validate(
+        imaging_request("cd_mail", CT_AND_XRAY, "2026-11-02T15:00:00+00:00")
+    )
+    found = archive_counts(closed, sub, "01imagingdown000000000000001")
+    assert found is not None and found.counts is None
+    assert found.problem and "did not answer" in found.problem
+    counted = archive_counts(settings, sub, "01imagingup00000000000000001")
+    assert counted is not None and counted.counts is not None
+    assert counted.counts.model_dump() == {"studies": 2, "series": 2, "instances": 21}
 
 
 def test_a_retried_delivery_reuses_the_disc_and_no_study_is_a_hold(
