@@ -2,7 +2,7 @@
 npm registry, injected by Playwright) finds no serious or critical violation on the home page
 and the forms in any language, the own-records form is completed with the keyboard alone, no
 page scrolls sideways at 390 px, and a request sent in Arabic reaches the read model the staff
-queue reads. Screenshots go to test-artifacts/portal/."""
+queue reads, its status shown in Arabic. Screenshots go to test-artifacts/portal/."""
 
 from __future__ import annotations
 
@@ -206,7 +206,7 @@ async def test_own_records_by_keyboard_alone(browser: Any, base_url: str, portal
 async def test_own_records_in_arabic_reaches_the_staff_queue(
     browser: Any, base_url: str, portal_db: str
 ) -> None:
-    page = await _page(browser)
+    page = await _page(browser, bypass_csp=AXE.exists())  # axe on the status result below
     await page.goto(f"{base_url}/request/own-records?lang=ar")
     assert await page.get_attribute("html", "dir") == "rtl"
     for name in ("patient_first_name", "patient_last_name", "records_description", "email"):
@@ -224,3 +224,13 @@ async def test_own_records_in_arabic_reaches_the_staff_queue(
     tracking = (await page.text_content("#tracking-number") or "").strip()
     row = await _projected(portal_db, tracking)
     assert (row.language, row.delivery_method) == ("ar", "fedex")
+    # and its status, in Arabic, from the confirmation's own link
+    await page.click("a.button")
+    await page.fill("#tracking_number", tracking)
+    await page.fill("#date_of_birth", OWN_RECORDS["patient_dob"])
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#status-result")
+    await page.screenshot(path=str(ARTIFACTS / "status-result-ar.png"), full_page=True)
+    assert await _sideways(page) <= 390
+    if AXE.exists():
+        assert not await _axe(page)
