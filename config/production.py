@@ -51,6 +51,7 @@ SECRET_VARIABLES = frozenset(
         "ROI_TEMPORAL_API_KEY",
         "ROI_INBOUND_FAX_SECRET",
         "ROI_INBOUND_IMAP_PASSWORD",
+        "ROI_DICOMWEB_PASSWORD",
     }
 )
 
@@ -202,6 +203,22 @@ def _inbound_imap_tls(s: Settings) -> str | None:
     return None
 
 
+def _dicomweb_url(s: Settings) -> str | None:
+    url = s.dicomweb_url
+    if url and urlsplit(url).scheme.lower() != "https" and not _is_loopback(_host(url)):
+        return (
+            "is plain http to another host, so images and the archive's password would "
+            "cross the network in clear; use the archive's https address"
+        )
+    return None
+
+
+def _dicomweb_password(s: Settings) -> str | None:
+    if s.dicomweb_url and s.dicomweb_user and not s.dicomweb_password:
+        return "is unset while ROI_DICOMWEB_USER is set; set the imaging archive's password"
+    return None
+
+
 def _metrics_token(s: Settings) -> str | None:
     if s.web_metrics and not s.metrics_token:
         return (
@@ -230,6 +247,9 @@ CHECKS: tuple[tuple[str, frozenset[Component], Callable[[Settings], str | None]]
     ("ROI_PUBLIC_BASE_URL", _WORKER, _public_base_url),
     ("ROI_INBOUND_FAX_SECRET", frozenset({Component.WEB}), _inbound_fax_secret),
     ("ROI_INBOUND_IMAP_TLS", _WORKER, _inbound_imap_tls),
+    # the imaging archive: the worker releases from it, the web app counts what it holds
+    ("ROI_DICOMWEB_URL", frozenset({Component.WORKER, Component.WEB}), _dicomweb_url),
+    ("ROI_DICOMWEB_PASSWORD", frozenset({Component.WORKER, Component.WEB}), _dicomweb_password),
 )
 
 

@@ -44,6 +44,9 @@ REAL = {
     "ROI_SMTP_USERNAME": "roi-noreply",
     "ROI_SMTP_PASSWORD": "smtp-pass-5d4c3b2a1f0e",
     "ROI_PUBLIC_BASE_URL": "https://roi.hospital.example",
+    "ROI_DICOMWEB_URL": "https://pacs.hospital.example/dicom-web",
+    "ROI_DICOMWEB_USER": "roi",
+    "ROI_DICOMWEB_PASSWORD": "dicomweb-pass-3e5f7a9c1b",
 }
 SECRET_VALUES = [REAL[name] for name in SECRET_VARIABLES if name in REAL]
 UNSET = None
@@ -85,6 +88,18 @@ CASES = [
     ("smtp-host-unset", "ROI_SMTP_HOST", {"ROI_SMTP_HOST": UNSET}, "worker"),
     ("smtp-password-unset", "ROI_SMTP_PASSWORD", {"ROI_SMTP_PASSWORD": UNSET}, "worker"),
     ("public-base-url-unset", "ROI_PUBLIC_BASE_URL", {"ROI_PUBLIC_BASE_URL": UNSET}, "worker"),
+    (
+        "dicomweb-plain-http",
+        "ROI_DICOMWEB_URL",
+        {"ROI_DICOMWEB_URL": "http://pacs.hospital.example/dicom-web"},
+        "worker",
+    ),
+    (
+        "dicomweb-password-unset",
+        "ROI_DICOMWEB_PASSWORD",
+        {"ROI_DICOMWEB_PASSWORD": UNSET},
+        "web",
+    ),
 ]
 #: One program run per (case, component): the programs are the expensive part.
 RUNS = [
@@ -207,8 +222,11 @@ def test_local_and_test_allow_every_default(
 def test_defaults_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     """ROI_ENV unset means production: every check fires for the program that reads it."""
     # these matter only with another setting: ROI_RECORD_SOURCE=fhir, ROI_SMTP_USERNAME,
-    # ROI_INBOUND_IMAP_HOST; a fax key only when one is set (unset, the webhook is off)
+    # ROI_INBOUND_IMAP_HOST; a fax key only when one is set (unset, the webhook is off); the
+    # imaging archive's only when one is configured (unset, imaging goes as documents)
     conditional = {
+        "ROI_DICOMWEB_URL",
+        "ROI_DICOMWEB_PASSWORD",
         "ROI_FHIR_BASE_URL",
         "ROI_FHIR_TOKEN",
         "ROI_SMTP_PASSWORD",
@@ -266,3 +284,16 @@ def test_real_alternatives_to_the_demo_pass(monkeypatch: pytest.MonkeyPatch) -> 
     settings = settings_from(env, monkeypatch)
     for component in Component:
         assert demo_settings_in_use(settings, component) == [], component
+
+
+def test_an_archive_on_loopback_or_none_at_all_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain http is refused only across the network: an archive on this host (a TLS sidecar)
+    may speak http, and without an archive imaging is released as documents."""
+    for change in (
+        {"ROI_DICOMWEB_URL": "http://127.0.0.1:8042/dicom-web"},
+        {"ROI_DICOMWEB_URL": "http://localhost:8042/dicom-web"},
+        {"ROI_DICOMWEB_URL": UNSET, "ROI_DICOMWEB_USER": UNSET, "ROI_DICOMWEB_PASSWORD": UNSET},
+    ):
+        settings = settings_from(environment(change), monkeypatch)
+        for component in Component:
+            assert demo_settings_in_use(settings, component) == [], (change, component)

@@ -136,6 +136,7 @@ def test_production_names_every_secret_the_engine_has(
         "ROI_SMTP_PASSWORD",
         "ROI_FEDEX_CLIENT_SECRET",
         "ROI_FHIR_TOKEN",
+        "ROI_DICOMWEB_PASSWORD",
     }
 
 
