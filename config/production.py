@@ -62,6 +62,7 @@ class Component(StrEnum):
     WORKER = "worker"
     WEB = "web"
     CLI = "cli"
+    PORTAL = "portal"  # the patients' app: the database and the payload keys only
 
 
 @dataclass(frozen=True)

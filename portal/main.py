@@ -125,7 +125,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if database_url is None:  # the production path (tests inject the database)
             configure_logging(settings.log_level, settings.log_format)
-            refuse_demo_settings(settings, Component.WEB)  # outside local/test: stop here
+            refuse_demo_settings(settings, Component.PORTAL)  # outside local/test: stop here
             ctx.database_url = await run_in_threadpool(
                 resolve_database_url, settings.database_url, settings.data_dir
             )

@@ -54,8 +54,18 @@ UNSET = None
 #: (case, the variable it must name, what changes from REAL, programs run to show the refusal;
 #: every program is also checked in-process for every case, see the last tests)
 CASES = [
-    ("database-url-unset", "ROI_DATABASE_URL", {"ROI_DATABASE_URL": UNSET}, "worker web cli"),
-    ("payload-keys-unset", "ROI_PAYLOAD_KEYS", {"ROI_PAYLOAD_KEYS": UNSET}, "worker web cli"),
+    (
+        "database-url-unset",
+        "ROI_DATABASE_URL",
+        {"ROI_DATABASE_URL": UNSET},
+        "worker web cli portal",
+    ),
+    (
+        "payload-keys-unset",
+        "ROI_PAYLOAD_KEYS",
+        {"ROI_PAYLOAD_KEYS": UNSET},
+        "worker web cli portal",
+    ),
     ("payload-keys-empty", "ROI_PAYLOAD_KEYS", {"ROI_PAYLOAD_KEYS": " "}, ""),
     ("link-secret-default", "ROI_LINK_SECRET", {"ROI_LINK_SECRET": UNSET}, "worker web"),
     ("link-secret-short", "ROI_LINK_SECRET", {"ROI_LINK_SECRET": "short-link-secret-2f9"}, "web"),
@@ -132,12 +142,16 @@ def settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Setti
     return Settings()
 
 
+#: The programs uvicorn serves: the staff app and the patients' portal.
+UVICORN = {"web": "app.main:app", "portal": "portal.main:app"}
+
+
 def command(component: str) -> list[str]:
     """How a deployment starts each program (deploy/k8s, deploy/Dockerfile)."""
     if component == "worker":
         return [sys.executable, "worker.py"]
-    if component == "web":
-        return [str(BIN / "uvicorn"), "app.main:app", "--host", "127.0.0.1", "--port", "0"]
+    if component in UVICORN:
+        return [str(BIN / "uvicorn"), UVICORN[component], "--host", "127.0.0.1", "--port", "0"]
     return [str(BIN / "roi"), "list"]
 
 
@@ -174,7 +188,7 @@ def test_each_demo_setting_stops_the_program_and_is_named_without_secrets(
     done = runs[(variable, str(change), component)]
     output = done.stdout + done.stderr
     # uvicorn reports a failed start-up as 3; the worker and the CLI exit with EX_CONFIG
-    assert done.returncode == (3 if component == "web" else EXIT_REFUSED), output[-3000:]
+    assert done.returncode == (3 if component in UVICORN else EXIT_REFUSED), output[-3000:]
     assert f"roi {component}: refusing to start with ROI_ENV=production" in done.stderr
     named = [line for line in done.stderr.splitlines() if line.startswith("  - ROI_")]
     assert [line.split()[1] for line in named] == [variable], done.stderr
@@ -184,7 +198,7 @@ def test_each_demo_setting_stops_the_program_and_is_named_without_secrets(
     refused_secrets = [v for k, v in change.items() if k in SECRET_VARIABLES and v and v.strip()]
     for value in [*SECRET_VALUES, *refused_secrets]:
         assert value not in output, f"{component} printed a secret"
-    assert "Traceback" not in done.stderr or component == "web"  # uvicorn adds its own
+    assert "Traceback" not in done.stderr or component in UVICORN  # uvicorn adds its own
 
 
 def test_the_cli_stops_every_command_but_top_level_help() -> None:
