@@ -62,7 +62,7 @@ class Component(StrEnum):
     WORKER = "worker"
     WEB = "web"
     CLI = "cli"
-    PORTAL = "portal"  # the patients' app: the database and the payload keys only
+    PORTAL = "portal"  # the patients' app: the database, the payload keys, the link secret
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,15 @@ def _public_base_url(s: Settings) -> str | None:
     return None
 
 
+def _portal_public_base_url(s: Settings) -> str | None:
+    if s.dicomweb_url and not s.portal_public_base_url:
+        return (
+            f"is unset, so imaging links would point at {s.portal_base_url}; "
+            "set the patient portal's public https address"
+        )
+    return None
+
+
 #: The fax webhook's key in local/test when ROI_INBOUND_FAX_SECRET is unset (app/routes/inbound).
 DEMO_FAX_SECRET = "dev-only-fax-secret-change-me"
 
@@ -235,7 +244,12 @@ _WORKER = frozenset({Component.WORKER})
 CHECKS: tuple[tuple[str, frozenset[Component], Callable[[Settings], str | None]], ...] = (
     ("ROI_DATABASE_URL", _ALL, _database_url),
     ("ROI_PAYLOAD_KEYS", _ALL, _payload_keys),
-    ("ROI_LINK_SECRET", frozenset({Component.WORKER, Component.WEB}), _link_secret),
+    # the portal opens imaging links (its study page), so it checks their tokens too
+    (
+        "ROI_LINK_SECRET",
+        frozenset({Component.WORKER, Component.WEB, Component.PORTAL}),
+        _link_secret,
+    ),
     ("ROI_METRICS_TOKEN", frozenset({Component.WEB}), _metrics_token),
     ("ROI_RECORD_SOURCE", _WORKER, _record_source),
     ("ROI_FHIR_BASE_URL", _WORKER, _fhir_base_url),
@@ -246,6 +260,7 @@ CHECKS: tuple[tuple[str, frozenset[Component], Callable[[Settings], str | None]]
     ("ROI_SMTP_HOST", _WORKER, _smtp_host),
     ("ROI_SMTP_PASSWORD", _WORKER, _smtp_password),
     ("ROI_PUBLIC_BASE_URL", _WORKER, _public_base_url),
+    ("ROI_PORTAL_PUBLIC_BASE_URL", _WORKER, _portal_public_base_url),
     ("ROI_INBOUND_FAX_SECRET", frozenset({Component.WEB}), _inbound_fax_secret),
     ("ROI_INBOUND_IMAP_TLS", _WORKER, _inbound_imap_tls),
     # the imaging archive: the worker releases from it, the web app counts what it holds

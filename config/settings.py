@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     portal_port: int = 8001
     # fulfillment (issue 7): email links, record source, carrier, batches
     public_base_url: str | None = None  # None: http://{web_host}:{web_port}; links point here
+    # where an imaging release's link points (the study page on the portal, issue 18)
+    portal_public_base_url: str | None = None  # None: http://{portal_host}:{portal_port}
     link_secret: str = "dev-only-change-me"  # signs download links; set a long random value
     link_ttl_days: int = 30
     smtp_host: str | None = None  # None: emails are written to the outbox instead
@@ -150,6 +152,12 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """The staff app's public address, for links sent to requesters."""
         return (self.public_base_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
+
+    @property
+    def portal_base_url(self) -> str:
+        """The patient portal's public address, for the imaging study page's links."""
+        fallback = f"http://{self.portal_host}:{self.portal_port}"
+        return (self.portal_public_base_url or fallback).rstrip("/")
 
 
 @lru_cache

@@ -65,6 +65,28 @@ def judge(
     return "confirmed" if _same(stored, given) and expected else "dob_wrong"
 
 
+def judge_viewer(
+    facts: LinkFacts,
+    *,
+    now: datetime,
+    answered: bool,
+    date_of_birth: date | None,
+    trusted_for: timedelta,
+) -> str:
+    """A live link opened on the portal's study page, where the date of birth is asked on
+    every new device, the first use too (a shared link reaches a doctor, who is told the date
+    by the patient): `repeat` for the device that confirmed it within `trusted_for`, else
+    `dob_asked`, `dob_wrong` or `confirmed`."""
+    if facts.trusted_since is not None and now - facts.trusted_since < trusted_for:
+        return "repeat"
+    if not answered:
+        return "dob_asked"
+    expected = facts.patient_dob
+    stored = expected.isoformat() if expected else "0000-00-00"
+    given = date_of_birth.isoformat() if date_of_birth else "x"
+    return "confirmed" if _same(stored, given) and expected else "dob_wrong"
+
+
 def _same(stored: str, given: str) -> bool:
     """Equal, compared as digests: how long it takes says nothing about the date on file."""
     return hashlib.sha256(stored.encode()).digest() == hashlib.sha256(given.encode()).digest()

@@ -184,3 +184,43 @@ def check_instances(patient: Patient, headers: Iterable[InstanceHeader]) -> Imag
         instances=len({h.instance_uid for h in items}),
     )
     return ImagingCheck(counts=counts, mismatches=mismatches)
+
+
+class SeriesShown(BaseModel):
+    """One series of a released study as the patient's study page lists it (PHI: the
+    description may name a body part; never logged)."""
+
+    number: int | None = None
+    modality: str = ""
+    description: str = ""
+    instances: int = 0
+    #: its JPEG preview's name inside the release zip (None: no pixels this machine decodes)
+    preview: str | None = None
+
+
+class StudyShown(BaseModel):
+    """One released study: its date, modalities, description and series."""
+
+    study_date: date | None = None
+    description: str = ""
+    modalities: list[str] = Field(default_factory=list)
+    series: list[SeriesShown] = Field(default_factory=list)
+
+    @property
+    def instances(self) -> int:
+        return sum(s.instances for s in self.series)
+
+
+class ReleaseIndex(BaseModel):
+    """What an imaging download holds, written into its zip when it is built, so the study
+    page reads the release as sent (never the archive at view time)."""
+
+    studies: list[StudyShown] = Field(default_factory=list)
+
+    @property
+    def counts(self) -> ImagingCounts:
+        return ImagingCounts(
+            studies=len(self.studies),
+            series=sum(len(s.series) for s in self.studies),
+            instances=sum(s.instances for s in self.studies),
+        )

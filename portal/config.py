@@ -21,3 +21,12 @@ class PortalSettings(BaseSettings):
     #: gives its attempt back)
     status_per_window: int = 10
     status_window_minutes: int = 15
+    #: the imaging study page (issue 18): hours a device that confirmed the patient's date of
+    #: birth sees the page, previews and zip without asking again; wrong dates of birth per
+    #: client address and per link per window; how long a link shared with a doctor works;
+    #: links one link may share per day
+    link_device_hours: int = 24
+    link_dob_per_window: int = 5
+    link_dob_window_minutes: int = 15
+    share_ttl_days: int = 14
+    shares_per_day: int = 10

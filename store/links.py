@@ -78,6 +78,30 @@ def create_link(
         return link
 
 
+def create_shared_link(
+    session: Session, parent: DownloadLink, *, shared_with: str, now: datetime, ttl: timedelta
+) -> DownloadLink:
+    """A second link to the same released package, made by the patient for another doctor
+    (its own id, token and expiry; revoked with the request's other links)."""
+    link_id = str(ULID()).lower()
+    link = DownloadLink(
+        id=link_id,
+        delivery_key=f"shared-{link_id}",
+        request_id=parent.request_id,
+        patient_key=parent.patient_key,
+        package_path=parent.package_path,
+        content_type=parent.content_type,
+        created_at=now,
+        expires_at=now + ttl,
+        sent_at=now,  # handed to the patient on the page: no email of ours carries it
+        shared_from=parent.id,
+        shared_with=shared_with,
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
 def mark_sent(database_url: str, link_id: str, at: datetime) -> None:
     """The email carrying the link was accepted by the mail server."""
     with session_scope(database_url) as session:
@@ -145,7 +169,7 @@ def link_facts(
         session.execute(
             select(col(RecordRequest.patient_dob)).where(col(RecordRequest.id) == link.request_id)
         ).scalar_one_or_none()
-        if served_before and with_dob
+        if with_dob
         else None
     )
     return LinkFacts(bool(served_before), trusted_since, patient_dob)
@@ -159,8 +183,10 @@ def record_access(
     outcome: str,
     client: str | None,
     device: str | None,
+    item: str | None = None,
 ) -> None:
-    """One use of a link (or of a token that names none), served or refused (append-only)."""
+    """One use of a link (or of a token that names none), served or refused (append-only);
+    `item` says what the portal's study page served (page, zip, preview:<name>)."""
     session.add(
         DownloadAccess(
             link_id=link.id if link else None,
@@ -169,6 +195,7 @@ def record_access(
             outcome=outcome,
             client=client,
             device=device,
+            item=item,
         )
     )
 

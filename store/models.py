@@ -326,6 +326,10 @@ class DownloadLink(SQLModel, table=True):
     revoked_at: datetime | None = _ts()
     revoked_by: str | None = Field(default=None, max_length=64)
     sent_at: datetime | None = _ts()  # when the email carrying it was handed to SMTP
+    # a link the patient made on the portal's study page for another doctor (issue 18): the
+    # link it was shared from, and to whom (PHI: the disclosure row says the same)
+    shared_from: str | None = Field(default=None, max_length=32, index=True)
+    shared_with: str | None = Field(default=None, max_length=320)
 
 
 class DownloadAccess(SQLModel, table=True):
@@ -345,6 +349,8 @@ class DownloadAccess(SQLModel, table=True):
     outcome: str = Field(max_length=16)
     client: str | None = Field(default=None, max_length=64)
     device: str | None = Field(default=None, max_length=64)  # hash of the device cookie
+    # what the portal's study page served: page, zip, or preview:<name> (None: the download)
+    item: str | None = Field(default=None, max_length=32)
 
 
 class BatchItem(SQLModel, table=True):

@@ -44,6 +44,7 @@ REAL = {
     "ROI_SMTP_USERNAME": "roi-noreply",
     "ROI_SMTP_PASSWORD": "smtp-pass-5d4c3b2a1f0e",
     "ROI_PUBLIC_BASE_URL": "https://roi.hospital.example",
+    "ROI_PORTAL_PUBLIC_BASE_URL": "https://patients.hospital.example",
     "ROI_DICOMWEB_URL": "https://pacs.hospital.example/dicom-web",
     "ROI_DICOMWEB_USER": "roi",
     "ROI_DICOMWEB_PASSWORD": "dicomweb-pass-3e5f7a9c1b",
@@ -241,6 +242,7 @@ def test_defaults_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     conditional = {
         "ROI_DICOMWEB_URL",
         "ROI_DICOMWEB_PASSWORD",
+        "ROI_PORTAL_PUBLIC_BASE_URL",
         "ROI_FHIR_BASE_URL",
         "ROI_FHIR_TOKEN",
         "ROI_SMTP_PASSWORD",

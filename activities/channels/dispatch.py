@@ -118,6 +118,7 @@ class Channels:
         batch_enabled: bool = False,
         quality_policy: QualityPolicy | None = None,
         imaging_source: DicomWebSource | None = None,
+        portal_base_url: str | None = None,
     ) -> None:
         self.database_url = database_url
         self.outbox = outbox
@@ -131,6 +132,8 @@ class Channels:
         self.batch_enabled = batch_enabled
         self.quality_policy = quality_policy or {}
         self.imaging_source = imaging_source
+        #: where an imaging link points: the portal's study page (None: the staff download)
+        self.portal_base_url = portal_base_url.rstrip("/") if portal_base_url else None
 
     def today(self, delivery: Delivery, at: datetime | None = None) -> date:
         """The release date: the site's date of `at` (a batch's workflow time), else the date
@@ -259,7 +262,9 @@ class Channels:
             path, counts = imaging.download_zip(
                 source, self.outbox, sub, reference=reference, **where
             )
-            link, sent_to = self.send_link(delivery, path, "application/zip", part2=False)
+            link, sent_to = self.send_link(
+                delivery, path, "application/zip", part2=False, study_page=True
+            )
             detail: dict[str, Any] = {"link_id": link.id, **counts.model_dump()}
             return Sent(
                 "email", sent_to, self._imaging_receipt(delivery, f"link:{link.id}", counts), detail
@@ -318,8 +323,22 @@ class Channels:
             detail={"link_id": link.id, "documents": len(packet.documents)},
         )
 
+    def link_url(self, token: str, *, study_page: bool = False) -> str:
+        """Where a link's email points: an imaging release's study page on the patient portal
+        (its studies, series previews, the zip and a share form), else the staff app's
+        download route."""
+        if study_page and self.portal_base_url:
+            return f"{self.portal_base_url}/imaging/{token}"
+        return f"{self.base_url}/download/{token}"
+
     def send_link(
-        self, delivery: Delivery, path: Path, content_type: str, *, part2: bool
+        self,
+        delivery: Delivery,
+        path: Path,
+        content_type: str,
+        *,
+        part2: bool,
+        study_page: bool = False,
     ) -> tuple[DownloadLink, str]:
         """The download link for the package at `path` (one per key) and its email, sent once:
         a retry after the email went out never sends it twice."""
@@ -334,7 +353,7 @@ class Channels:
             now=now,
             ttl=self.link_ttl,
         )
-        url = f"{self.base_url}/download/{self.signer.token(link.id)}"
+        url = self.link_url(self.signer.token(link.id), study_page=study_page)
         if link.sent_at is None:
             message = self.link_email(delivery, url, link.expires_at, part2=part2)
             where = self.mailer.send(message, delivery.key)

@@ -9,7 +9,9 @@ under the outbox, checked again as retrieved, and laid out as an IHE PDI disc:
 - CD by mail or FedEx: the disc goes into the encrypted container the CD channel builds (an
   AES-256 RECORDS.ZIP inside an ISO), file by file from disk;
 - email link: the download is a zip of the disc (DICOMDIR, DICOM files, README, INDEX.HTM)
-  plus one JPEG preview per series, built on disk and served by the download-link route.
+  plus one JPEG preview per series and `PREVIEW/INDEX.JSON` (the studies and series, for the
+  portal's study page), built on disk and served by the portal's study page (and the staff
+  app's download route).
 
 Everything is named by the delivery key, so a retried activity finds what an earlier attempt
 built and reuses it. Nothing here logs a UID, name, MRN or date: events carry the request id.
@@ -21,6 +23,7 @@ import shutil
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,7 +39,15 @@ from activities.channels.packet import ReleaseHeld
 from activities.channels.pdi import PdiDisc, build_pdi, members
 from activities.outbox import Outbox
 from activities.sources.dicomweb import DicomWebSource, StudySummary, headers_of_files
-from domain.imaging import ImagingCheck, ImagingCounts, InstanceHeader, check_instances
+from domain.imaging import (
+    ImagingCheck,
+    ImagingCounts,
+    InstanceHeader,
+    ReleaseIndex,
+    SeriesShown,
+    StudyShown,
+    check_instances,
+)
 from domain.release_safety import ReleaseDecision, SafetyIssue
 from domain.request import RecordRequestSubmission
 from domain.sites import site_profile
@@ -156,7 +167,11 @@ def to_8bit(ds: Dataset) -> np.ndarray:
 
 def write_preview(path: Path, out: Path, *, size: int = 512) -> None:
     """A JPEG of one instance, at most `size` pixels on its longer side."""
-    image = Image.fromarray(to_8bit(dcmread(path)))
+    _write_preview(dcmread(path), out, size=size)
+
+
+def _write_preview(ds: Dataset, out: Path, *, size: int = 512) -> None:
+    image = Image.fromarray(to_8bit(ds))
     image.thumbnail((size, size))
     out.parent.mkdir(parents=True, exist_ok=True)
     image.convert("RGB" if image.mode not in ("L", "RGB") else image.mode).save(
@@ -166,20 +181,65 @@ def write_preview(path: Path, out: Path, *, size: int = 512) -> None:
 
 def previews(retrieved: Retrieved, folder: Path) -> list[tuple[Path, str]]:
     """One JPEG per series (its middle instance), named by study and series order."""
+    made, _index = previews_and_index(retrieved, folder)
+    return made
+
+
+def _number(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def previews_and_index(
+    retrieved: Retrieved, folder: Path
+) -> tuple[list[tuple[Path, str]], ReleaseIndex]:
+    """One JPEG per series (its middle instance), named by study and series order, and the
+    list of studies and series the study page shows (read from each series' middle instance,
+    which is decoded for its preview anyway)."""
     shutil.rmtree(folder, ignore_errors=True)
     by_study: dict[str, dict[str, list[Path]]] = {}
     for path, header in zip(retrieved.files, retrieved.headers, strict=True):
         by_study.setdefault(header.study_uid, {}).setdefault(header.series_uid, []).append(path)
     made: list[tuple[Path, str]] = []
+    studies: list[StudyShown] = []
     for study, series in enumerate(by_study.values(), start=1):
+        shown = StudyShown()
         for number, paths in enumerate(series.values(), start=1):
             name = f"ST{study:03d}_SE{number:03d}.jpg"
+            ds = dcmread(paths[len(paths) // 2])
+            modality = str(ds.get("Modality", "") or "")
+            shown.study_date = shown.study_date or _day(str(ds.get("StudyDate", "") or ""))
+            shown.description = shown.description or str(ds.get("StudyDescription", "") or "")
+            if modality and modality not in shown.modalities:
+                shown.modalities.append(modality)
+            entry = SeriesShown(
+                number=_number(ds.get("SeriesNumber")),
+                modality=modality,
+                description=str(ds.get("SeriesDescription", "") or ""),
+                instances=len(paths),
+            )
             try:
-                write_preview(paths[len(paths) // 2], folder / name)
+                _write_preview(ds, folder / name)
             except (ValueError, RuntimeError, AttributeError, NotImplementedError):
-                continue  # no pixel data this machine can decode (a report, an odd codec)
-            made.append((folder / name, f"{PREVIEWS}/{name}"))
-    return made
+                pass  # no pixel data this machine can decode (a report, an odd codec)
+            else:
+                made.append((folder / name, f"{PREVIEWS}/{name}"))
+                entry.preview = name.removesuffix(".jpg")
+            shown.series.append(entry)
+            del ds
+        studies.append(shown)
+    studies.sort(key=lambda s: s.study_date or date.min)
+    return made, ReleaseIndex(studies=studies)
+
+
+def _day(value: str) -> date | None:
+    digits = value.strip().replace(".", "")
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8])) if digits else None
+    except ValueError:
+        return None
 
 
 def write_zip(files: Iterable[tuple[Path, str]], out: BinaryIO) -> None:
@@ -223,9 +283,11 @@ def download_zip(
     work = outbox.path_for(WORK, key, "")
     retrieved = retrieve(source, sub, work, request_id)
     disc = disc_of(retrieved, work, sub, reference)
-    shown = previews(retrieved, work / "preview")
+    shown, index = previews_and_index(retrieved, work / "preview")
+    listing = work / "INDEX.JSON"
+    listing.write_text(index.model_dump_json())
     with outbox.spool("releases", key, ".zip") as out:
-        write_zip([*members(disc.root), *shown], out)
+        write_zip([*members(disc.root), *shown, (listing, f"{PREVIEWS}/INDEX.JSON")], out)
     _finish(outbox, key, work, disc.counts)
     return target, disc.counts
 

@@ -62,4 +62,5 @@ def build_channels(
         batch_enabled=settings.batch_enabled,
         quality_policy=parse_quality_policy(settings.quality_check),
         imaging_source=DicomWebSource.from_settings(settings),  # None: imaging as documents
+        portal_base_url=settings.portal_base_url,  # imaging links open the portal's study page
     )

@@ -26,11 +26,13 @@ from app.main import create_app
 from config.settings import Settings
 from domain.types import Status
 from fakes.carrier import FakeCarrier
+from portal.main import create_app as create_portal
 from tests import factories
 from tests.fulfillment.conftest import SECRET, Inbox, carrier, channel_worker, smtp
-from tests.fulfillment.helpers import LINK, release, web
+from tests.fulfillment.helpers import LINK, release
 from tests.harness import Harness
 from tests.imaging.conftest import AVERY, PASSWORD, Archive, needs_dcmtk
+from tests.portal.helpers import client, hidden
 from tests.web.helpers import add_staff, sign_in
 
 __all__ = ["carrier", "smtp"]  # the channels' fixtures, shared with tests/fulfillment
@@ -39,6 +41,7 @@ EMAIL = "avery.testpatient@example.org"
 #: Avery's CT (2023-05-10) and X-ray (2024-02-01): 20 + 1 instances, not the mixed study
 CT_AND_XRAY = (date(2023, 1, 1), date(2024, 3, 1))
 MR_ONLY = (date(2025, 1, 1), date(2025, 12, 31))  # 8 instances
+STUDY_LINK = re.compile(r"(http://portal\.test/imaging/\S+)")
 MIXED = (date(2024, 5, 15), date(2024, 6, 15))  # Avery's CT with one instance of Jordan's
 
 
@@ -54,6 +57,7 @@ def settings(
         smtp_port=smtp[1],
         link_secret=SECRET,
         public_base_url="http://roi.test",
+        portal_public_base_url="http://portal.test",
         records_dir=tmp_path / "records",
         fedex_base_url=carrier[1],
         batch_enabled=False,
@@ -209,11 +213,21 @@ async def test_email_link_downloads_dicom_and_a_preview_per_series(
     assert (await handle.result()).status == "completed"
 
     [email] = inbox.to(EMAIL)[before:]
-    [url] = LINK.findall(email.get_content())
+    assert not LINK.findall(email.get_content())  # imaging: the portal's study page
+    [url] = STUDY_LINK.findall(email.get_content())
     app = create_app(settings, database_url=h.database_url, temporal_client=h.client)
-    async with web(app) as browser:
-        secure = str(browser.base_url).replace("http://", "https://").rstrip("/")
-        got = await browser.get(url.replace("http://roi.test", secure))
+    portal = create_portal(settings, database_url=h.database_url)
+    path = url.removeprefix("http://portal.test")
+    async with client(portal) as patient:
+        asked = await patient.get(path)
+        assert 'name="date_of_birth"' in asked.text
+        dob = {
+            "csrf_token": hidden(asked.text, "csrf_token"),
+            "date_of_birth": AVERY.birth_date.isoformat(),
+        }
+        page = await patient.post(path, data=dob)
+        assert page.status_code == 200 and 'id="count-images">21<' in page.text
+        got = await patient.get(f"{path}/study.zip")
     assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
         names = archive.namelist()
