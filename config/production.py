@@ -62,7 +62,7 @@ class Component(StrEnum):
     WORKER = "worker"
     WEB = "web"
     CLI = "cli"
-    PORTAL = "portal"  # the patients' app: the database, the payload keys, the link secret
+    PORTAL = "portal"  # the patients' app: database, payload keys, link secret, mail, seal
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,24 @@ def _dicomweb_password(s: Settings) -> str | None:
     return None
 
 
+def _portal_signing_key(s: Settings) -> str | None:
+    if s.portal_signing_key_path is None:
+        return (
+            "is unset, so e-signed authorizations would be sealed with a generated demo "
+            "certificate; set the path of the hospital's signing key (PEM)"
+        )
+    return None
+
+
+def _portal_signing_cert(s: Settings) -> str | None:
+    if s.portal_signing_cert_path is None:
+        return (
+            "is unset, so e-signed authorizations would be sealed with a generated demo "
+            "certificate; set the path of the signing certificate chain (PEM)"
+        )
+    return None
+
+
 def _metrics_token(s: Settings) -> str | None:
     if s.web_metrics and not s.metrics_token:
         return (
@@ -257,8 +275,9 @@ CHECKS: tuple[tuple[str, frozenset[Component], Callable[[Settings], str | None]]
     ("ROI_FEDEX_BASE_URL", _WORKER, _fedex_base_url),
     ("ROI_FEDEX_CLIENT_ID", _WORKER, _fedex_client("fedex_client_id")),
     ("ROI_FEDEX_CLIENT_SECRET", _WORKER, _fedex_client("fedex_client_secret")),
-    ("ROI_SMTP_HOST", _WORKER, _smtp_host),
-    ("ROI_SMTP_PASSWORD", _WORKER, _smtp_password),
+    # the portal mails one-time codes to prove a signer's email address
+    ("ROI_SMTP_HOST", frozenset({Component.WORKER, Component.PORTAL}), _smtp_host),
+    ("ROI_SMTP_PASSWORD", frozenset({Component.WORKER, Component.PORTAL}), _smtp_password),
     ("ROI_PUBLIC_BASE_URL", _WORKER, _public_base_url),
     ("ROI_PORTAL_PUBLIC_BASE_URL", _WORKER, _portal_public_base_url),
     ("ROI_INBOUND_FAX_SECRET", frozenset({Component.WEB}), _inbound_fax_secret),
@@ -266,6 +285,9 @@ CHECKS: tuple[tuple[str, frozenset[Component], Callable[[Settings], str | None]]
     # the imaging archive: the worker releases from it, the web app counts what it holds
     ("ROI_DICOMWEB_URL", frozenset({Component.WORKER, Component.WEB}), _dicomweb_url),
     ("ROI_DICOMWEB_PASSWORD", frozenset({Component.WORKER, Component.WEB}), _dicomweb_password),
+    # the portal seals every e-signed authorization with the hospital's own certificate
+    ("ROI_PORTAL_SIGNING_KEY_PATH", frozenset({Component.PORTAL}), _portal_signing_key),
+    ("ROI_PORTAL_SIGNING_CERT_PATH", frozenset({Component.PORTAL}), _portal_signing_cert),
 )
 
 

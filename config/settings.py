@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # the patient portal (issue 17): its own process, so the staff app never faces the internet
     portal_host: str = "127.0.0.1"
     portal_port: int = 8001
+    #: the key (PEM, PKCS#8, unencrypted: mount it as a secret file) and certificate chain
+    #: (PEM) that seal e-signed authorizations (PAdES); unset in local/test: a generated demo
+    #: certificate, refused elsewhere (config/production.py)
+    portal_signing_key_path: Path | None = None
+    portal_signing_cert_path: Path | None = None
     # fulfillment (issue 7): email links, record source, carrier, batches
     public_base_url: str | None = None  # None: http://{web_host}:{web_port}; links point here
     # where an imaging release's link points (the study page on the portal, issue 18)

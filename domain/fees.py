@@ -135,7 +135,10 @@ def quote_fee(
     elif kind is None or RequestKind(kind) not in FEE_EXEMPT_KINDS:
         third = schedule.third_party_fees(site, requester)
         if third != ThirdPartyFees():
-            priced_for = requester or ANY_REQUESTER
+            # the row that priced it: the requester's own, else the site's default row (a
+            # patient or representative sending records to someone else has no row of its own)
+            rows = schedule.requester_fees.get(Site(site), {})
+            priced_for = requester if requester and requester in rows else ANY_REQUESTER
         electronic = delivery == DeliveryMethod.EMAIL_LINK
         if electronic and third.electronic_flat_cents is not None:
             lines.append(

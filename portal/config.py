@@ -21,6 +21,11 @@ class PortalSettings(BaseSettings):
     #: gives its attempt back)
     status_per_window: int = 10
     status_window_minutes: int = 15
+    #: one-time codes that prove a signer's email (the third-party authorization): codes
+    #: mailed per email address and per client address per window
+    codes_per_email_window: int = 3
+    codes_per_address_window: int = 10
+    code_window_minutes: int = 60
     #: the imaging study page (issue 18): hours a device that confirmed the patient's date of
     #: birth sees the page, previews and zip without asking again; wrong dates of birth per
     #: client address and per link per window; how long a link shared with a doctor works;

@@ -49,6 +49,27 @@ LABELS: dict[str, str] = {
     "format": N_("Format"),
     "consent": N_("Confirmation"),
     "form": N_("This form"),
+    # the third-party authorization (164.508)
+    "signer": N_("Who signs this authorization"),
+    "representative_authority": N_("Your authority to act for the patient"),
+    "authority_document": N_("The document that proves your authority"),
+    "recipient_name": N_("Who receives the information"),
+    "recipient_email": N_("Their email address"),
+    "recipient_address_line1": N_("Their street address"),
+    "recipient_address_city": N_("Their city"),
+    "recipient_address_state": N_("Their state"),
+    "recipient_address_postal_code": N_("Their ZIP code"),
+    "purpose": N_("Why it is shared"),
+    "expiration_date": N_("This authorization ends on"),
+    "expiration_event": N_("Or it ends when"),
+    "ack_revoke": N_("Your right to revoke"),
+    "ack_conditioning": N_("Your care does not depend on signing"),
+    "ack_redisclosure": N_("Sharing by the recipient"),
+    "signer_email": N_("Your email address"),
+    "esign_consent": N_("Agreement to sign electronically"),
+    "signature_name": N_("Your full name, typed"),
+    "signature_png": N_("Your drawn signature"),
+    "code": N_("The code we emailed you"),
 }
 
 #: Domain field paths -> form fields (the longest matching prefix wins).
@@ -78,6 +99,36 @@ _FIELD_OF: dict[str, str] = {
     "delivery_method": "delivery",
     "electronic_format": "format",
     "consent": "consent",
+    # the third-party authorization: its 164.508(c) elements, each a field of the form
+    "recipient.name": "recipient_name",
+    "recipient.contact.email": "recipient_email",
+    "recipient.contact.address.line1": "recipient_address_line1",
+    "recipient.contact.address.city": "recipient_address_city",
+    "recipient.contact.address.state": "recipient_address_state",
+    "recipient.contact.address.postal_code": "recipient_address_postal_code",
+    "recipient.contact.address": "recipient_address_line1",
+    "recipient": "recipient_name",
+    "authorization.information_description": "records_description",
+    "authorization.disclosing_party": "site",
+    "authorization.recipient": "recipient_name",
+    "authorization.purpose": "purpose",
+    "authorization.expiration_date": "expiration_date",
+    "authorization.expiration_event": "expiration_event",
+    "authorization.signed": "signature_name",
+    "authorization.signature_date": "signature_name",
+    "authorization.signer_role": "signer",
+    "authorization.representative_authority": "representative_authority",
+    "authorization.authority_documents": "authority_document",
+    "authorization.statement_right_to_revoke": "ack_revoke",
+    "authorization.statement_conditioning": "ack_conditioning",
+    "authorization.statement_redisclosure": "ack_redisclosure",
+}
+
+#: Paths that mean another field on the third-party form (the signer's own email and phone).
+THIRD_PARTY_FIELDS: dict[str, str] = {
+    "requester.contact.email": "signer_email",
+    "requester.first_name": "requester_first_name",
+    "requester.last_name": "requester_last_name",
 }
 
 #: A sentence for one field and code, where the general sentence would not say what to do.
@@ -103,6 +154,24 @@ _SPECIFIC: dict[tuple[str, str], str] = {
         "Give your own name: letters about the request are addressed to you."
     ),
     ("date_to", "before_start"): N_("The end date is before the start date."),
+    ("signer_email", "missing"): N_("Give your email address: the code to sign is sent there."),
+    ("signer_email", "value_error"): N_("Enter an email address like name@example.com."),
+    ("recipient_email", "missing"): N_(
+        "Give the recipient's email address for the secure link, or choose mail."
+    ),
+    ("recipient_email", "value_error"): N_("Enter an email address like name@example.com."),
+    ("recipient_address_line1", "missing"): N_(
+        "Give the recipient's mailing address for delivery by mail."
+    ),
+    ("recipient_address_state", "value_error"): N_("Enter the two-letter state code, like MN."),
+    ("recipient_address_state", "string_too_short"): N_(
+        "Enter the two-letter state code, like MN."
+    ),
+    ("recipient_address_postal_code", "value_error"): N_("Enter a 5-digit ZIP code, like 55905."),
+    ("expiration_date", "expiration_missing"): N_(
+        "Give a date or an event on which this authorization ends."
+    ),
+    ("expiration_date", "expired"): N_("This date has passed. Choose a later end date."),
 }
 
 #: A sentence per code, naming the field by its label (`%(label)s`).
@@ -128,6 +197,38 @@ _GENERAL: dict[str, str] = {
     ),
     "consent_required": N_("Check the box to confirm before sending."),
     "invalid_characters": N_("%(label)s has characters we cannot keep. Type it again."),
+    "description_missing": N_("Fill in: %(label)s."),
+    "discloser_missing": N_("Choose one of the options for: %(label)s."),
+    "recipient_missing": N_("Fill in: %(label)s."),
+    "purpose_missing": N_("Fill in: %(label)s."),
+    "statement_revocation_missing": N_("Check the box to show you have read this statement."),
+    "statement_conditioning_missing": N_("Check the box to show you have read this statement."),
+    "statement_redisclosure_missing": N_("Check the box to show you have read this statement."),
+    "signature_missing": N_("Type your full name to sign."),
+    "signature_date_missing": N_("Type your full name to sign."),
+    "authority_description_missing": N_("Describe your authority to act for the patient."),
+    "authority_documents_missing": N_("Choose the document that proves your authority."),
+    "authority_document_not_accepted": N_(
+        "This document does not prove this kind of authority. Choose the one you have."
+    ),
+    "financial_poa_not_representative": N_(
+        "This document does not prove this kind of authority. Choose the one you have."
+    ),
+    "patient_not_a_minor": N_(
+        "A parent signs only for a patient under 18. An adult patient signs for themselves."
+    ),
+    "esign_consent_required": N_("Check the box to agree to sign electronically."),
+    "code_missing": N_("Enter the code we emailed you. No code yet? Use “Email me a code”."),
+    "code_none": N_("Ask for a code first: use “Email me a code”."),
+    "code_wrong": N_("That code is not right. Check the email and type it again."),
+    "code_expired": N_("This code no longer works. Ask for a new one."),
+    "signature_unreadable": N_(
+        "The drawing could not be read. Draw it again, or clear it: your typed name is your "
+        "signature."
+    ),
+    "codes_limited": N_(
+        "Too many codes were sent to this address. Try again in %(minutes)s minutes."
+    ),
 }
 _UNKNOWN = N_("Check this field: %(label)s.")
 
@@ -140,21 +241,26 @@ class FormError:
     message: str
 
 
-def field_of(path: str) -> str:
+def field_of(path: str, overrides: Mapping[str, str] | None = None) -> str:
     """The form field a domain path belongs to ("form" when none: shown at the top)."""
     parts = path.split(".")
     for end in range(len(parts), 0, -1):
-        found = _FIELD_OF.get(".".join(parts[:end]))
+        prefix = ".".join(parts[:end])
+        found = (overrides or {}).get(prefix) or _FIELD_OF.get(prefix)
         if found:
             return found
     return "form"
 
 
-def translate_issues(issues: list[FieldIssue], gettext: Callable[[str], str]) -> list[FormError]:
+def translate_issues(
+    issues: list[FieldIssue],
+    gettext: Callable[[str], str],
+    overrides: Mapping[str, str] | None = None,
+) -> list[FormError]:
     """Each issue as a sentence in the page's language, once per field (the first wins)."""
     out: dict[str, FormError] = {}
     for found in issues:
-        name = field_of(found.field)
+        name = field_of(found.field, overrides)
         if name in out:
             continue
         label = gettext(LABELS.get(name, LABELS["form"]))
@@ -162,6 +268,14 @@ def translate_issues(issues: list[FieldIssue], gettext: Callable[[str], str]) ->
         template = specific or _GENERAL.get(found.code, _UNKNOWN)
         out[name] = FormError(name, gettext(template) % {"label": label})
     return list(out.values())
+
+
+def portal_error(
+    name: str, code: str, gettext: Callable[[str], str], **values: object
+) -> FormError:
+    """One of the portal's own errors (not the domain's): the field and its sentence."""
+    label = gettext(LABELS.get(name, LABELS["form"]))
+    return FormError(name, gettext(_GENERAL[code]) % {"label": label, **values})
 
 
 def consent_error(gettext: Callable[[str], str]) -> FormError:

@@ -31,7 +31,7 @@ from portal.config import PortalSettings
 from portal.context import Limited, NotReady, PortalContext, Refused
 from portal.forms import N_
 from portal.render import gettext_for, language_of, render
-from portal.routes import imaging, requests, status
+from portal.routes import imaging, requests, status, third_party
 from portal.routes.requests import page_context
 from portal.security import Hardening, csrf_protect
 from store.postgres import resolve_database_url
@@ -152,6 +152,7 @@ def create_app(
 
     app.include_router(requests.router)
     app.include_router(status.router)
+    app.include_router(third_party.router)
     app.include_router(imaging.router)
     _install_handlers(app)
     app.add_middleware(Hardening)

@@ -44,6 +44,7 @@ from domain.text import parse_json, storable_copy, unstorable_fields
 from domain.types import RequestKind
 from store import cases, repository
 from store import intake as intake_rows
+from store import portal as portal_rows
 from store.db import session_scope
 from store.models import IntakeSubmission
 from workflows import search
@@ -60,6 +61,16 @@ def new_tracking_number() -> str:
     """Short, unguessable, easy to read aloud on the phone: ROI-XXXXX-XXXXX."""
     chars = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
     return f"ROI-{chars[:5]}-{chars[5:]}"
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """A document the requester signed electronically (a sealed PDF), kept with the
+    submission."""
+
+    kind: str
+    content: bytes
+    signed_at: datetime
 
 
 @dataclass
@@ -166,8 +177,10 @@ async def submit(
     source: str,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    signed_document: SignedDocument | None = None,
 ) -> IntakeResult:
-    """Store, validate and start a records request."""
+    """Store, validate and start a records request (with the sealed PDF the requester signed,
+    when one came with it: stored in the same transaction as the submission)."""
     now = now or datetime.now(UTC)
     data, errors = _decode(raw)
     if data is not None and not isinstance(data, dict):
@@ -222,6 +235,15 @@ async def submit(
                 )
             },
         )
+        if signed_document is not None:
+            session.flush()  # the submission's row first: the document points at it
+            portal_rows.store_signed_document(
+                session,
+                submission_id=submission_id,
+                kind=signed_document.kind,
+                content=signed_document.content,
+                signed_at=signed_document.signed_at,
+            )
     log.info("intake.stored", submission_id=submission_id, source=source)
 
     return await _validate_and_start(

@@ -48,6 +48,8 @@ REAL = {
     "ROI_DICOMWEB_URL": "https://pacs.hospital.example/dicom-web",
     "ROI_DICOMWEB_USER": "roi",
     "ROI_DICOMWEB_PASSWORD": "dicomweb-pass-3e5f7a9c1b",
+    "ROI_PORTAL_SIGNING_KEY_PATH": "/run/secrets/roi-portal-signing/key.pem",
+    "ROI_PORTAL_SIGNING_CERT_PATH": "/run/secrets/roi-portal-signing/chain.pem",
 }
 SECRET_VALUES = [REAL[name] for name in SECRET_VARIABLES if name in REAL]
 UNSET = None
@@ -110,6 +112,18 @@ CASES = [
         "ROI_DICOMWEB_PASSWORD",
         {"ROI_DICOMWEB_PASSWORD": UNSET},
         "web",
+    ),
+    (
+        "portal-signing-key-unset",
+        "ROI_PORTAL_SIGNING_KEY_PATH",
+        {"ROI_PORTAL_SIGNING_KEY_PATH": UNSET},
+        "portal",
+    ),
+    (
+        "portal-signing-cert-unset",
+        "ROI_PORTAL_SIGNING_CERT_PATH",
+        {"ROI_PORTAL_SIGNING_CERT_PATH": UNSET},
+        "",
     ),
 ]
 #: One program run per (case, component): the programs are the expensive part.

@@ -39,10 +39,12 @@ from domain.types import (
 from services import imaging, links, packet_preview
 from services.staff import ActionRefused, current_state, perform
 from store import documents as inbound_documents
+from store import portal as portal_rows
 from store import queue, request_detail, requests, staff
 from store.audit import audit
 from store.documents import InboundDocument
 from store.models import OutboundItem, RecordRequest
+from store.portal import SignedDocumentInfo
 from store.receipts import Receipts
 from store.receipts import receipts as receipts_of
 from store.web_models import StaffUser
@@ -82,6 +84,8 @@ class PageData:
     links: list[tuple[Any, int, int]] = field(default_factory=list)  # link, served, refused
     receipts: Receipts = field(default_factory=Receipts)  # FedEx tracking, payments
     received: list[InboundDocument] = field(default_factory=list)  # what it was made from
+    #: what the requester signed electronically on the portal (sealed PDFs)
+    signed: list[SignedDocumentInfo] = field(default_factory=list)
 
 
 def _page_data(session: Session, account: Account, request_id: str, *, view: bool) -> PageData:
@@ -111,6 +115,7 @@ def _page_data(session: Session, account: Account, request_id: str, *, view: boo
         links.links_of(session, request_id),
         found,
         inbound_documents.for_request(session, request_id),
+        portal_rows.signed_documents_for_request(session, request_id),
     )
 
 
@@ -219,6 +224,7 @@ async def _page(
         "events": data.events,
         "documents": data.documents,
         "received": data.received,
+        "signed": data.signed,
         "links": data.links,
         "receipts": data.receipts,
         "contact": team_contact(row.team),
@@ -522,6 +528,38 @@ def document(
         item=item_id,
     )
     return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/requests/{request_id}/signed/{document_id}.pdf")
+def signed_document(
+    request: Request,
+    request_id: RequestId,
+    document_id: Annotated[str, Path(pattern=r"^[0-9A-Z]{26}$")],
+    session: SessionDep,
+    signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
+) -> Response:
+    """The authorization the requester signed on the portal, sealed (PAdES): only for staff
+    whose team and site cover the request; each opening is audited."""
+    _load(session, signed.account, request_id)
+    content = portal_rows.signed_document(session, request_id, document_id)
+    if content is None:
+        raise NotFound()
+    audit(
+        session,
+        request_id,
+        signed.account.id,
+        "signed_authorization.viewed",
+        datetime.now(UTC),
+        document=document_id,
+    )
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'inline; filename="signed-authorization.pdf"',
+        },
+    )
 
 
 def _current_hold(events: list[Any], status: str) -> list[str]:
