@@ -78,7 +78,11 @@ def open_download(
     if outcome is None:
         assert link is not None
         facts = links.link_facts(session, link, device, with_dob=answered)
-        outcome = (judge_viewer if study_page else judge)(
+        # a link the patient shared always asks, whichever app opens it (the staff app's
+        # /download/<token> too): the doctor is told the date of birth, the link alone is not
+        # enough
+        asks = study_page or link.shared_from is not None
+        outcome = (judge_viewer if asks else judge)(
             facts,
             now=now,
             answered=answered,

@@ -266,6 +266,12 @@ async def test_sharing_makes_a_second_link_a_disclosure_and_staff_revoke_it(
         listed = [link.id for link, _, _ in link_service.links_of(session, release.request_id)]
         assert shared_id in listed  # the request page's list, which staff revoke from
 
+    with session_scope(release.database_url) as session:  # the staff app's route asks too
+        outcome, _ = link_service.open_download(
+            session, shared_id, now=datetime.now(UTC), client=None, device="x" * 64
+        )
+    assert outcome == "dob_asked"
+
     async with client(portal, "203.0.113.40") as doctor:  # another device: the doctor's
         asked = await doctor.get(f"/imaging/{token}")
         assert asked.status_code == 200 and 'name="date_of_birth"' in asked.text
