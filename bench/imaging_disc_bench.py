@@ -10,13 +10,16 @@ so the generator never holds the study either. Then, in a fresh process that has
 everything and retrieved a one-slice warm-up study (the worker's idle), resets the RSS
 high-water mark (/proc/self/clear_refs) and does what the CD release will do: WADO-RS
 retrieval of the whole study to disk (activities/sources/dicomweb.py), the identity check
-(domain/imaging.py) and the PDI layout (activities/channels/pdi.py). It prints the RSS
+(domain/imaging.py), the PDI layout (activities/channels/pdi.py), then the disc image as the
+CD channel seals it (the layout in an AES-256 zip, the zip in an ISO: activities/channels/cd.py,
+file by file from disk). It prints the RSS
 high-water mark above idle (VmHWM - VmRSS at the reset: native allocations count too), the
 time of each step and the machine's load. The issue's bound: under 150 MB above idle.
 Synthetic patients only. Never run by the tests.
 
-A run on the 2-CPU development machine (load ~6, shared): 2,048 instances, 1.00 GiB; metadata
-check 2.4 s, retrieval 6.6 s, PDI layout 43.8 s; 60.7 MB above idle (idle 80 MB). The layout's
+A run on the 2-CPU development machine (load 2.4–4.3, shared), 2026-12-01: 2,048 instances,
+1.00 GiB; metadata check 4.4 s, retrieval 9.6 s, PDI layout 52.5 s, zip and ISO 6.3 s (the
+synthetic slices deflate to a 0.03 GiB image); 67.4 MB above idle (idle 113 MB). The layout's
 time grows with the square of the instance count: pydicom's FileSet.add looks through every
 instance and sibling record already added (a bigger study: a DICOMDIR writer of our own).
 """
@@ -54,7 +57,8 @@ def _status_mb(field: str) -> float:
 
 def measure_child(study_uid: str, warmup_uid: str, work: Path) -> None:
     """In a fresh process: retrieve, check and lay out the study; print the figures as JSON."""
-    from activities.channels.pdi import build_pdi
+    from activities.channels import cd
+    from activities.channels.pdi import build_pdi, members
     from activities.sources.dicomweb import DicomWebSource
     from domain.imaging import check_instances
     from domain.request import Patient
@@ -85,6 +89,13 @@ def measure_child(study_uid: str, warmup_uid: str, work: Path) -> None:
     disc = build_pdi(files, work / "out", hospital="Bench Hospital", reference="R-BENCH")
     built = time.perf_counter()
     on_disc = sum(p.stat().st_size for p in (work / "out").rglob("*") if p.is_file())
+    # then the CD as the channel makes it: the disc in an AES-256 zip, the zip in an ISO image
+    zipped, image = work / "RECORDS.ZIP", work / "disc.iso"
+    with zipped.open("wb") as out:
+        cd.encrypted_zip_of_files(members(disc.root), "bench-password-not-secret", out)
+    with image.open("wb") as out:
+        cd.iso_image_to(zipped, "R-BENCH", out)
+    sealed = time.perf_counter()
     print(
         json.dumps(
             {
@@ -96,6 +107,8 @@ def measure_child(study_uid: str, warmup_uid: str, work: Path) -> None:
                 "retrieve_s": retrieved - checked,
                 "build_s": built - retrieved,
                 "disc_bytes": on_disc,
+                "iso_s": sealed - built,
+                "iso_bytes": image.stat().st_size,
             }
         )
     )
@@ -159,15 +172,16 @@ def main() -> None:
         finally:
             server.stop()
         gb = figures["disc_bytes"] / 2**30
-        total = figures["check_s"] + figures["retrieve_s"] + figures["build_s"]
+        total = figures["check_s"] + figures["retrieve_s"] + figures["build_s"] + figures["iso_s"]
         print(
             f"study: {figures['instances']} instances, disc {gb:.2f} GiB; identity clean: "
             f"{figures['clean']}"
         )
         print(
             f"identity check (WADO-RS metadata) {figures['check_s']:.1f} s, retrieve "
-            f"{figures['retrieve_s']:.1f} s, PDI layout {figures['build_s']:.1f} s "
-            f"({gb * 1024 / total:.0f} MiB/s overall)"
+            f"{figures['retrieve_s']:.1f} s, PDI layout {figures['build_s']:.1f} s, AES-256 zip "
+            f"and ISO {figures['iso_s']:.1f} s (image {figures['iso_bytes'] / 2**30:.2f} GiB; "
+            f"{gb * 1024 / total:.0f} MiB/s overall)"
         )
         verdict = "within" if figures["above_idle_mb"] < LIMIT_MB else "OVER"
         print(
