@@ -257,6 +257,13 @@ async def submit(
     )
 
 
+def known_key(database_url: str, idempotency_key: str) -> bool:
+    """Whether a submission was already stored under this key (a retry or a double click: the
+    sender gets the first answer again, without doing again what preceded it)."""
+    with session_scope(database_url) as session:
+        return repository.find_submission_by_key(session, idempotency_key) is not None
+
+
 def _same_body(stored: Any, data: Any, *, stamped: bool) -> bool:
     """A retry of the stored submission: the same body (the receipt time we stamped on a body
     that had none is ours, not the sender's, and is left out of the comparison)."""

@@ -464,6 +464,21 @@ async def third_party_submit(request: Request) -> Response:
         log.info("portal.third_party_incomplete", codes=[i.code for i in issues])
         return _show(request, values, _dedupe(errors), 422)
     email = (values.get("signer_email") or "").strip()
+    key = forms.idempotency_key(values)
+    seen = False if key is None else await run_in_threadpool(intake.known_key, ctx.db(), key)
+    if seen:
+        # a double click: its code is spent; intake answers with the first submission's request
+        result = await intake.submit(
+            payload,
+            database_url=ctx.db(),
+            client=await ctx.temporal(),
+            task_queue=ctx.settings.task_queue,
+            source="portal",
+            idempotency_key=key,
+            now=now,
+        )
+        if result.accepted:
+            return _confirmation(request, result.tracking_number or "")
     checked = await run_in_threadpool(codes.check, ctx.db(), email, values.get("code") or "", now)
     if checked.outcome != codes.Outcome.OK:
         log.info("portal.code_refused", outcome=checked.outcome.value)
@@ -479,7 +494,7 @@ async def third_party_submit(request: Request) -> Response:
         client=await ctx.temporal(),
         task_queue=ctx.settings.task_queue,
         source="portal",
-        idempotency_key=forms.idempotency_key(values),
+        idempotency_key=key,
         now=now,
         signed_document=intake.SignedDocument("authorization", pdf, now),
     )

@@ -238,3 +238,18 @@ async def test_too_many_codes_for_one_email_are_limited(
         assert f'value="{values["recipient_name"]}"' in limited.text  # nothing typed lost
         other, _ = await ask_code(c, "es", {**values, "signer_email": "other@example.org"})
         assert other.status_code == 200
+
+
+async def test_a_double_click_sends_one_signed_request(
+    portal_app: FastAPI, portal_db: str, portal_worker: Harness
+) -> None:
+    values = {**THIRD_PARTY, "signer_email": "double.click@example.org"}
+    async with client(portal_app, "192.0.2.50") as c:
+        asked, data = await ask_code(c, "en", values)
+        data.pop("code_request")
+        data["form_id"] = hidden(asked.text, "form_id")
+        data["code"] = latest_code(portal_worker.outbox, values["signer_email"])
+        first = await c.post(PATH, data=data)
+        second = await c.post(PATH, data=data)  # its code is spent: the first answer again
+    assert first.status_code == second.status_code == 200, second.text[-2000:]
+    assert tracking_number(first.text) == tracking_number(second.text)
