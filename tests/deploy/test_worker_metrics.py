@@ -53,6 +53,11 @@ async def test_worker_reports_sdk_metrics_and_letters_and_deliveries(
         await handle.execute_update(W.complete, actions.Complete(actor="spec.ops"))
         await handle.result()
         sdk = await scrape(sdk_port)
+        for _ in range(50):  # the completion counter is exported a moment after the result
+            if {name for name, _ in samples(sdk)} >= SDK_METRICS:
+                break
+            await asyncio.sleep(0.1)
+            sdk = await scrape(sdk_port)
     after = await scrape(ours_port)
 
     letters = "roi_letters_rendered_total"
