@@ -116,3 +116,29 @@ def data_converter(spec: str | None) -> DataConverter:
         payload_codec=codec_from(spec),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+#: What a sealed blob starts with (a format version), before the nonce.
+BLOB_VERSION = b"\x01"
+
+
+def seal_blob(spec: str | None, data: bytes, context: str) -> tuple[str, bytes]:
+    """(key id, version + nonce + AES-256-GCM ciphertext) of a file kept at rest, with the
+    current ROI_PAYLOAD_KEYS key; `context` (e.g. the row's id) is bound as associated data so
+    a blob cannot be moved to another row."""
+    key_id, keys = parse_keys(spec)
+    nonce = os.urandom(NONCE_BYTES)
+    aad = f"{key_id}:{context}".encode()
+    return key_id, BLOB_VERSION + nonce + AESGCM(keys[key_id]).encrypt(nonce, data, aad)
+
+
+def open_blob(spec: str | None, key_id: str, blob: bytes, context: str) -> bytes:
+    """The plaintext of a blob sealed by `seal_blob` (any configured key opens its own)."""
+    _current, keys = parse_keys(spec)
+    key = keys.get(key_id)
+    if key is None:
+        raise PayloadKeyError(f"blob sealed with unknown key id {key_id!r}")
+    if blob[:1] != BLOB_VERSION:
+        raise PayloadKeyError("blob of an unknown format")
+    nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    return AESGCM(key).decrypt(nonce, sealed, f"{key_id}:{context}".encode())

@@ -35,3 +35,5 @@ class PortalSettings(BaseSettings):
     link_dob_window_minutes: int = 15
     share_ttl_days: int = 14
     shares_per_day: int = 10
+    #: the largest document a form accepts (a legal document, a decree), in bytes
+    upload_max_bytes: int = 10_000_000

@@ -70,6 +70,20 @@ LABELS: dict[str, str] = {
     "signature_name": N_("Your full name, typed"),
     "signature_png": N_("Your drawn signature"),
     "code": N_("The code we emailed you"),
+    # the other kinds (portal/cases.py)
+    "record_description": N_("Which record is wrong"),
+    "date_of_service": N_("Date of the visit"),
+    "requested_change": N_("What it should say"),
+    "reason": N_("Why it should change"),
+    "authorizations": N_("Tracking numbers of the authorizations"),
+    "basis": N_("Why you act for the patient"),
+    "document_kind": N_("Which document you send"),
+    "document_ends_on": N_("The document ends on"),
+    "document_file": N_("The document"),
+    "question": N_("Your question"),
+    "patient_dod": N_("Date of death"),
+    "reporter_relationship": N_("Your relationship to the patient"),
+    "document_type": N_("Which court document"),
 }
 
 #: Domain field paths -> form fields (the longest matching prefix wins).
@@ -99,6 +113,38 @@ _FIELD_OF: dict[str, str] = {
     "delivery_method": "delivery",
     "electronic_format": "format",
     "consent": "consent",
+    # the other kinds (portal/cases.py): their own fields, named as on their forms
+    "record_description": "record_description",
+    "date_of_service": "date_of_service",
+    "requested_change": "requested_change",
+    "reason": "reason",
+    "authorizations": "authorizations",
+    "signed": "consent",
+    "basis": "basis",
+    "documents": "document_file",
+    "question": "question",
+    "statement_from": "date_from",
+    "statement_to": "date_to",
+    "patient.date_of_death": "patient_dod",
+    "reporter.first_name": "requester_first_name",
+    "reporter.last_name": "requester_last_name",
+    "reporter.relationship": "reporter_relationship",
+    "reporter.phone": "phone",
+    "reporter.email": "email",
+    "reporter": "requester_last_name",
+    "parents.0.first_name": "requester_first_name",
+    "parents.0.last_name": "requester_last_name",
+    "parents.0.contact.email": "email",
+    "parents.0.contact.phone": "phone",
+    "parents.0.contact.address.line1": "address_line1",
+    "parents.0.contact.address.line2": "address_line2",
+    "parents.0.contact.address.city": "address_city",
+    "parents.0.contact.address.state": "address_state",
+    "parents.0.contact.address.postal_code": "address_postal_code",
+    "parents.0.contact.address": "address_line1",
+    "parents": "requester_last_name",
+    "document_type": "document_type",
+    "pages_received": "document_file",
     # the third-party authorization: its 164.508(c) elements, each a field of the form
     "recipient.name": "recipient_name",
     "recipient.contact.email": "recipient_email",
@@ -172,6 +218,14 @@ _SPECIFIC: dict[tuple[str, str], str] = {
         "Give a date or an event on which this authorization ends."
     ),
     ("expiration_date", "expired"): N_("This date has passed. Choose a later end date."),
+    ("basis", "patient_not_a_minor"): N_(
+        "The patient is 18 or older, so a parent's access has ended. Choose the legal "
+        "authority you have."
+    ),
+    ("phone", "missing"): N_("Give a phone number: we call to confirm the notice."),
+    ("phone", "string_pattern_mismatch"): N_(
+        "Enter a phone number with its area code, like 507-555-0100."
+    ),
 }
 
 #: A sentence per code, naming the field by its label (`%(label)s`).
@@ -196,6 +250,20 @@ _GENERAL: dict[str, str] = {
         "This form is for the patient or their personal representative."
     ),
     "consent_required": N_("Check the box to confirm before sending."),
+    "not_the_patient_or_representative": N_(
+        "This form is for the patient or their personal representative."
+    ),
+    "too_short": N_("Fill in: %(label)s."),
+    "not_a_tracking_number": N_("Give each authorization's tracking number, like ROI-AB12C-3DE45."),
+    "upload_missing": N_("Attach the document: a PDF, or a photo of it (JPEG or PNG)."),
+    "upload_too_large": N_(
+        "The file is larger than %(megabytes)s MB. Send a smaller scan or photo."
+    ),
+    "upload_type": N_("This file is not a PDF, JPEG or PNG. Send the document as one of these."),
+    "upload_unreadable": N_(
+        "The file could not be read: it may be damaged or locked with a password. Send it "
+        "again without a password."
+    ),
     "invalid_characters": N_("%(label)s has characters we cannot keep. Type it again."),
     "description_missing": N_("Fill in: %(label)s."),
     "discloser_missing": N_("Choose one of the options for: %(label)s."),
@@ -375,18 +443,18 @@ def _some(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def record_payload(
-    kind: RequestKind, form: Mapping[str, str], language: Language
-) -> dict[str, Any]:
-    """The submission the domain validates, from what was typed (nothing typed is dropped
-    silently: an unknown choice stays as typed and the domain names its field)."""
-    relationship = _clean(form, "relationship") or "self"
-    first = _clean(form, "patient_first_name")
-    last = _clean(form, "patient_last_name")
-    requester_first = _clean(form, "requester_first_name")
-    requester_last = _clean(form, "requester_last_name")
-    if relationship == "self":
-        requester_first, requester_last = first, last
+def clean(form: Mapping[str, str], name: str) -> str | None:
+    """A typed value without its surrounding spaces (None when empty)."""
+    return _clean(form, name)
+
+
+def some(values: dict[str, Any]) -> dict[str, Any]:
+    """Only the values that were given."""
+    return _some(values)
+
+
+def contact_of(form: Mapping[str, str]) -> dict[str, Any]:
+    """The contact the form's "How we reach you" section gives."""
     address = _some(
         {
             "line1": _clean(form, "address_line1"),
@@ -396,46 +464,81 @@ def record_payload(
             "postal_code": _clean(form, "address_postal_code"),
         }
     )
-    contact = _some(
+    return _some(
         {
             "email": _clean(form, "email"),
             "phone": _clean(form, "phone"),
             "address": address or None,
         }
     )
-    delivery = _clean(form, "delivery")
-    payload: dict[str, Any] = _some(
+
+
+def patient_of(form: Mapping[str, str]) -> dict[str, Any]:
+    """The patient as typed."""
+    return _some(
+        {
+            "first_name": _clean(form, "patient_first_name"),
+            "middle_name": _clean(form, "patient_middle_name"),
+            "last_name": _clean(form, "patient_last_name"),
+            "date_of_birth": _clean(form, "patient_dob"),
+            "mrn": _clean(form, "patient_mrn"),
+        }
+    )
+
+
+def case_payload(
+    kind: RequestKind,
+    form: Mapping[str, str],
+    language: Language,
+    relationship: str | None = None,
+) -> dict[str, Any]:
+    """What every request from the patient's side carries: kind, site, channel and language,
+    the patient, and who asks (the patient's own name when they are the patient)."""
+    relationship = relationship or _clean(form, "relationship") or "self"
+    first = _clean(form, "patient_first_name")
+    last = _clean(form, "patient_last_name")
+    requester_first = _clean(form, "requester_first_name")
+    requester_last = _clean(form, "requester_last_name")
+    if relationship == "self":
+        requester_first, requester_last = first, last
+    return _some(
         {
             "kind": kind.value,
             "site": _clean(form, "site"),
             "channel": "portal",
             "language": language.value,
-            "patient": _some(
-                {
-                    "first_name": first,
-                    "middle_name": _clean(form, "patient_middle_name"),
-                    "last_name": last,
-                    "date_of_birth": _clean(form, "patient_dob"),
-                    "mrn": _clean(form, "patient_mrn"),
-                }
-            ),
+            "patient": patient_of(form),
             "requester": _some(
                 {
                     "first_name": requester_first,
                     "last_name": requester_last,
                     "relationship": relationship,
-                    "contact": contact,
+                    "contact": contact_of(form),
                 }
             ),
-            "records": _some(
-                {
-                    "description": _clean(form, "records_description"),
-                    "date_from": _clean(form, "date_from"),
-                    "date_to": _clean(form, "date_to"),
-                }
-            ),
-            "delivery_method": delivery,
         }
+    )
+
+
+def record_payload(
+    kind: RequestKind, form: Mapping[str, str], language: Language
+) -> dict[str, Any]:
+    """The submission the domain validates, from what was typed (nothing typed is dropped
+    silently: an unknown choice stays as typed and the domain names its field)."""
+    payload = case_payload(kind, form, language)
+    payload.update(
+        _some(
+            {
+                "records": _some(
+                    {
+                        "description": _clean(form, "records_description"),
+                        "date_from": _clean(form, "date_from"),
+                        "date_to": _clean(form, "date_to"),
+                    }
+                ),
+                "delivery_method": _clean(form, "delivery"),
+            }
+        )
     )
     if kind == RequestKind.ACCESS_OWN:
         payload["electronic_format"] = _clean(form, "format") or "pdf"

@@ -27,11 +27,12 @@ from config.logging import configure_logging
 from config.production import Component, refuse_demo_settings
 from config.redact import install_log_filters
 from config.settings import Settings, get_settings
+from portal import cases as case_forms
 from portal.config import PortalSettings
 from portal.context import Limited, NotReady, PortalContext, Refused
 from portal.forms import N_
 from portal.render import gettext_for, language_of, render
-from portal.routes import imaging, requests, status, third_party
+from portal.routes import cases, imaging, requests, status, third_party
 from portal.routes.requests import page_context
 from portal.security import Hardening, csrf_protect
 from store.postgres import resolve_database_url
@@ -151,11 +152,17 @@ def create_app(
         return PlainTextResponse("ok")
 
     app.include_router(requests.router)
+    app.include_router(cases.router)
     app.include_router(status.router)
     app.include_router(third_party.router)
     app.include_router(imaging.router)
     _install_handlers(app)
-    app.add_middleware(Hardening)
+    # forms with a document take up to the upload limit (and the form around it)
+    app.add_middleware(
+        Hardening,
+        upload_paths=frozenset(f.action for f in case_forms.FORMS if f.upload),
+        upload_limit=ctx.portal.upload_max_bytes + 256 * 1024,
+    )
     if settings.trusted_proxies:
         # X-Forwarded-For believed only from ROI_TRUSTED_PROXIES (uvicorn runs with
         # --no-proxy-headers, so nobody else can choose their own throttle bucket)

@@ -52,8 +52,17 @@ class Hardening:
     """Headers on every answer, the body limit, and a log line per request (path and status
     only: a query string or a form may hold a name or a date of birth)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        upload_paths: frozenset[str] = frozenset(),
+        upload_limit: int = MAX_BODY_BYTES,
+    ) -> None:
         self.app = app
+        #: forms that carry a document may send up to `upload_limit` bytes (every other path
+        #: MAX_BODY_BYTES)
+        self.upload_paths = upload_paths
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,18 +93,19 @@ class Hardening:
             await send(message)
 
         received = 0
+        limit = self.upload_limit if path in self.upload_paths else MAX_BODY_BYTES
 
         async def receive_limited() -> Message:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
+            if received > limit:
                 raise _BodyTooLarge()
             return message
 
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         try:
-            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            if declared.isdigit() and int(declared) > limit:
                 raise _BodyTooLarge()
             await self.app(scope, receive_limited, send_wrapped)
         except _BodyTooLarge:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -71,6 +72,16 @@ class SignedDocument:
     kind: str
     content: bytes
     signed_at: datetime
+
+
+@dataclass(frozen=True)
+class UploadedDocument:
+    """A document the requester uploaded, already sniffed and re-encoded (portal/uploads.py):
+    kept with the submission, encrypted at rest with the ROI_PAYLOAD_KEYS key."""
+
+    kind: str
+    media_type: str
+    content: bytes
 
 
 @dataclass
@@ -178,9 +189,12 @@ async def submit(
     idempotency_key: str | None = None,
     now: datetime | None = None,
     signed_document: SignedDocument | None = None,
+    uploads: Sequence[UploadedDocument] = (),
+    payload_keys: str | None = None,
 ) -> IntakeResult:
-    """Store, validate and start a records request (with the sealed PDF the requester signed,
-    when one came with it: stored in the same transaction as the submission)."""
+    """Store, validate and start a request (with the sealed PDF the requester signed and the
+    documents they uploaded, when they came with it: stored in the same transaction as the
+    submission, the uploads encrypted with `payload_keys`, ROI_PAYLOAD_KEYS)."""
     now = now or datetime.now(UTC)
     data, errors = _decode(raw)
     if data is not None and not isinstance(data, dict):
@@ -244,6 +258,17 @@ async def submit(
                 content=signed_document.content,
                 signed_at=signed_document.signed_at,
             )
+        if uploads:
+            session.flush()
+            for document in uploads:
+                portal_rows.store_upload(
+                    session,
+                    submission_id=submission_id,
+                    kind=document.kind,
+                    media_type=document.media_type,
+                    content=document.content,
+                    keys=payload_keys,
+                )
     log.info("intake.stored", submission_id=submission_id, source=source)
 
     return await _validate_and_start(
@@ -337,6 +362,12 @@ async def resubmit(
         else:  # pragma: no cover - validated above; kept for review again
             repository.mark_submission(session, submission_id, outcome="rejected")
     return result
+
+
+def issues_of(data: Any, now: datetime) -> list[FieldIssue]:
+    """What validation would say of this submission, without storing anything (a form the
+    sender has not confirmed yet: every problem is named at once)."""
+    return _parse(data, now)[2]
 
 
 def _parse(

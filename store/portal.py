@@ -1,6 +1,7 @@
-"""The portal's own rows: one-time email codes (only their salted hashes) and the sealed PDFs
-of e-signed authorizations, stored with their submission. SQL only; the rules (hashing, expiry,
-attempt limits) are the caller's (portal/codes.py)."""
+"""The portal's own rows: one-time email codes (only their salted hashes), the sealed PDFs
+of e-signed authorizations and the documents requesters uploaded (re-encoded by the portal,
+encrypted here at rest with ROI_PAYLOAD_KEYS), each stored with its submission. SQL only; the
+rules (hashing, expiry, attempt limits, what a clean upload is) are the caller's."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import Column, DateTime, Integer, LargeBinary, select, text, upd
 from sqlmodel import Field, Session, SQLModel, col
 from ulid import ULID
 
+from config import codec
 from store.models import IntakeSubmission
 
 
@@ -154,3 +156,91 @@ def signed_document(session: Session, request_id: str, document_id: str) -> byte
         )
     ).scalar_one_or_none()
     return bytes(found) if found is not None else None
+
+
+class PortalUpload(SQLModel, table=True):
+    """A document the requester uploaded (a legal document, a decree), re-encoded by the
+    portal and sealed with AES-256-GCM (`key_id` names the ROI_PAYLOAD_KEYS key). PHI: opened
+    only for staff who may open its request, never served back on the portal."""
+
+    __tablename__ = "portal_uploads"
+
+    id: str = Field(primary_key=True, max_length=32)
+    submission_id: str = Field(max_length=32, foreign_key="intake_submissions.id")
+    kind: str = Field(max_length=32)
+    media_type: str = Field(max_length=32)
+    size: int = Field(sa_column=Column(Integer, nullable=False))
+    key_id: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    )
+
+
+def store_upload(
+    session: Session,
+    *,
+    submission_id: str,
+    kind: str,
+    media_type: str,
+    content: bytes,
+    keys: str | None,
+) -> str:
+    """Keep a clean upload with its submission, encrypted (in intake's first transaction)."""
+    upload_id = str(ULID())
+    key_id, sealed = codec.seal_blob(keys, content, upload_id)
+    session.add(
+        PortalUpload(
+            id=upload_id,
+            submission_id=submission_id,
+            kind=kind,
+            media_type=media_type,
+            size=len(content),
+            key_id=key_id,
+            content=sealed,
+        )
+    )
+    return upload_id
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    """What the staff page lists (never the bytes)."""
+
+    id: str
+    kind: str
+    media_type: str
+    size: int
+    stored_at: datetime
+
+
+def uploads_for_request(session: Session, request_id: str) -> list[UploadInfo]:
+    """The uploads of the submission a request was made from."""
+    rows = session.execute(
+        select(
+            col(PortalUpload.id),
+            col(PortalUpload.kind),
+            col(PortalUpload.media_type),
+            col(PortalUpload.size),
+            col(PortalUpload.stored_at),
+        )
+        .join(IntakeSubmission, col(IntakeSubmission.id) == col(PortalUpload.submission_id))
+        .where(col(IntakeSubmission.request_id) == request_id)
+        .order_by(col(PortalUpload.id))
+    ).all()
+    return [UploadInfo(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def upload(
+    session: Session, request_id: str, upload_id: str, keys: str | None
+) -> tuple[str, bytes] | None:
+    """(media type, decrypted bytes) of an upload, only through the request it belongs to."""
+    found = session.execute(
+        select(PortalUpload)
+        .join(IntakeSubmission, col(IntakeSubmission.id) == col(PortalUpload.submission_id))
+        .where(col(PortalUpload.id) == upload_id, col(IntakeSubmission.request_id) == request_id)
+    ).scalar_one_or_none()
+    if found is None:
+        return None
+    return found.media_type, codec.open_blob(keys, found.key_id, bytes(found.content), found.id)

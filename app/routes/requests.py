@@ -44,7 +44,7 @@ from store import queue, request_detail, requests, staff
 from store.audit import audit
 from store.documents import InboundDocument
 from store.models import OutboundItem, RecordRequest
-from store.portal import SignedDocumentInfo
+from store.portal import SignedDocumentInfo, UploadInfo
 from store.receipts import Receipts
 from store.receipts import receipts as receipts_of
 from store.web_models import StaffUser
@@ -86,6 +86,8 @@ class PageData:
     received: list[InboundDocument] = field(default_factory=list)  # what it was made from
     #: what the requester signed electronically on the portal (sealed PDFs)
     signed: list[SignedDocumentInfo] = field(default_factory=list)
+    #: the documents the requester uploaded on the portal (re-encoded, encrypted at rest)
+    uploads: list[UploadInfo] = field(default_factory=list)
 
 
 def _page_data(session: Session, account: Account, request_id: str, *, view: bool) -> PageData:
@@ -116,6 +118,7 @@ def _page_data(session: Session, account: Account, request_id: str, *, view: boo
         found,
         inbound_documents.for_request(session, request_id),
         portal_rows.signed_documents_for_request(session, request_id),
+        portal_rows.uploads_for_request(session, request_id),
     )
 
 
@@ -225,6 +228,7 @@ async def _page(
         "documents": data.documents,
         "received": data.received,
         "signed": data.signed,
+        "uploads": data.uploads,
         "links": data.links,
         "receipts": data.receipts,
         "contact": team_contact(row.team),
@@ -558,6 +562,46 @@ def signed_document(
         headers={
             "Cache-Control": "no-store",
             "Content-Disposition": 'inline; filename="signed-authorization.pdf"',
+        },
+    )
+
+
+#: The file name staff's browser is given for each uploaded type.
+_UPLOAD_SUFFIX = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+@router.get("/requests/{request_id}/uploads/{upload_id}")
+def uploaded_document(
+    request: Request,
+    request_id: RequestId,
+    upload_id: Annotated[str, Path(pattern=r"^[0-9A-Z]{26}$")],
+    session: SessionDep,
+    signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
+) -> Response:
+    """A document the requester uploaded on the portal, as the portal re-encoded it, decrypted
+    only for staff whose team and site cover the request; each opening is audited."""
+    _load(session, signed.account, request_id)
+    found = portal_rows.upload(
+        session, request_id, upload_id, ctx_of(request).settings.payload_keys
+    )
+    if found is None:
+        raise NotFound()
+    media_type, content = found
+    audit(
+        session,
+        request_id,
+        signed.account.id,
+        "uploaded_document.viewed",
+        datetime.now(UTC),
+        document=upload_id,
+    )
+    suffix = _UPLOAD_SUFFIX.get(media_type, "bin")
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="uploaded-document.{suffix}"',
         },
     )
 

@@ -8,6 +8,8 @@ and it is a security event. Submissions are limited per client address (portal/t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,12 +17,12 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from domain.contacts import team_contact
 from domain.kinds.common import Team
-from domain.request import parse_submission
 from domain.types import Language, RequestKind, Site
-from portal import forms
+from portal import cases, forms
 from portal.context import Limited, ctx_of
 from portal.forms import N_
 from portal.i18n import format_money
@@ -81,8 +83,26 @@ def home(request: Request) -> Response:
             **page_context(request),
             "own_choices": forms.delivery_choices(RequestKind.ACCESS_OWN),
             "imaging_choices": forms.delivery_choices(RequestKind.IMAGING),
+            "others": _other_kinds(request),
         },
     )
+
+
+def _other_kinds(request: Request) -> list[dict[str, str]]:
+    """The home page's links to the other kinds' forms and the outside-records answer."""
+    gettext = gettext_for(language_of(request))
+    links = [
+        {"href": spec.action, "heading": gettext(spec.heading), "summary": gettext(spec.summary)}
+        for spec in cases.FORMS
+    ]
+    links.append(
+        {
+            "href": "/request/outside-records",
+            "heading": gettext(cases.OUTSIDE_HEADING),
+            "summary": gettext(cases.OUTSIDE_SUMMARY),
+        }
+    )
+    return links
 
 
 def _form_context(
@@ -212,35 +232,91 @@ def _honeypot(request: Request, client: str, now: datetime) -> None:
 
 
 async def _submit(request: Request, kind: RequestKind) -> Response:
-    ctx = ctx_of(request)
+    values, _files = await form_values(request)
+
+    def show(kept: dict[str, str], errors: list[forms.FormError], code: int) -> Response:
+        return _show_form(request, kind, kept, _ordered(errors), code)
+
+    return await send_form(
+        request,
+        values,
+        lambda language: Prepared(forms.record_payload(kind, values, language)),
+        show,
+    )
+
+
+@dataclass
+class Prepared:
+    """A form ready to send: the submission, the portal's own errors found while preparing it
+    (an upload refused), and the clean uploads that go with it."""
+
+    payload: dict[str, Any]
+    errors: list[forms.FormError] = field(default_factory=list)
+    uploads: list[intake.UploadedDocument] = field(default_factory=list)
+
+
+#: Shows a form again: what was typed, the errors (translated), the status code.
+Show = Callable[[dict[str, str], list[forms.FormError], int], Response]
+
+
+async def form_values(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
+    """What was typed (each value capped, never the CSRF token) and the files sent, each read
+    up to one byte past the upload limit (the limit itself is judged by portal/uploads.py)."""
     form = await request.form()
-    values = {k: v[:_MAX_VALUE] for k, v in form.items() if isinstance(v, str)}
+    limit = ctx_of(request).portal.upload_max_bytes
+    values: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            values.setdefault(name, value[:_MAX_VALUE])
+        elif isinstance(value, UploadFile) and value.filename:
+            files[name] = await value.read(limit + 1)
     values.pop("csrf_token", None)
     request.state.form_lang = values.get("lang")
+    return values, files
+
+
+async def send_form(
+    request: Request,
+    values: dict[str, str],
+    prepare: Callable[[Language], Prepared],
+    show: Show,
+    overrides: Mapping[str, str] | None = None,
+) -> Response:
+    """What every portal form does on sending: count it against the client's address (429),
+    answer a filled honeypot with a made-up number (nothing stored), prepare the submission
+    (uploads re-encoded), then, unless the confirmation box is unchecked or the portal found a
+    problem (nothing stored: every problem named at once), send it through services/intake.py
+    (stored, validated, started). A field error shows the form again with everything kept."""
+    ctx = ctx_of(request)
     language = language_of(request)
+    gettext = gettext_for(language)
     now = datetime.now(UTC)
     client = await run_in_threadpool(_admit, request, now)
     if values.get(HONEYPOT):
         await run_in_threadpool(_honeypot, request, client, now)
         return _confirmation(request, intake.new_tracking_number())
-    payload = forms.record_payload(kind, values, language)
-    gettext = gettext_for(language)
-    if values.get("consent") != "yes":
-        # Not sent until the person confirms it: nothing is stored. Every other problem is
-        # named at the same time (the domain's own rules, run on the unsent form).
-        _, issues = parse_submission({**payload, "received_at": now.isoformat()}, now)
-        consent = forms.consent_error(gettext)
-        errors = [consent, *forms.translate_issues(issues, gettext)]
-        log.info("portal.not_confirmed", codes=[i.code for i in issues])
-        return _show_form(request, kind, values, _ordered(errors), 422)
+    prepared = await run_in_threadpool(prepare, language)
+    if values.get("consent") != "yes" or prepared.errors:
+        # Not sent: nothing is stored. Every other problem is named at the same time (the
+        # domain's own rules, run on the unsent form).
+        issues = intake.issues_of({**prepared.payload, "received_at": now.isoformat()}, now)
+        errors = list(prepared.errors)
+        if values.get("consent") != "yes":
+            errors.append(forms.consent_error(gettext))
+        errors += forms.translate_issues(issues, gettext, overrides)
+        log.info("portal.not_sent", codes=[i.code for i in issues])
+        return show(values, _dedupe(errors), 422)
     result = await intake.submit(
-        payload,
+        prepared.payload,
         database_url=ctx.db(),
         client=await ctx.temporal(),
         task_queue=ctx.settings.task_queue,
         source="portal",
         idempotency_key=forms.idempotency_key(values),
         now=now,
+        uploads=prepared.uploads,
+        payload_keys=ctx.settings.payload_keys,
     )
     if not result.accepted:
         log.info(
@@ -248,8 +324,7 @@ async def _submit(request: Request, kind: RequestKind) -> Response:
             submission_id=result.submission_id,
             codes=[e.code for e in result.errors],
         )
-        errors = forms.translate_issues(result.errors, gettext)
-        return _show_form(request, kind, values, _ordered(errors), 422)
+        return show(values, forms.translate_issues(result.errors, gettext, overrides), 422)
     log.info(
         "portal.accepted",
         submission_id=result.submission_id,
@@ -257,6 +332,14 @@ async def _submit(request: Request, kind: RequestKind) -> Response:
         duplicate=result.duplicate,
     )
     return _confirmation(request, result.tracking_number or "")
+
+
+def _dedupe(errors: list[forms.FormError]) -> list[forms.FormError]:
+    """One message per field (the first wins)."""
+    seen: dict[str, forms.FormError] = {}
+    for e in errors:
+        seen.setdefault(e.field, e)
+    return list(seen.values())
 
 
 #: Errors in the order the fields appear on the page.
