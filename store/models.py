@@ -93,14 +93,25 @@ class RecordRequest(SQLModel, table=True):
     state_version: int = 0  # workflow's event counter: older projections never overwrite newer
 
 
-# The queue's partial indexes on `requests` (migration 0003_staff_web), declared here so the
-# store owns them and Alembic's autogenerate knows them.
+# The queue's partial indexes on `requests` (migrations 0003_staff_web, 0020_claim_next_index),
+# declared here so the store owns them and Alembic's autogenerate knows them.
 #: Stages in which a request waits for the hospital's own staff ("next request" takes these).
 _ACTIONABLE_SQL = ", ".join(f"'{s.value}'" for s in ACTIONABLE_STATUSES)
-# Unclaimed work in due order, per team: claim-next reads the first row that is not locked.
+# Unclaimed work in due order, per team: claim-next for an every-site account reads the first
+# row that is not locked.
 CLAIMABLE_INDEX = Index(
     "ix_requests_claimable",
     table_of(RecordRequest).c.team,
+    table_of(RecordRequest).c.due_at,
+    table_of(RecordRequest).c.target_due_at,
+    postgresql_where=text(f"assignee IS NULL AND status IN ({_ACTIONABLE_SQL})"),
+)
+# The same per team and site: a site-restricted account's claim-next starts at its own sites'
+# first rows instead of walking past every other site's.
+CLAIMABLE_SITE_INDEX = Index(
+    "ix_requests_claimable_site",
+    table_of(RecordRequest).c.team,
+    table_of(RecordRequest).c.site,
     table_of(RecordRequest).c.due_at,
     table_of(RecordRequest).c.target_due_at,
     postgresql_where=text(f"assignee IS NULL AND status IN ({_ACTIONABLE_SQL})"),

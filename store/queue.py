@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    TextClause,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlmodel import Session, col
 from ulid import ULID
 
@@ -245,18 +256,30 @@ def queue_counts(
         out.extend(_due(t, f.due, now))
         return out
 
+    # One grouped pass over the summary answers both the totals (the statuses shown) and the
+    # by-stage counts (every open status): it holds open rows only.
     n = S.n
-    row = session.execute(
+    grouped = session.execute(
         select(
-            func.coalesce(func.sum(n), 0),
+            S.status,
+            func.sum(n),
             func.coalesce(func.sum(n).filter(_late(S, now)), 0),
             func.coalesce(func.sum(n).filter(_missed(S, now)), 0),
-            func.coalesce(func.sum(n).filter(S.status.in_(WAITING)), 0),
-        ).where(*where(S, with_status=True))
-    ).one()
-    counts = QueueCounts(
-        total=int(row[0]), breached=int(row[1]), target_missed=int(row[2]), waiting=int(row[3])
-    )
+        )
+        .where(*where(S, with_status=False))
+        .group_by(S.status)
+    ).all()
+    shown = {f.status} if f.status else set(QUEUE_STATUSES)
+    counts = QueueCounts()
+    for status, total, late, missed in grouped:
+        if total:
+            counts.by_status[status] = int(total)
+        if status in shown:
+            counts.total += int(total or 0)
+            counts.breached += int(late)
+            counts.target_missed += int(missed)
+            if status in WAITING:
+                counts.waiting += int(total or 0)
     held = session.execute(
         select(func.count(), func.count().filter(T.c.assignee == account.id)).where(
             *where(T.c, with_status=True),
@@ -266,10 +289,6 @@ def queue_counts(
     ).one()
     counts.unclaimed = counts.total - held[0]
     counts.mine = held[1]
-    by_status = session.execute(
-        select(S.status, func.sum(n)).where(*where(S, with_status=False)).group_by(S.status)
-    ).all()
-    counts.by_status = {status: int(total) for status, total in by_status if total}
     return counts
 
 
@@ -332,38 +351,57 @@ def _live_counts(
 # ---- claims -------------------------------------------------------------------------------
 
 _ACTIONABLE_SQL = ", ".join(f"'{s.value}'" for s in ACTIONABLE_STATUSES)
-#: Each team's most urgent unclaimed row (the partial index ix_requests_claimable, in order),
-#: locked with SKIP LOCKED so concurrent claimers pass each other; the best of those is claimed.
-_CLAIM_NEXT = text(
-    f"""
-    WITH claimed AS (
-        UPDATE requests SET assignee = :user, claimed_at = :now
-        WHERE id = (
-            SELECT head.id
-            FROM unnest(CAST(:teams AS text[])) AS t(team)
-            CROSS JOIN LATERAL (
-                SELECT r.id, r.due_at, r.target_due_at
-                FROM requests r
-                WHERE r.team = t.team
-                  AND r.assignee IS NULL
-                  AND r.status IN ({_ACTIONABLE_SQL})
-                  AND r.site = ANY(CAST(:sites AS text[]))
-                ORDER BY r.due_at, r.target_due_at
-                LIMIT 1
-                FOR UPDATE SKIP LOCKED
-            ) AS head
-            ORDER BY head.due_at, head.target_due_at NULLS LAST
-            LIMIT 1
-        )
-        RETURNING id
-    )
-    INSERT INTO request_events (event_key, request_id, at, actor, action, detail)
-    SELECT claimed.id || '-queue.claimed-' || :suffix, claimed.id, :now, :user,
-           'queue.claimed', CAST('{{"how": "next"}}' AS jsonb)
-    FROM claimed
-    RETURNING request_id
+_ALL_SITES = frozenset(s.value for s in Site)
+
+
+def _claim_next_sql(*, per_site: bool) -> TextClause:
+    """The claim and its audit row in one statement.
+
+    Each probe reads the most urgent unclaimed row of one team (every-site accounts:
+    ix_requests_claimable, in order) or of one (team, site) pair (site-restricted accounts:
+    ix_requests_claimable_site, migration 0020), locked with SKIP LOCKED so concurrent claimers
+    pass each other; the best of those heads is claimed. Per pair only when the account's sites
+    leave some out: a per-team probe then walked the other sites' rows (a heap visit each, more
+    with every claim), while for an every-site account it is one probe and one lock per team
+    instead of one per site.
     """
-)
+    pairs = "CROSS JOIN unnest(CAST(:sites AS text[])) AS s(site)" if per_site else ""
+    site = "r.site = s.site" if per_site else "r.site = ANY(CAST(:sites AS text[]))"
+    return text(
+        f"""
+        WITH claimed AS (
+            UPDATE requests SET assignee = :user, claimed_at = :now
+            WHERE id = (
+                SELECT head.id
+                FROM unnest(CAST(:teams AS text[])) AS t(team)
+                {pairs}
+                CROSS JOIN LATERAL (
+                    SELECT r.id, r.due_at, r.target_due_at
+                    FROM requests r
+                    WHERE r.team = t.team
+                      AND {site}
+                      AND r.assignee IS NULL
+                      AND r.status IN ({_ACTIONABLE_SQL})
+                    ORDER BY r.due_at, r.target_due_at
+                    LIMIT 1
+                    FOR UPDATE SKIP LOCKED
+                ) AS head
+                ORDER BY head.due_at, head.target_due_at NULLS LAST
+                LIMIT 1
+            )
+            RETURNING id
+        )
+        INSERT INTO request_events (event_key, request_id, at, actor, action, detail)
+        SELECT claimed.id || '-queue.claimed-' || :suffix, claimed.id, :now, :user,
+               'queue.claimed', CAST('{{"how": "next"}}' AS jsonb)
+        FROM claimed
+        RETURNING request_id
+        """
+    )
+
+
+_CLAIM_NEXT = _claim_next_sql(per_site=False)
+_CLAIM_NEXT_PER_SITE = _claim_next_sql(per_site=True)
 _last_expiry: dict[str, float] = {}
 
 
@@ -411,9 +449,10 @@ def claim_next(
     if not teams:
         return None
     sites = account.site_list
+    statement = _CLAIM_NEXT if set(sites) >= _ALL_SITES else _CLAIM_NEXT_PER_SITE
     # One round trip: the claim and its audit row (request_events, append-only) together.
     return session.execute(
-        _CLAIM_NEXT,
+        statement,
         {"user": account.id, "now": now, "teams": teams, "sites": sites, "suffix": str(ULID())},
     ).scalar_one_or_none()
 

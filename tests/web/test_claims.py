@@ -104,6 +104,58 @@ def test_most_urgent_first_and_site_restriction(claims_db: str) -> None:
         assert session.get(RecordRequest, elsewhere).assignee is None  # type: ignore[union-attr]
 
 
+def test_site_restricted_claimers_take_their_sites_in_due_order(claims_db: str) -> None:
+    """Two of four sites (one probe per team and site): across both teams and both sites,
+    most urgent first, never another site's, never twice, with claimers racing."""
+    now = datetime.now(UTC)
+    with session_scope(claims_db) as session:  # start from an empty queue
+        session.execute(update(RecordRequest).values(assignee="done", claimed_at=now))
+    mine: list[tuple[datetime, str]] = []
+    for i in range(48):
+        site = ("arizona", "florida", "minnesota", "wisconsin")[i % 4]
+        billing = i % 3 == 0
+        received = now - timedelta(days=(i * 7) % 40, minutes=i)
+        rid = insert_request(
+            claims_db,
+            site=site,
+            kind="billing" if billing else "access_own",
+            team="billing" if billing else "roi",
+            received_at=received,
+        )
+        if site in ("arizona", "florida"):
+            mine.append((received, rid))
+    expected = [rid for _, rid in sorted(mine)]  # due = received + 30 days
+    two = frozenset({"arizona", "florida"})
+    solo = Account(id="two-sites", username="two", role="specialist", sites=two)
+    first = []
+    for _ in range(6):
+        with session_scope(claims_db) as session:
+            first.append(claim_next(session, solo, now))
+    assert first == expected[:6]
+
+    claimed: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def claimer(n: int) -> None:
+        account = Account(id=f"two-{n}", username=f"t{n}", role="specialist", sites=two)
+        barrier.wait()
+        while True:
+            with session_scope(claims_db) as session:
+                got = claim_next(session, account, datetime.now(UTC))
+            if got is None:
+                return
+            with lock:
+                claimed.append(got)
+
+    threads = [threading.Thread(target=claimer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(claimed) == sorted(expected[6:])  # each of the rest once, no other site's
+
+
 def test_a_claim_left_alone_times_out(claims_db: str) -> None:
     now = datetime.now(UTC)
     with session_scope(claims_db) as session:
