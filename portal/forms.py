@@ -84,6 +84,15 @@ LABELS: dict[str, str] = {
     "patient_dod": N_("Date of death"),
     "reporter_relationship": N_("Your relationship to the patient"),
     "document_type": N_("Which court document"),
+    # friends and family (portal/friends_family.py) and the photo ID on the records forms
+    **{f"person_{n}_name": N_("Their full name") for n in (1, 2, 3)},
+    **{f"person_{n}_relationship": N_("Their relationship to the patient") for n in (1, 2, 3)},
+    **{f"person_{n}_phone": N_("Their phone number") for n in (1, 2, 3)},
+    "scopes": N_("What they may be told"),
+    "details": N_("Anything else they may, or may not, be told"),
+    "until": N_("Until when"),
+    "ends_on": N_("End date"),
+    "photo_id_file": N_("A photo of your ID"),
 }
 
 #: Domain field paths -> form fields (the longest matching prefix wins).
@@ -294,6 +303,9 @@ _GENERAL: dict[str, str] = {
         "The drawing could not be read. Draw it again, or clear it: your typed name is your "
         "signature."
     ),
+    "ff_scope_missing": N_("Choose at least one thing they may be told, or describe it."),
+    "ff_end_missing": N_("Choose a date, or until you end it."),
+    "ff_end_past": N_("This date has passed. Choose a later end date."),
     "codes_limited": N_(
         "Too many codes were sent to this address. Try again in %(minutes)s minutes."
     ),

@@ -32,7 +32,7 @@ from portal.config import PortalSettings
 from portal.context import Limited, NotReady, PortalContext, Refused
 from portal.forms import N_
 from portal.render import gettext_for, language_of, render
-from portal.routes import cases, imaging, requests, status, third_party
+from portal.routes import cases, friends_family, imaging, requests, status, third_party
 from portal.routes.requests import page_context
 from portal.security import Hardening, csrf_protect
 from store.postgres import resolve_database_url
@@ -153,6 +153,7 @@ def create_app(
 
     app.include_router(requests.router)
     app.include_router(cases.router)
+    app.include_router(friends_family.router)
     app.include_router(status.router)
     app.include_router(third_party.router)
     app.include_router(imaging.router)
@@ -160,7 +161,8 @@ def create_app(
     # forms with a document take up to the upload limit (and the form around it)
     app.add_middleware(
         Hardening,
-        upload_paths=frozenset(f.action for f in case_forms.FORMS if f.upload),
+        upload_paths=frozenset(f.action for f in case_forms.FORMS if f.upload)
+        | {"/request/own-records", "/request/imaging"},  # the optional photo ID
         upload_limit=ctx.portal.upload_max_bytes + 256 * 1024,
     )
     if settings.trusted_proxies:

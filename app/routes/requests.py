@@ -36,7 +36,7 @@ from domain.types import (
     Site,
     Status,
 )
-from services import imaging, links, packet_preview
+from services import friends_family, imaging, links, packet_preview
 from services.staff import ActionRefused, current_state, perform
 from store import documents as inbound_documents
 from store import portal as portal_rows
@@ -88,6 +88,8 @@ class PageData:
     signed: list[SignedDocumentInfo] = field(default_factory=list)
     #: the documents the requester uploaded on the portal (re-encoded, encrypted at rest)
     uploads: list[UploadInfo] = field(default_factory=list)
+    #: the patient's friends-and-family agreements in force (164.510(b)), by patient key
+    family: list[friends_family.OnFileView] = field(default_factory=list)
 
 
 def _page_data(session: Session, account: Account, request_id: str, *, view: bool) -> PageData:
@@ -119,6 +121,7 @@ def _page_data(session: Session, account: Account, request_id: str, *, view: boo
         inbound_documents.for_request(session, request_id),
         portal_rows.signed_documents_for_request(session, request_id),
         portal_rows.uploads_for_request(session, request_id),
+        friends_family.on_file(session, row.patient_key, local_date(Site(row.site), now)),
     )
 
 
@@ -170,6 +173,7 @@ async def _page(
     values: dict[str, Any] | None = None,
     open_form: str | None = None,
     status_code: int = 200,
+    family_check: dict[str, Any] | None = None,
 ) -> Response:
     ctx = ctx_of(request)
     account = signed.account
@@ -229,6 +233,8 @@ async def _page(
         "received": data.received,
         "signed": data.signed,
         "uploads": data.uploads,
+        "family": data.family,
+        "family_check": family_check,
         "links": data.links,
         "receipts": data.receipts,
         "contact": team_contact(row.team),
@@ -455,6 +461,43 @@ def reassign(
         "ok" if ok else "error",
     )
     return RedirectResponse(f"/requests/{request_id}", status_code=303)
+
+
+@router.post("/requests/{request_id}/family-check", response_class=HTMLResponse)
+async def family_check(
+    request: Request,
+    request_id: RequestId,
+    session: SessionDep,
+    signed: Annotated[Signed, Depends(need(Can.VIEW_REQUEST))],
+    caller_name: Annotated[str, Form(max_length=200)],
+    caller_relationship: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """A family member calls: does an agreement in force name them (164.510(b))? The answer
+    is audited (who asked, on which request, the answer and the agreement), never the name."""
+
+    def check() -> friends_family.CallAnswerView:
+        now = datetime.now(UTC)
+        row = _load(session, signed.account, request_id)
+        today = local_date(Site(row.site), now)
+        answer = friends_family.check_call(
+            friends_family.on_file(session, row.patient_key, today), caller_name, today
+        )
+        audit(
+            session,
+            request_id,
+            signed.account.id,
+            "family_call.checked",
+            now,
+            answer="may_be_told" if answer.allowed else "no_authorization",
+            authorization=answer.authorization_id,
+        )
+        return friends_family.CallAnswerView(answer, caller_name, caller_relationship)
+
+    found = await run_in_threadpool(check)
+    await commit(session)
+    return await _page(
+        request, session, signed, request_id, view=False, family_check={"result": found}
+    )
 
 
 @router.post("/requests/{request_id}/links/revoke")

@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile
 from domain.contacts import team_contact
 from domain.kinds.common import Team
 from domain.types import Language, RequestKind, Site
-from portal import cases, forms
+from portal import cases, forms, uploads
 from portal.context import Limited, ctx_of
 from portal.forms import N_
 from portal.i18n import format_money
@@ -64,6 +64,12 @@ SITE_NAMES: dict[Site, str] = {
     Site.WISCONSIN: N_("Wisconsin"),
 }
 HONEYPOT = "website"
+#: The records forms' optional photo of an ID (kept as an upload of kind "photo_id").
+PHOTO_ID = "photo_id_file"
+PHOTO_ID_HINT = N_(
+    "A photo of your driver's license or other ID: it helps us confirm who you are. JPEG, PNG "
+    "or PDF, up to %(megabytes)s MB. Only hospital staff see it; it is never shown on this site."
+)
 #: How much of each typed value is kept for showing the form again (the body is at most 1 MiB).
 _MAX_VALUE = 4000
 
@@ -155,12 +161,19 @@ def _show_form(
     values: dict[str, str] | None = None,
     errors: list[forms.FormError] | None = None,
     status_code: int = 200,
+    file_lost: bool = False,
 ) -> Response:
     defaults = {"relationship": "self", "format": "pdf"}
+    gettext = gettext_for(language_of(request))
+    megabytes = max(1, ctx_of(request).portal.upload_max_bytes // 1_000_000)
     return render(
         request,
         "form.html",
-        _form_context(request, kind, values or defaults, errors or []),
+        {
+            **_form_context(request, kind, values or defaults, errors or []),
+            "file_lost": file_lost,
+            "photo_id_hint": gettext(PHOTO_ID_HINT) % {"megabytes": megabytes},
+        },
         status_code=status_code,
     )
 
@@ -232,17 +245,36 @@ def _honeypot(request: Request, client: str, now: datetime) -> None:
 
 
 async def _submit(request: Request, kind: RequestKind) -> Response:
-    values, _files = await form_values(request)
+    values, files = await form_values(request)
 
     def show(kept: dict[str, str], errors: list[forms.FormError], code: int) -> Response:
-        return _show_form(request, kind, kept, _ordered(errors), code)
+        return _show_form(request, kind, kept, _ordered(errors), code, file_lost=bool(files))
 
-    return await send_form(
-        request,
-        values,
-        lambda language: Prepared(forms.record_payload(kind, values, language)),
-        show,
-    )
+    def prepare(language: Language) -> Prepared:
+        """The request, with the optional photo ID re-encoded (portal/uploads.py, as the case
+        forms' documents; a refused file is named on its field and nothing is stored)."""
+        prepared = Prepared(forms.record_payload(kind, values, language))
+        data = files.get(PHOTO_ID)
+        if data:
+            limit = ctx_of(request).portal.upload_max_bytes
+            try:
+                document = uploads.clean(data, limit)
+            except uploads.UploadRefused as refused:
+                prepared.errors.append(
+                    forms.portal_error(
+                        PHOTO_ID,
+                        refused.code,
+                        gettext_for(language),
+                        megabytes=max(1, limit // 1_000_000),
+                    )
+                )
+            else:
+                prepared.uploads.append(
+                    intake.UploadedDocument("photo_id", document.media_type, document.content)
+                )
+        return prepared
+
+    return await send_form(request, values, prepare, show)
 
 
 @dataclass
@@ -366,6 +398,7 @@ _ORDER = [
     "address_city",
     "address_state",
     "address_postal_code",
+    PHOTO_ID,
     "consent",
 ]
 
