@@ -1,7 +1,7 @@
 """Secrets out of logs and traces: download tokens in paths, and query strings.
 
-A requester's download link (`/download/<token>` on the staff app, `/imaging/<token>` on the
-portal; store/links.py) is the only
+A requester's download link (`/download/<token>` on the staff app, `/imaging/<token>` and
+`/records/<token>` on the portal; store/links.py) is the only
 credential its holder needs: a token copied from a log line or a trace downloads the records.
 Every place that records a request path runs it through `redact_path` first (the app's request
 log, uvicorn's access log via `RedactSecrets`, the request spans in config/tracing.py), and
@@ -18,9 +18,10 @@ from typing import Any
 REDACTED = "[redacted]"
 
 #: Path segments whose remainder is a credential: a requester's download link, the portal's
-#: imaging study page (portal/routes/imaging.py, the same signed token), and a staff member's
-#: one-time enrolment link (app/routes/account.py); add a segment for any new one.
-SECRET_SEGMENTS = ("download", "imaging", "enrol")
+#: imaging study page (portal/routes/imaging.py, the same signed token), its records page
+#: (portal/routes/records.py), and a staff member's one-time enrolment link
+#: (app/routes/account.py); add a segment for any new one.
+SECRET_SEGMENTS = ("download", "imaging", "records", "enrol")
 
 _END = "?#\\s\"'<>"  # what ends a path in a URL, a log line or JSON
 _SECRET_PATH = re.compile(

@@ -73,15 +73,23 @@ def issue(database_url: str, email: str, now: datetime) -> tuple[str, str]:
 
 
 def send(
-    settings: Settings, code_id: str, email: str, code: str, gettext: Callable[[str], str]
+    settings: Settings,
+    code_id: str,
+    email: str,
+    code: str,
+    gettext: Callable[[str], str],
+    *,
+    subject: str = SUBJECT,
+    body: str = BODY,
 ) -> None:
-    """Mail the code in the page's language (SMTP, or the outbox folder: key = the code's id)."""
+    """Mail the code in the page's language (SMTP, or the outbox folder: key = the code's id);
+    `subject` and `body` are msgids (the signing form's by default, the records page's)."""
     message = EmailMessage()
     message["To"] = email.strip()
-    message["Subject"] = gettext(SUBJECT)
+    message["Subject"] = gettext(subject)
     message["Message-ID"] = f"<{code_id}@roi.hospital.example>"
     minutes = int(CODE_TTL.total_seconds() // 60)
-    message.set_content(gettext(BODY) % {"code": code, "minutes": minutes})
+    message.set_content(gettext(body) % {"code": code, "minutes": minutes})
     build_mailer(settings, Outbox(settings.outbox_path)).send(message, f"portal-code-{code_id}")
 
 

@@ -32,7 +32,7 @@ from portal.config import PortalSettings
 from portal.context import Limited, NotReady, PortalContext, Refused
 from portal.forms import N_
 from portal.render import gettext_for, language_of, render
-from portal.routes import cases, friends_family, imaging, requests, status, third_party
+from portal.routes import cases, friends_family, imaging, records, requests, status, third_party
 from portal.routes.requests import page_context
 from portal.security import Hardening, csrf_protect
 from store.postgres import resolve_database_url
@@ -157,12 +157,14 @@ def create_app(
     app.include_router(status.router)
     app.include_router(third_party.router)
     app.include_router(imaging.router)
+    app.include_router(records.router)
     _install_handlers(app)
     # forms with a document take up to the upload limit (and the form around it)
     app.add_middleware(
         Hardening,
         upload_paths=frozenset(f.action for f in case_forms.FORMS if f.upload)
-        | {"/request/own-records", "/request/imaging"},  # the optional photo ID
+        | {"/request/own-records", "/request/imaging"}  # the optional photo ID
+        | {status.CORRECTION_PATH},  # a corrected authorization form
         upload_limit=ctx.portal.upload_max_bytes + 256 * 1024,
     )
     if settings.trusted_proxies:

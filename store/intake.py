@@ -117,3 +117,17 @@ def unfinished(session: Session, cutoff: datetime) -> list[IntakeSubmission]:
         .scalars()
         .all()
     )
+
+
+def request_submission(session: Session, request_id: str) -> IntakeSubmission | None:
+    """The accepted submission a request was made from (its payload is PHI)."""
+    return (
+        session.execute(
+            select(IntakeSubmission)
+            .where(col(IntakeSubmission.request_id) == request_id)
+            .order_by(col(IntakeSubmission.received_at))
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )

@@ -109,3 +109,13 @@ def listing(
 def statuses(session: Session) -> list[str]:
     """The stage of every request (the demo waits for its seeded requests to be projected)."""
     return list(session.execute(select(col(RecordRequest.status))).scalars().all())
+
+
+def deficiency_codes(session: Session, request_id: str) -> list[str]:
+    """The codes of the request's open deficiencies (the public status page names each one in
+    the patient's language; the messages themselves are English staff text)."""
+    summary = session.execute(
+        select(col(RecordRequest.summary)).where(col(RecordRequest.id) == request_id)
+    ).scalar_one_or_none()
+    found = (summary or {}).get("deficiencies") or []
+    return [str(d.get("code")) for d in found if isinstance(d, dict) and d.get("code")]

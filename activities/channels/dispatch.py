@@ -119,6 +119,7 @@ class Channels:
         quality_policy: QualityPolicy | None = None,
         imaging_source: DicomWebSource | None = None,
         portal_base_url: str | None = None,
+        records_on_portal: bool = False,
     ) -> None:
         self.database_url = database_url
         self.outbox = outbox
@@ -134,6 +135,9 @@ class Channels:
         self.imaging_source = imaging_source
         #: where an imaging link points: the portal's study page (None: the staff download)
         self.portal_base_url = portal_base_url.rstrip("/") if portal_base_url else None
+        #: other releases' links open the portal's records page too (ROI_PORTAL_PUBLIC_BASE_URL
+        #: configured); else the staff app's download route, which keeps serving old links
+        self.records_on_portal = records_on_portal
 
     def today(self, delivery: Delivery, at: datetime | None = None) -> date:
         """The release date: the site's date of `at` (a batch's workflow time), else the date
@@ -326,9 +330,12 @@ class Channels:
     def link_url(self, token: str, *, study_page: bool = False) -> str:
         """Where a link's email points: an imaging release's study page on the patient portal
         (its studies, series previews, the zip and a share form), else the staff app's
-        download route."""
+        download route, or the portal's records page (date of birth and a mailed code) once
+        the portal's public address is configured."""
         if study_page and self.portal_base_url:
             return f"{self.portal_base_url}/imaging/{token}"
+        if self.records_on_portal and self.portal_base_url:
+            return f"{self.portal_base_url}/records/{token}"
         return f"{self.base_url}/download/{token}"
 
     def send_link(

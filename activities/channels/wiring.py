@@ -63,4 +63,5 @@ def build_channels(
         quality_policy=parse_quality_policy(settings.quality_check),
         imaging_source=DicomWebSource.from_settings(settings),  # None: imaging as documents
         portal_base_url=settings.portal_base_url,  # imaging links open the portal's study page
+        records_on_portal=bool(settings.portal_public_base_url),  # other links its records page
     )

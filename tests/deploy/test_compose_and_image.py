@@ -18,7 +18,7 @@ from tests.deploy.test_manifests import known_setting
 
 COMPOSE = DEPLOY / "compose.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
-APP_SERVICES = ("migrate", "worker", "web")
+APP_SERVICES = ("migrate", "worker", "web", "portal")
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +71,23 @@ def test_services_start_in_order_and_are_health_checked(compose: dict[str, Any])
             else:
                 pytest.fail(f"{name} waits on {dependency} only until it starts")
     # workers and the web app wait for the migration, which waits for both databases' servers
-    for name in ("worker", "web"):
+    for name in ("worker", "web", "portal"):
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
     assert set(services["migrate"]["depends_on"]) == {"app-db", "temporal"}
     assert services["migrate"]["command"] == ["python", "-m", "ops.bootstrap"]
     assert services["worker"]["deploy"]["replicas"] >= 2
-    for name in ("worker", "web", "app-db", "temporal", "temporal-db", "mailpit"):
+    for name in ("worker", "web", "portal", "app-db", "temporal", "temporal-db", "mailpit"):
         assert "healthcheck" in services[name], name
+    # the portal is given what it needs and nothing of the staff app's (config/production.py)
+    portal = services["portal"]
+    assert portal["command"][:2] == ["uvicorn", "portal.main:app"]
+    assert not {"ROI_METRICS_TOKEN", "ROI_DICOMWEB_PASSWORD"} & set(portal["environment"])
+    assert portal["environment"]["ROI_PORTAL_PUBLIC_BASE_URL"] == "http://localhost:8001"
+    assert services["worker"]["environment"]["ROI_PORTAL_PUBLIC_BASE_URL"] == (
+        "http://localhost:8001"
+    )
 
 
 def test_images_are_pinned_and_app_settings_exist(compose: dict[str, Any]) -> None:
@@ -166,7 +174,7 @@ class Missing(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {{name!r}}")
         return None
 sys.meta_path.insert(0, Missing())
-import worker, app.main, ops.bootstrap, config.metrics, config.tracing
+import worker, app.main, portal.main, ops.bootstrap, config.metrics, config.tracing
 print("ok")
 """
     env = {**os.environ, "ROI_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}

@@ -198,8 +198,13 @@ def test_overlays_set_namespace_and_size(rendered: dict[str, list[dict[str, Any]
     production = rendered["overlays/production"]
     assert of_kind(production, "Deployment", "roi-web")[0]["spec"]["replicas"] == 3
     assert of_kind(production, "HorizontalPodAutoscaler")[0]["spec"]["minReplicas"] == 3
-    [ingress] = of_kind(production, "Ingress")
-    assert ingress["spec"]["tls"], "staff pages only over TLS"
+    ingresses = {i["metadata"]["name"]: i for i in of_kind(production, "Ingress")}
+    assert set(ingresses) == {"roi-web", "roi-portal"}
+    for ingress in ingresses.values():
+        assert ingress["spec"]["tls"], "staff and patient pages only over TLS"
+    [portal_host] = ingresses["roi-portal"]["spec"]["rules"]
+    config = of_kind(production, "ConfigMap", "roi-config")[0]["data"]
+    assert config["ROI_PORTAL_PUBLIC_BASE_URL"] == f"https://{portal_host['host']}"
     staging_config = of_kind(rendered["overlays/staging"], "ConfigMap")[0]["data"]
     assert staging_config["ROI_OTEL_EXPORTER"] == "otlp"
 

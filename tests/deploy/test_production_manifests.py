@@ -18,7 +18,11 @@ from tests.deploy.conftest import DEPLOY
 from tests.deploy.test_manifests import TARGETS, of_kind, pod_spec, render
 
 SECRET = "roi-secrets"
-PROGRAMS = {"roi-worker": Component.WORKER, "roi-web": Component.WEB}
+PROGRAMS = {
+    "roi-worker": Component.WORKER,
+    "roi-web": Component.WEB,
+    "roi-portal": Component.PORTAL,
+}
 ENVIRONMENTS = {
     "base": "production",
     "overlays/staging": "staging",
@@ -209,3 +213,28 @@ def test_worker_metrics_ports_are_reachable_from_monitoring_only(
             ]
             assert sources == ["monitoring"], policy["metadata"]["name"]
             assert {p["port"] for p in rule["ports"]} <= ports
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_portal_runs_as_itself_with_its_signing_files_and_reads_records_only(
+    rendered: dict[str, list[dict[str, Any]]], target: str
+) -> None:
+    """Its own ServiceAccount (no token), the signing key and certificate as files from their
+    own Secret at the paths its settings name, the outbox read only, and the staff app's
+    metrics token or the carrier's and archive's secrets never (exact set above)."""
+    [portal] = of_kind(rendered[target], "Deployment", "roi-portal")
+    spec = pod_spec(portal)
+    assert spec["serviceAccountName"] == "roi-portal"
+    assert of_kind(rendered[target], "ServiceAccount", "roi-portal")
+    [container] = spec["containers"]
+    assert container["command"][:2] == ["uvicorn", "portal.main:app"]
+    env = {v["name"]: v.get("value") for v in container["env"]}
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    signing = mounts["signing"]["mountPath"]
+    assert env["ROI_PORTAL_SIGNING_KEY_PATH"] == f"{signing}/key.pem"
+    assert env["ROI_PORTAL_SIGNING_CERT_PATH"] == f"{signing}/cert.pem"
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["signing"]["secret"]["secretName"] == "roi-portal-signing"
+    assert mounts["outbox"]["readOnly"] is True
+    [service] = of_kind(rendered[target], "Service", "roi-portal")
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "roi-portal"}
