@@ -88,6 +88,9 @@ CORRECTION_EXPIRED = N_("This page is too old to send a form. Look up the reques
 CORRECTION_PATH = "/status/correction"
 CORRECTION_MAX_AGE = 3600
 UPLOAD_KIND = "corrected_authorization"
+#: Corrected forms one request takes per day.
+CORRECTIONS_PER_DAY = 5
+DAY = timedelta(days=1)
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:
@@ -229,6 +232,9 @@ async def correction(request: Request) -> Response:
             _page(request, error=gettext(CORRECTION_EXPIRED)),
             status_code=403,
         )
+    wait = await run_in_threadpool(_count_upload, request, request_id)
+    if wait is not None:
+        raise Limited(wait)
     megabytes = max(1, ctx.portal.upload_max_bytes // 1_000_000)
     try:
         document = uploads.clean(files.get("corrected_file") or b"", ctx.portal.upload_max_bytes)
@@ -245,6 +251,24 @@ async def correction(request: Request) -> Response:
         )
     log.info("portal.correction_received", request_id=request_id, upload_id=stored)
     return render(request, "status.html", _page(request, received=gettext(CORRECTION_RECEIVED)))
+
+
+def _count_upload(request: Request, request_id: str) -> int | None:
+    """Corrected forms per request per day (a lookup's signed id works for an hour: this keeps
+    one from filling the request with files); seconds to wait, or None."""
+    now = datetime.now(UTC)
+    with session_scope(ctx_of(request).db()) as session:
+        wait = take(session, [f"portal:correction:req:{request_id}"], CORRECTIONS_PER_DAY, DAY, now)
+        if wait is not None:
+            record_security_event(
+                session,
+                action="portal.correction",
+                outcome="throttled",
+                client=opaque(client_address(request)),
+                at=now,
+                detail={"retry_after": wait, "request_id": request_id},
+            )
+    return wait
 
 
 def _again(request: Request, request_id: str, message: str) -> Response:

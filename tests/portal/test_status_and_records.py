@@ -143,6 +143,14 @@ async def test_a_deficient_request_names_what_is_missing_and_takes_the_corrected
         )
         assert sent.status_code == 200, sent.text[-800:]
         assert "Recibimos su formulario corregido" in sent.text
+        # five forms a day per request (the refused one counted too), then a wait
+        for expected in (200, 200, 200, 429):
+            more = await c.post(
+                "/status/correction",
+                data=form,
+                files={"corrected_file": ("form.pdf", small_pdf(), "application/pdf")},
+            )
+            assert more.status_code == expected
     with session_scope(portal_db) as session:
         kept = portal_rows.uploads_for_request(session, request_id)  # the staff request page
         events = session.execute(
@@ -154,9 +162,12 @@ async def test_a_deficient_request_names_what_is_missing_and_takes_the_corrected
             )
         ).all()
         row = session.get(RecordRequest, request_id)
-    assert [(u.kind, u.media_type) for u in kept] == [("corrected_authorization", "image/jpeg")]
-    assert [e[0] for e in events].count("authorization.correction_uploaded") == 1
-    assert [tuple(n) for n in notes] == [("correction_uploaded", "assignee")]
+    assert [(u.kind, u.media_type) for u in kept] == [
+        ("corrected_authorization", "image/jpeg"),
+        *[("corrected_authorization", "application/pdf")] * 3,
+    ]
+    assert [e[0] for e in events].count("authorization.correction_uploaded") == 4
+    assert [tuple(n) for n in notes] == [("correction_uploaded", "assignee")] * 4
     assert row is not None and row.status == "deficient"  # staff apply it, not the portal
 
 
