@@ -4,7 +4,7 @@ Pure rules over the text Tesseract read (no I/O): keyword and pattern rules for 
 request, the patient's name, date of birth and record number, the requester, the dates of
 service, the delivery method and, on an authorization, each element of 45 CFR 164.508(c) with
 the span of text it was read from, so the specialist sees *why* a field was filled in. The
-labels are the project's own form's (letters/catalogs, English and Spanish; an Arabic heading
+labels are the project's own form's (letters/locale, English and Spanish; an Arabic heading
 is recognised for the language) and the usual words of a written request.
 
 Everything found is a suggestion: the specialist confirms or corrects every field before the
@@ -109,7 +109,7 @@ def fold(text: str) -> str:
     return "".join(out)
 
 
-# ---- labels of the project's form (letters/catalogs/en.toml and es.toml, [form]) ---------------
+# ---- labels of the project's form (letters/locale/{en,es}/.../letters.po, form.*) ------------
 
 _S = r"[ \t]+"  # OCR keeps words on a line apart by blanks
 _LABELS: dict[str, tuple[str, ...]] = {

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m letters.review
 
-A key leaves the list when a reviewer adds it to `reviewed = [...]` in its language's catalog.
+A key leaves the list when a reviewer removes the `#, fuzzy` flag from its entry in the
+language's `letters/locale/<lang>/LC_MESSAGES/letters.po`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ OUT = Path(__file__).parent / "TRANSLATION_REVIEW.md"
 
 HEADER = """# Translations awaiting review
 
-Every Spanish, Arabic, Somali and Hmong string in `letters/catalogs/` is a **draft written by
-an engineer**, not by a qualified medical/legal translator. Before letters in a language go to
-patients, a qualified translator must review each key below (and the rendered PDFs in
-`test-artifacts/letters/`), then add the key to `reviewed = [...]` at the top of that
-language's catalog and re-run `.venv/bin/python -m letters.review`.
+Every Spanish, Arabic, Somali and Hmong string in `letters/locale/<lang>/LC_MESSAGES/letters.po`
+flagged `#, fuzzy` is a **draft written by an engineer**, not by a qualified medical/legal
+translator. Before letters in a language go to patients, a qualified translator must review
+each key below (the entry's `msgctxt`; and the rendered PDFs in `test-artifacts/letters/`),
+then remove the `fuzzy` flag from that entry and re-run `.venv/bin/python -m letters.review`.
 
 Notes for reviewers:
 - Legal terms with fixed English names (court documents, HHS Office for Civil Rights address,
