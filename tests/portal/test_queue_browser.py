@@ -7,53 +7,30 @@ portal tests' database and Temporal server. Screenshots go to test-artifacts/por
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from app.config import WebSettings
-from app.main import create_app as create_staff_app
-from config.settings import Settings
 from store.db import session_scope
 from store.models import RecordRequest
 from tests.harness import Harness
 from tests.portal.helpers import OWN_RECORDS
-from tests.portal.test_browser import ARGS, ARTIFACTS, CHROMIUM, _free_port, _projected
+from tests.portal.staff_helpers import served, signed_in
+from tests.portal.staff_helpers import staff_app as make_staff_app
+from tests.portal.test_browser import ARGS, ARTIFACTS, CHROMIUM, _projected
 from tests.portal.test_status_and_records import DEFICIENCIES, DOB, _request
 from tests.portal.upload_samples import small_pdf
-from tests.web.helpers import PASSWORD, add_staff, totp_code
+from tests.web.helpers import add_staff
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
 )
 SPECIALIST = "portal-e2e-specialist"
 SITE = "wisconsin"  # the other portal browser tests send Minnesota and Arizona
-
-
-@contextlib.asynccontextmanager
-async def _served(app: FastAPI) -> AsyncIterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -99,35 +76,20 @@ async def test_requests_sent_in_english_and_arabic_are_in_the_specialists_queue(
     portal_worker: Harness,
     chromium: Any,
 ) -> None:
-    settings = Settings(task_queue=portal_worker.task_queue, outbox_dir=portal_worker.outbox)
-    staff_app = create_staff_app(
-        settings,
-        database_url=portal_db,
-        temporal_client=portal_env.client,
-        web=WebSettings(cookie_secure=True, login_address_max_failures=10_000),
-    )
+    staff_app = make_staff_app(portal_db, portal_env, portal_worker)
     add_staff(portal_db, SPECIALIST)
-    async with _served(portal_app) as portal, _served(staff_app) as staff:
+    async with served(portal_app) as portal, served(staff_app) as staff:
         sent = {lang: await _send(chromium, portal, lang) for lang in ("en", "ar")}
         for lang, tracking in sent.items():
             row = await _projected(portal_db, tracking)
             assert (row.language, row.site, row.channel) == (lang, SITE, "portal")
-        context = await chromium.new_context(viewport={"width": 1440, "height": 1000})
-        page = await context.new_page()
-        await page.goto(f"{staff}/login")
-        await page.fill("#username", SPECIALIST)
-        await page.fill("#password", PASSWORD)
-        await page.keyboard.press("Enter")
-        await page.wait_for_url("**/login/mfa**")
-        await page.fill("#code", totp_code(portal_db, SPECIALIST))
-        await page.keyboard.press("Enter")
-        await page.wait_for_load_state("networkidle")
+        page = await signed_in(chromium, staff, portal_db, SPECIALIST)
         await page.goto(f"{staff}/queue?site={SITE}&channel=portal")
         body = await page.text_content("body") or ""
         await page.screenshot(path=str(ARTIFACTS / "queue-e2e-staff-queue.png"), full_page=True)
         for lang, tracking in sent.items():
             assert tracking in body, f"the {lang} request is not in the queue"
-        await context.close()
+        await page.context.close()
 
 
 async def test_a_deficient_request_in_arabic_names_what_is_missing_and_takes_the_form(
@@ -140,7 +102,7 @@ async def test_a_deficient_request_in_arabic_names_what_is_missing_and_takes_the
         tracking = row.tracking_number
     form = tmp_path / "corrected.pdf"
     form.write_bytes(small_pdf())
-    async with _served(portal_app) as portal:
+    async with served(portal_app) as portal:
         context = await chromium.new_context(viewport={"width": 390, "height": 844})
         page = await context.new_page()
         await page.goto(f"{portal}/status?lang=ar")
