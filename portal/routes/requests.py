@@ -363,7 +363,7 @@ async def send_form(
         request_id=result.request_id,
         duplicate=result.duplicate,
     )
-    return _confirmation(request, result.tracking_number or "")
+    return _confirmation(request, result.tracking_number or "", prepared.payload.get("kind"))
 
 
 def _dedupe(errors: list[forms.FormError]) -> list[forms.FormError]:
@@ -407,9 +407,37 @@ def _ordered(errors: list[forms.FormError]) -> list[forms.FormError]:
     return sorted(errors, key=lambda e: _ORDER.index(e.field) if e.field in _ORDER else 0)
 
 
-def _confirmation(request: Request, tracking_number: str) -> Response:
+#: What happens next, by kind (the records kinds: the 30-day answer and the identity call).
+NEXT_STEP: dict[str, str] = {
+    RequestKind.AMENDMENT.value: N_(
+        "We answer within 60 days. We may call you if we need to know more about the change "
+        "you ask for."
+    ),
+    RequestKind.REVOCATION.value: N_(
+        "Your revocation is recorded now: nothing more will be released on that authorization. "
+        "What was released before you revoked it cannot be taken back."
+    ),
+    RequestKind.DECEASED_NOTICE.value: N_(
+        "We will update the patient's record. Nothing is sent to anyone. We may call you if we "
+        "need more information."
+    ),
+    RequestKind.PROXY_ACCESS.value: N_(
+        "We answer within 30 days. We may call you to confirm who you are."
+    ),
+}
+NEXT_STEP[RequestKind.ADOPTION_NOTICE.value] = NEXT_STEP[RequestKind.DECEASED_NOTICE.value]
+NEXT_STEP[RequestKind.BILLING.value] = NEXT_STEP[RequestKind.PROXY_ACCESS.value]
+
+
+def _confirmation(request: Request, tracking_number: str, kind: str | None = None) -> Response:
+    """The tracking number and what happens next for this kind of request."""
+    next_step = NEXT_STEP.get(kind or "")
     return render(
         request,
         "confirm.html",
-        {**page_context(request), "tracking_number": tracking_number},
+        {
+            **page_context(request),
+            "tracking_number": tracking_number,
+            "next_step": gettext_for(language_of(request))(next_step) if next_step else None,
+        },
     )

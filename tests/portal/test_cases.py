@@ -6,6 +6,7 @@ and uploads are sniffed, re-encoded, size-limited and kept encrypted, never serv
 from __future__ import annotations
 
 import asyncio
+import html
 from io import BytesIO
 from typing import Any
 
@@ -186,6 +187,19 @@ async def test_each_kind_reaches_intake_and_starts_its_workflow(
         ).scalar_one()
         assert stored.source == "portal" and stored.outcome == "accepted"
     assert len(uploads_of(portal_db, tracking)) == (1 if which else 0)
+    # what happens next is this kind's: 60 days for an amendment, at once for a revocation,
+    # nothing sent for a notice; never the records' 30-day promise
+    said = html.unescape(answer.text)
+    expected = {
+        ("amendment", "en"): "We answer within 60 days.",
+        ("amendment", "ar"): "نرد خلال 60 يومًا.",
+        ("revocation", "en"): "Your revocation is recorded now",
+        ("death-notice", "en"): "Nothing is sent to anyone.",
+        ("death-notice", "ar"): "لا يُرسل أي شيء إلى أي أحد.",
+    }.get((slug, lang))
+    if expected is not None:
+        assert expected in said
+        assert "most requests within 14" not in said
 
 
 async def test_errors_in_arabic_next_to_their_field_with_values_kept(portal_app: FastAPI) -> None:
