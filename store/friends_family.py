@@ -80,6 +80,21 @@ def mark(
     )
 
 
+def revoke(session: Session, authorization_id: str, patient_key: str, at: datetime) -> bool:
+    """End an agreement of this patient now (the patient asked); False when it is not theirs or
+    was already ended."""
+    done = session.execute(
+        update(FriendsFamilyAuthorization)
+        .where(
+            col(FriendsFamilyAuthorization.id) == authorization_id,
+            col(FriendsFamilyAuthorization.patient_key) == patient_key,
+            col(FriendsFamilyAuthorization.revoked_at).is_(None),
+        )
+        .values(revoked_at=at)
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
 def active_for_patient(
     session: Session, patient_key: str, today: date
 ) -> list[FriendsFamilyAuthorization]:

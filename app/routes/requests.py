@@ -39,6 +39,7 @@ from domain.types import (
 from services import friends_family, imaging, links, packet_preview
 from services.staff import ActionRefused, current_state, perform
 from store import documents as inbound_documents
+from store import friends_family as family_rows
 from store import portal as portal_rows
 from store import queue, request_detail, requests, staff
 from store.audit import audit
@@ -498,6 +499,41 @@ async def family_check(
     return await _page(
         request, session, signed, request_id, view=False, family_check={"result": found}
     )
+
+
+@router.post("/requests/{request_id}/family/{authorization_id}/revoke")
+def revoke_family_authorization(
+    request_id: RequestId,
+    authorization_id: Annotated[str, Path(pattern=r"^[0-9A-Z]{26}$")],
+    session: SessionDep,
+    signed: Annotated[Signed, Depends(need(Can.ACT))],
+) -> Response:
+    """End a friends-and-family agreement because the patient asked (164.510(b)): it stops
+    answering family calls at once; audited on the request."""
+    row = _load(session, signed.account, request_id)  # the account may work this request
+    now = datetime.now(UTC)
+    ended = row.patient_key is not None and family_rows.revoke(
+        session, authorization_id, row.patient_key, now
+    )
+    if ended:
+        audit(
+            session,
+            request_id,
+            signed.account.id,
+            "family_authorization.revoked",
+            now,
+            authorization=authorization_id,
+        )
+    log.info("request.family_revoked", request_id=request_id, ended=ended)
+    set_flash(
+        session,
+        signed,
+        "The friends-and-family authorization is ended."
+        if ended
+        else "No such authorization in force for this patient.",
+        "ok" if ended else "error",
+    )
+    return RedirectResponse(f"/requests/{request_id}#friends-family", status_code=303)
 
 
 @router.post("/requests/{request_id}/links/revoke")

@@ -154,3 +154,37 @@ async def test_staff_see_the_agreement_and_check_a_family_call(
         assert "Marisol" not in refused.text
     finally:
         await other.aclose()
+
+    # the patient asks to end it: the specialist ends it from the page, the next call is "no"
+    spec = await sign_in(web_app, staff.names["specialist"])
+    try:
+        page = (await spec.get(f"/requests/{rid}")).text
+        csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        action = f"/requests/{rid}/family/{current.authorization_id}/revoke"
+        assert f'action="{action}"' in page
+        ended_now = await spec.post(action, data={"csrf_token": csrf})
+        assert ended_now.status_code == 303
+        again = await spec.post(action, data={"csrf_token": csrf})  # already ended: nothing
+        assert again.status_code == 303
+        checked = await spec.post(
+            f"/requests/{rid}/family-check",
+            data={"csrf_token": csrf, "caller_name": "Marisol Testkin"},
+        )
+        assert "No authorization on file for this caller" in checked.text
+        assert "Marisol Testkin (daughter" not in (await spec.get(f"/requests/{rid}")).text
+    finally:
+        await spec.aclose()
+    with session_scope(db) as session:
+        revoked = (
+            session.execute(
+                select(RequestEvent).where(
+                    col(RequestEvent.request_id) == rid,
+                    col(RequestEvent.action) == "family_authorization.revoked",
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert [(r.actor, r.detail["authorization"]) for r in revoked] == [
+            (staff.ids["specialist"], current.authorization_id)
+        ]
