@@ -233,6 +233,56 @@ def study(request: Request, token: str) -> Response:
     return _answer(request, token, _open(request, token, "page"))
 
 
+def answer_date_of_birth(request: Request, token: str, scope: str, item: str, typed: str) -> Opened:
+    """The patient's date of birth for a link (the study page, the released records): counted
+    per address and per link before it is compared (a right answer gives its attempt back,
+    429 past the limit); a wrong one is an access event and a `portal.<scope>` security event;
+    the right one trusts this device for the next hours."""
+    ctx = ctx_of(request)
+    limits = ctx.portal
+    now = datetime.now(UTC)
+    client = opaque(client_address(request))
+    link_id = links.link_id_of(ctx.settings.link_secret, token)
+    buckets = [f"portal:{scope}:ip:{client}"]
+    if link_id is not None:
+        buckets.append(f"portal:{scope}:link:{link_id}")
+    with session_scope(ctx.db()) as session:
+        window = timedelta(minutes=limits.link_dob_window_minutes)
+        wait = take(session, buckets, limits.link_dob_per_window, window, now)
+        if wait is not None:
+            record_security_event(
+                session,
+                action=f"portal.{scope}",
+                outcome="throttled",
+                client=client,
+                at=now,
+                detail={"retry_after": wait},
+            )
+    if wait is not None:
+        raise Limited(wait)
+    try:
+        dob: date | None = date.fromisoformat(typed.strip())
+    except ValueError:
+        dob = None
+    opened = _open(request, token, item, date_of_birth=dob, answered=True)
+    with session_scope(ctx.db()) as session:
+        if opened.outcome in links.SERVED:
+            give_back(session, tuple(buckets))
+        elif opened.outcome == "dob_wrong":
+            detail = {"reason": "date_of_birth"}
+            if opened.link is not None:
+                detail["request_id"] = opened.link.request_id
+            record_security_event(
+                session,
+                action=f"portal.{scope}",
+                outcome="failed",
+                client=client,
+                at=now,
+                detail=detail,
+            )
+    return opened
+
+
 @router.post("/imaging/{token}")
 def confirm(
     request: Request,
@@ -244,48 +294,7 @@ def confirm(
     (a right answer gives its attempt back); a wrong one is an access event and a security
     event; the right one shows the page and trusts this device for the next hours."""
     request.state.form_lang = lang or None
-    ctx = ctx_of(request)
-    limits = ctx.portal
-    now = datetime.now(UTC)
-    client = opaque(client_address(request))
-    link_id = links.link_id_of(ctx.settings.link_secret, token)
-    buckets = [f"portal:imaging:ip:{client}"]
-    if link_id is not None:
-        buckets.append(f"portal:imaging:link:{link_id}")
-    with session_scope(ctx.db()) as session:
-        window = timedelta(minutes=limits.link_dob_window_minutes)
-        wait = take(session, buckets, limits.link_dob_per_window, window, now)
-        if wait is not None:
-            record_security_event(
-                session,
-                action="portal.imaging",
-                outcome="throttled",
-                client=client,
-                at=now,
-                detail={"retry_after": wait},
-            )
-    if wait is not None:
-        raise Limited(wait)
-    try:
-        dob: date | None = date.fromisoformat(date_of_birth.strip())
-    except ValueError:
-        dob = None
-    opened = _open(request, token, "page", date_of_birth=dob, answered=True)
-    with session_scope(ctx.db()) as session:
-        if opened.outcome in links.SERVED:
-            give_back(session, tuple(buckets))
-        elif opened.outcome == "dob_wrong":
-            detail = {"reason": "date_of_birth"}
-            if opened.link is not None:
-                detail["request_id"] = opened.link.request_id
-            record_security_event(
-                session,
-                action="portal.imaging",
-                outcome="failed",
-                client=client,
-                at=now,
-                detail=detail,
-            )
+    opened = answer_date_of_birth(request, token, "imaging", "page", date_of_birth)
     return _answer(request, token, opened)
 
 

@@ -14,7 +14,7 @@ token, the code and the address are never logged (config/redact.py redacts `/rec
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,10 +29,17 @@ from portal.context import Limited, ctx_of
 from portal.forms import N_
 from portal.render import gettext_for, language_of, render
 from portal.routes.imaging import REFUSED as IMAGING_REFUSED
-from portal.routes.imaging import WRONG_DOB, Opened, _device, _open, _with_device
+from portal.routes.imaging import (
+    WRONG_DOB,
+    Opened,
+    _device,
+    _open,
+    _with_device,
+    answer_date_of_birth,
+)
 from portal.routes.requests import page_context
 from portal.security import client_address, cookie_name
-from portal.throttle import give_back, opaque, take
+from portal.throttle import opaque, take
 from services import links
 from store import intake as intake_rows
 from store.db import session_scope
@@ -183,48 +190,7 @@ def confirm(
     (a right answer gives its attempt back); a wrong one is an access event and a security
     event; the right one trusts this device and mails the code."""
     request.state.form_lang = lang or None
-    ctx = ctx_of(request)
-    limits = ctx.portal
-    now = datetime.now(UTC)
-    client = opaque(client_address(request))
-    link_id = links.link_id_of(ctx.settings.link_secret, token)
-    buckets = [f"portal:records:ip:{client}"]
-    if link_id is not None:
-        buckets.append(f"portal:records:link:{link_id}")
-    with session_scope(ctx.db()) as session:
-        window = timedelta(minutes=limits.link_dob_window_minutes)
-        wait = take(session, buckets, limits.link_dob_per_window, window, now)
-        if wait is not None:
-            record_security_event(
-                session,
-                action="portal.records",
-                outcome="throttled",
-                client=client,
-                at=now,
-                detail={"retry_after": wait},
-            )
-    if wait is not None:
-        raise Limited(wait)
-    try:
-        dob: date | None = date.fromisoformat(date_of_birth.strip())
-    except ValueError:
-        dob = None
-    opened = _open(request, token, "records:dob", date_of_birth=dob, answered=True)
-    with session_scope(ctx.db()) as session:
-        if opened.outcome in links.SERVED:
-            give_back(session, tuple(buckets))
-        elif opened.outcome == "dob_wrong":
-            detail = {"reason": "date_of_birth"}
-            if opened.link is not None:
-                detail["request_id"] = opened.link.request_id
-            record_security_event(
-                session,
-                action="portal.records",
-                outcome="failed",
-                client=client,
-                at=now,
-                detail=detail,
-            )
+    opened = answer_date_of_birth(request, token, "records", "records:dob", date_of_birth)
     if opened.outcome in ("dob_asked", "dob_wrong"):
         gettext = gettext_for(language_of(request))
         return _page(request, token, "dob", error=gettext(WRONG_DOB), status_code=403)
